@@ -1,0 +1,52 @@
+# Two commands on a fresh machine: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PEERDIR := $(BIN)/peerdir
+STAMP := $(VENV)/.installed
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test setup services index bench lint chromium stop clean
+
+run: setup services index
+	$(PEERDIR) serve
+
+test: setup chromium
+	$(PEERDIR) meili install
+	$(BIN)/pytest
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+services: setup
+	$(PEERDIR) db upgrade
+	$(PEERDIR) meili start
+
+index: services
+	$(PEERDIR) index --full seed_data/
+
+chromium:
+	@command -v $(CHROMIUM) >/dev/null 2>&1 || { \
+		echo "Installing Chromium from Debian packages for the browser tests"; \
+		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+bench: setup
+	$(PEERDIR) meili install
+	$(BIN)/python bench/bench.py
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+stop:
+	-$(PEERDIR) meili stop
+
+clean: stop
+	rm -rf $(VENV) .peerdir

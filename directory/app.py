@@ -1,0 +1,69 @@
+"""Application factory: lifespan (database engine, search client), middleware and mounts."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import TypedDict
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from directory.config import Settings
+from directory.db import make_engine
+from directory.errors import exception_handlers
+from directory.listings import ListingStore
+from directory.routes import api, health, public
+from directory.search import SearchIndex
+from directory.search.index import make_client
+from directory.security import SecurityHeadersMiddleware
+from directory.templating import make_templates
+
+log = logging.getLogger(__name__)
+
+
+class State(TypedDict):
+    settings: Settings
+    store: ListingStore
+    search: SearchIndex
+
+
+def create_app(settings: Settings) -> Starlette:
+    if not settings.meili_search_key:
+        raise ValueError(
+            "no Meilisearch search key: run `peerdir meili start` (embedded) or set "
+            "DIRECTORY_MEILI_SEARCH_KEY / MEILI_MASTER_KEY for an external server"
+        )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[State]:
+        engine = make_engine(settings.database_url)
+        client = make_client(settings.meili_url, settings.meili_search_key, settings.meili_timeout_s)
+        try:
+            yield {
+                "settings": settings,
+                "store": ListingStore(engine),
+                "search": SearchIndex(client, settings.meili_index),
+            }
+        finally:
+            await client.aclose()
+            engine.dispose()
+
+    app = Starlette(
+        debug=False,
+        routes=[
+            Mount("/api/v1", routes=api.routes, name="api"),
+            Mount("/static", app=StaticFiles(directory=settings.templates_dir.parent / "static"), name="static"),
+            *health.routes,
+            Mount("", routes=public.routes, name="public"),
+        ],
+        middleware=[Middleware(SecurityHeadersMiddleware), Middleware(GZipMiddleware, minimum_size=1000)],
+        exception_handlers=exception_handlers,  # type: ignore[arg-type]
+        lifespan=lifespan,
+    )
+    app.state.templates = make_templates(settings.templates_dir)
+    return app

@@ -1,0 +1,163 @@
+"""`peerdir`: serve the app, import listings, run the local Meilisearch, migrate the database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from directory import meili_server, migrations
+from directory.config import DEFAULT_MEILI_PORT, Settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="peerdir", description="Peer Resource Directory: search service and tools."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="serve the web app", description="Serve the web app.")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+
+    index = commands.add_parser(
+        "index",
+        help="import listing files and update the search index",
+        description="Validate and import listing files (a file or a folder of .json files) "
+        "into the store, then update the search index.",
+    )
+    index.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    index.add_argument("--strict", action="store_true", help="import nothing unless every record is valid")
+    index.add_argument(
+        "--full",
+        action="store_true",
+        help="the input is the complete set of its sources: records missing from it become inactive",
+    )
+    index.add_argument(
+        "--rebuild", action="store_true", help="rebuild the whole index and swap it in atomically"
+    )
+
+    meili = commands.add_parser(
+        "meili", help="manage the local Meilisearch", description="Manage the local Meilisearch server."
+    )
+    meili_commands = meili.add_subparsers(dest="meili_command", required=True, metavar="ACTION")
+    meili_commands.add_parser("install", help="fetch and verify the pinned binary")
+    start = meili_commands.add_parser("start", help="start it in the background (installs if needed)")
+    start.add_argument("--port", type=int, default=DEFAULT_MEILI_PORT)
+    meili_commands.add_parser("stop", help="stop it")
+    meili_commands.add_parser("status", help="say whether it is running and healthy")
+
+    db = commands.add_parser("db", help="database tasks", description="Database tasks.")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_commands.add_parser("upgrade", help="apply migrations up to the latest")
+    return parser
+
+
+def _meili(settings: Settings, args: argparse.Namespace) -> int:
+    pid_file = settings.meili_dir / "meilisearch.pid"
+    if args.meili_command != "install" and settings.meili_external:
+        print(f"MEILI_URL is set: using the server at {settings.meili_url}; nothing to {args.meili_command}.")
+        return 0
+    if args.meili_command == "install":
+        path = meili_server.install(settings.home)
+        print(f"Meilisearch {meili_server.MEILI_VERSION}: {path} (sha256 verified)")
+        return 0
+    if args.meili_command == "stop":
+        stopped = meili_server.stop_pid(pid_file)
+        print("Meilisearch stopped." if stopped else "Meilisearch was not running.")
+        return 0
+    if args.meili_command == "status":
+        healthy = meili_server.wait_healthy(settings.meili_url, timeout_s=1)
+        print(f"Meilisearch at {settings.meili_url}: {'available' if healthy else 'not reachable'}")
+        return 0 if healthy else 1
+    return _meili_start(settings, args.port, pid_file)
+
+
+def _meili_start(settings: Settings, port: int, pid_file: Path) -> int:
+    from directory.search import IndexWriter
+    from directory.search.index import make_client
+
+    binary = meili_server.install(settings.home)
+    master_key = meili_server.ensure_master_key(settings.master_key_file)
+    url = f"http://127.0.0.1:{port}"
+    if meili_server.wait_healthy(url, timeout_s=0.5):
+        print(f"Meilisearch already running at {url}.")
+    else:
+        server = meili_server.MeiliProcess(
+            binary=binary,
+            data_dir=settings.meili_dir / "data",
+            port=port,
+            master_key=master_key,
+            log_path=settings.meili_dir / "meilisearch.log",
+        )
+        server.start(detach=True)
+        assert server.process is not None
+        pid_file.write_text(f"{server.process.pid}\n")
+        print(f"Meilisearch {meili_server.MEILI_VERSION} started at {url} (log: {server.log_path}).")
+
+    async def search_key() -> str:
+        async with make_client(url, master_key) as client:
+            return await IndexWriter(client, settings.meili_index).ensure_search_key()
+
+    meili_server.write_secret(settings.search_key_file, asyncio.run(search_key()))
+    return 0
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from directory.app import create_app
+    from directory.search import IndexWriter
+    from directory.search.index import make_client
+
+    if not settings.meili_search_key and settings.meili_master_key:
+        master = settings.meili_master_key
+
+        async def search_key() -> str:
+            async with make_client(settings.meili_url, master) as client:
+                return await IndexWriter(client, settings.meili_index).ensure_search_key()
+
+        settings = replace(settings, meili_search_key=asyncio.run(search_key()))
+    # The web layer never holds the admin key.
+    settings = replace(settings, meili_master_key=None)
+    app = create_app(settings)
+    print(f"Serving http://{args.host}:{args.port}", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=False)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings.from_env()
+    try:
+        if args.command == "serve":
+            return _serve(settings, args)
+        if args.command == "index":
+            from indexers.cli_index import run
+
+            return run(settings, args.paths, strict=args.strict, full=args.full, rebuild=args.rebuild)
+        if args.command == "meili":
+            return _meili(settings, args)
+        if args.command == "db":
+            migrations.upgrade(settings.database_url)
+            print(f"Database at {_safe_url(settings.database_url)} is up to date.")
+            return 0
+    except meili_server.MeiliServerError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 2
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

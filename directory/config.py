@@ -1,0 +1,74 @@
+"""Settings: one frozen object, read from the environment once.
+
+Everything has an embedded default (SQLite file and a local Meilisearch under the state
+directory), so nothing needs to be set to run. Tests build `Settings` directly.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_HOME = PROJECT_ROOT / ".peerdir"
+DEFAULT_MEILI_PORT = 7700
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path = DEFAULT_HOME
+    database_url: str = ""
+    meili_url: str = f"http://127.0.0.1:{DEFAULT_MEILI_PORT}"
+    meili_index: str = "listings"
+    meili_master_key: str | None = field(default=None, repr=False)
+    meili_search_key: str | None = field(default=None, repr=False)
+    meili_external: bool = False
+    templates_dir: Path = PROJECT_ROOT / "templates"
+    meili_timeout_s: float = 5.0
+    debug: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            object.__setattr__(self, "database_url", f"sqlite:///{self.home / 'directory.db'}")
+
+    @property
+    def meili_dir(self) -> Path:
+        return self.home / "meili"
+
+    @property
+    def master_key_file(self) -> Path:
+        return self.meili_dir / "master.key"
+
+    @property
+    def search_key_file(self) -> Path:
+        return self.meili_dir / "search.key"
+
+    def with_keys(self) -> Settings:
+        """Fill missing Meilisearch keys from the local key files, when those exist."""
+        master = self.meili_master_key or _read_secret(self.master_key_file)
+        search = self.meili_search_key or _read_secret(self.search_key_file)
+        return replace(self, meili_master_key=master, meili_search_key=search)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        home = Path(env.get("DIRECTORY_HOME", DEFAULT_HOME)).resolve()
+        meili_url = env.get("MEILI_URL", "")
+        return cls(
+            home=home,
+            database_url=env.get("DATABASE_URL", ""),
+            meili_url=meili_url or f"http://127.0.0.1:{DEFAULT_MEILI_PORT}",
+            meili_external=bool(meili_url),
+            meili_index=env.get("DIRECTORY_MEILI_INDEX", "listings"),
+            meili_master_key=env.get("MEILI_MASTER_KEY") or None,
+            meili_search_key=env.get("DIRECTORY_MEILI_SEARCH_KEY") or None,
+            debug=env.get("DIRECTORY_DEBUG", "") == "1",
+        ).with_keys()
+
+
+def _read_secret(path: Path) -> str | None:
+    try:
+        return path.read_text().strip() or None
+    except FileNotFoundError:
+        return None

@@ -1,0 +1,78 @@
+"""Errors and how each audience sees them.
+
+Client mistakes name the field and the problem; a search outage is a plain-language 503; nothing
+internal (tracebacks, SQL, Meilisearch messages) reaches a public page or API response.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from directory.models import InputError
+from directory.search import SearchUnavailable
+
+log = logging.getLogger(__name__)
+
+SEARCH_DOWN_MESSAGE = (
+    "Search is not available right now. Please try again in a minute; "
+    "if it keeps happening, call the listing's phone number or ask staff for help."
+)
+MESSAGES = {
+    404: "We could not find that page. The listing may have been removed or the link mistyped.",
+    500: "Something went wrong on our side. Please try again.",
+}
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _render(request: Request, status: int, message: str, field: str | None = None) -> Response:
+    if _wants_json(request):
+        body: dict[str, Any] = {"error": {"status": status, "message": message}}
+        if field:
+            body["error"]["field"] = field
+        return JSONResponse(body, status_code=status)
+    templates = request.app.state.templates
+    return templates.TemplateResponse(
+        request,
+        "public/error.html",
+        {"status": status, "message": message, "field": field},
+        status_code=status,
+    )
+
+
+async def input_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, InputError)
+    return _render(request, 400, str(exc), exc.field)
+
+
+async def search_unavailable(request: Request, exc: Exception) -> Response:
+    log.warning("search unavailable: %s", exc)
+    response = _render(request, 503, SEARCH_DOWN_MESSAGE)
+    response.headers["Retry-After"] = "30"
+    return response
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    message = exc.detail if exc.status_code not in MESSAGES else MESSAGES[exc.status_code]
+    return _render(request, exc.status_code, str(message))
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return _render(request, 500, MESSAGES[500])
+
+
+exception_handlers = {
+    InputError: input_error,
+    SearchUnavailable: search_unavailable,
+    HTTPException: http_error,
+    Exception: server_error,
+}

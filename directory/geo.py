@@ -1,0 +1,117 @@
+"""Resolve places to coordinates, offline: ZIP codes, "City, ST" and "lat,lng".
+
+The `zipcodes` package ships every US ZIP with its centroid, so this works with no network. A
+city's position is the mean of its standard ZIP centroids.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import cache
+from statistics import fmean
+
+import zipcodes
+
+from directory.models import US_STATES, GeoPoint, InputError
+
+EARTH_RADIUS_MI = 3958.7613
+METERS_PER_MILE = 1609.344
+_LAT_LNG = re.compile(r"^\s*([-+]?\d{1,3}(?:\.\d+)?)\s*,\s*([-+]?\d{1,3}(?:\.\d+)?)\s*$")
+_ZIP = re.compile(r"^\s*(\d{5})(?:-\d{4})?\s*$")
+_CITY_STATE = re.compile(r"^\s*([A-Za-z][A-Za-z .'\-]{0,60}?)\s*,\s*([A-Za-z]{2})\s*$")
+MAX_PLACE_LENGTH = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    lat: float
+    lng: float
+    label: str
+
+    @property
+    def point(self) -> GeoPoint:
+        return GeoPoint(lat=self.lat, lng=self.lng)
+
+
+@dataclass(frozen=True, slots=True)
+class ZipInfo:
+    lat: float
+    lng: float
+    city: str
+    state: str
+    timezone: str
+
+
+class Gazetteer:
+    """In-memory indexes over the zipcodes package (built once, ~0.5 s)."""
+
+    def __init__(self) -> None:
+        self.zips: dict[str, ZipInfo] = {}
+        by_city: dict[tuple[str, str], list[tuple[float, float]]] = {}
+        by_city_any: dict[tuple[str, str], list[tuple[float, float]]] = {}
+        for entry in zipcodes.list_all():
+            if not entry.get("lat") or not entry.get("long"):
+                continue
+            info = ZipInfo(
+                lat=float(entry["lat"]),
+                lng=float(entry["long"]),
+                city=entry["city"],
+                state=entry["state"],
+                timezone=entry.get("timezone") or "",
+            )
+            self.zips[entry["zip_code"]] = info
+            key = (info.city.upper(), info.state)
+            by_city_any.setdefault(key, []).append((info.lat, info.lng))
+            if entry.get("zip_code_type") == "STANDARD":
+                by_city.setdefault(key, []).append((info.lat, info.lng))
+        self.cities: dict[tuple[str, str], tuple[float, float]] = {}
+        for key, points in (by_city_any | by_city).items():
+            self.cities[key] = (fmean(p[0] for p in points), fmean(p[1] for p in points))
+
+    def zip(self, code: str) -> ZipInfo | None:
+        return self.zips.get(code[:5])
+
+
+@cache
+def gazetteer() -> Gazetteer:
+    return Gazetteer()
+
+
+def resolve_place(text: str, field: str = "near") -> Place:
+    """Turn a ZIP, "City, ST" or "lat,lng" into a Place, or raise InputError naming `field`."""
+    if len(text) > MAX_PLACE_LENGTH:
+        raise InputError(field, f"is longer than {MAX_PLACE_LENGTH} characters")
+    if match := _LAT_LNG.match(text):
+        lat, lng = float(match.group(1)), float(match.group(2))
+        if not -90 <= lat <= 90:
+            raise InputError(field, f"latitude {lat} is outside -90..90")
+        if not -180 <= lng <= 180:
+            raise InputError(field, f"longitude {lng} is outside -180..180")
+        return Place(lat, lng, f"{lat:.4f}, {lng:.4f}")
+    if match := _ZIP.match(text):
+        info = gazetteer().zip(match.group(1))
+        if info is None:
+            raise InputError(field, f"unknown ZIP code {match.group(1)}")
+        return Place(info.lat, info.lng, f"{match.group(1)} ({info.city}, {info.state})")
+    if match := _CITY_STATE.match(text):
+        city, state = match.group(1).strip(), match.group(2).upper()
+        if state not in US_STATES:
+            raise InputError(field, f"{state!r} is not a US state code")
+        found = gazetteer().cities.get((city.upper(), state))
+        if found is None:
+            raise InputError(field, f"no place called {city}, {state} is known; try a ZIP code")
+        return Place(found[0], found[1], f"{city.title()}, {state}")
+    if "," in text and any(c.isdigit() for c in text):
+        raise InputError(field, "is not a valid 'latitude,longitude' pair")
+    raise InputError(field, "give a 5-digit ZIP code, 'City, ST' or 'latitude,longitude'")
+
+
+def distance_mi(a_lat: float, a_lng: float, b_lat: float, b_lng: float) -> float:
+    """Great-circle distance in miles (haversine), as Meilisearch measures it."""
+    phi1, phi2 = math.radians(a_lat), math.radians(b_lat)
+    dphi = phi2 - phi1
+    dlmb = math.radians(b_lng - a_lng)
+    h = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
+    return 2 * EARTH_RADIUS_MI * math.asin(min(1.0, math.sqrt(h)))

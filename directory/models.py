@@ -1,0 +1,284 @@
+"""Domain models for listings: the closed vocabularies and the validated record.
+
+No I/O here. `ListingIn` is what every importer produces and what the store accepts; it is
+validated on the way in, so nothing malformed reaches the database or the search index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated
+from zoneinfo import available_timezones
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    HttpUrl,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+
+class Category(StrEnum):
+    """The closed list of needs a listing can serve."""
+
+    HOUSING = "housing"
+    EMPLOYMENT = "employment"
+    SUPPORT_GROUP = "support_group"
+    FOOD = "food"
+    HEALTH = "health"
+    LEGAL = "legal"
+    CRISIS = "crisis"
+    EDUCATION = "education"
+    TRANSPORTATION = "transportation"
+    BENEFITS = "benefits"
+
+    @property
+    def label(self) -> str:
+        return CATEGORY_LABELS[self]
+
+
+CATEGORY_LABELS: dict[Category, str] = {
+    Category.HOUSING: "Housing",
+    Category.EMPLOYMENT: "Employment",
+    Category.SUPPORT_GROUP: "Support groups",
+    Category.FOOD: "Food",
+    Category.HEALTH: "Health care",
+    Category.LEGAL: "Legal help",
+    Category.CRISIS: "Crisis lines",
+    Category.EDUCATION: "Education",
+    Category.TRANSPORTATION: "Transportation",
+    Category.BENEFITS: "Benefits",
+}
+
+
+class Status(StrEnum):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    TEMPORARILY_CLOSED = "temporarily_closed"
+
+
+class Attendance(StrEnum):
+    IN_PERSON = "in_person"
+    ONLINE = "online"
+    HYBRID = "hybrid"
+
+
+class Population(StrEnum):
+    """Populations a service is for (eligibility or focus)."""
+
+    VETERANS = "veterans"
+    YOUTH = "youth"
+    YOUNG_ADULTS = "young_adults"
+    SENIORS = "seniors"
+    WOMEN = "women"
+    MEN = "men"
+    LGBTQ = "lgbtq"
+    FAMILIES = "families"
+    JUSTICE_INVOLVED = "justice_involved"
+    PEOPLE_WITH_DISABILITIES = "people_with_disabilities"
+    PEOPLE_EXPERIENCING_HOMELESSNESS = "people_experiencing_homelessness"
+    PEOPLE_IN_RECOVERY = "people_in_recovery"
+    IMMIGRANTS = "immigrants"
+
+
+class Cost(StrEnum):
+    FREE = "free"
+    SLIDING_SCALE = "sliding_scale"
+    INSURANCE = "insurance"
+    MEDICAID = "medicaid"
+    MEDICARE = "medicare"
+    FEE = "fee"
+    DONATION = "donation"
+
+
+class Accessibility(StrEnum):
+    WHEELCHAIR = "wheelchair"
+    ASL = "asl"
+    INTERPRETER = "interpreter"
+    TRANSIT_NEARBY = "transit_nearby"
+    PARKING = "parking"
+    CHILDCARE = "childcare"
+
+
+US_STATES = frozenset(
+    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV "
+    "NH NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR GU VI AS MP".split()
+)
+
+# Highlight markers used between Meilisearch and the templates (see search.py); they must never
+# appear in stored text, or a highlight could be forged.
+PRIVATE_MARKERS = "\ue000\ue001"
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ue000\ue001]")
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
+
+
+def _clean_text(value: str) -> str:
+    return _CONTROL_CHARS.sub("", value).strip()
+
+
+def _check_timezone(value: str) -> str:
+    if value not in _timezones():
+        raise ValueError(f"unknown IANA timezone {value!r}")
+    return value
+
+
+_TZ_CACHE: set[str] = set()
+
+
+def _timezones() -> set[str]:
+    if not _TZ_CACHE:
+        _TZ_CACHE.update(available_timezones())
+    return _TZ_CACHE
+
+
+def _check_hhmm(value: str) -> str:
+    if not _HHMM.match(value):
+        raise ValueError(f"time {value!r} is not HH:MM (24-hour)")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_clean_text)]
+ShortText = Annotated[Text, StringConstraints(max_length=300)]
+LongText = Annotated[Text, StringConstraints(max_length=5000)]
+Clock = Annotated[str, AfterValidator(_check_hhmm)]
+TimeZone = Annotated[str, AfterValidator(_check_timezone)]
+Slug = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.+/-]{0,79}$", strip_whitespace=True)
+]
+LanguageCode = Annotated[
+    str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$", strip_whitespace=True)
+]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_max_length=5000)
+
+
+class Address(Strict):
+    street: ShortText = ""
+    city: ShortText = ""
+    state: Annotated[str, StringConstraints(to_upper=True, strip_whitespace=True)] = ""
+    postal_code: Annotated[str, StringConstraints(pattern=r"^(\d{5}(-\d{4})?)?$")] = ""
+
+    @field_validator("state")
+    @classmethod
+    def _known_state(cls, value: str) -> str:
+        if value and value not in US_STATES:
+            raise ValueError(f"{value!r} is not a US state or territory code")
+        return value
+
+    @property
+    def zip5(self) -> str:
+        return self.postal_code[:5]
+
+    def one_line(self) -> str:
+        city_state = ", ".join(p for p in (self.city, self.state) if p)
+        tail = " ".join(p for p in (city_state, self.postal_code) if p)
+        return ", ".join(p for p in (self.street, tail) if p)
+
+
+class GeoPoint(Strict):
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    lng: float = Field(ge=-180, le=180, allow_inf_nan=False)
+
+
+class OpeningHours(Strict):
+    """One weekly interval: day 0 = Sunday (as in Meeting Guide), times in the listing's zone."""
+
+    day: int = Field(ge=0, le=6)
+    opens: Clock
+    closes: Clock
+
+
+class ListingIn(Strict):
+    """A listing as importers produce it, before the store gives it an id and timestamps."""
+
+    source: Slug
+    source_id: Slug
+    category: Category
+    subcategories: list[Slug] = Field(default_factory=list, max_length=30)
+    name: Annotated[ShortText, StringConstraints(min_length=1)]
+    organization: ShortText = ""
+    description: LongText = ""
+    address: Address = Field(default_factory=Address)
+    geo: GeoPoint | None = None
+    service_area: ShortText = ""
+    phone: Annotated[str, StringConstraints(pattern=r"^[0-9+()\-. x]{0,40}$")] = ""
+    email: EmailStr | None = None
+    website: HttpUrl | None = None
+    hours: list[OpeningHours] = Field(default_factory=list, max_length=50)
+    timezone: TimeZone | None = None
+    meeting_types: list[Slug] = Field(default_factory=list, max_length=40)
+    attendance: Attendance = Attendance.IN_PERSON
+    conference_url: HttpUrl | None = None
+    conference_phone: Annotated[str, StringConstraints(pattern=r"^[0-9+()\-. x,#*]{0,60}$")] = ""
+    languages: list[LanguageCode] = Field(default_factory=lambda: ["en"], max_length=30)
+    populations: list[Population] = Field(default_factory=list)
+    cost: list[Cost] = Field(default_factory=list)
+    accessibility: list[Accessibility] = Field(default_factory=list)
+    peer_run: bool = False
+    status: Status = Status.ACTIVE
+    last_verified_at: date | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ListingIn:
+        if self.hours and self.timezone is None:
+            raise ValueError("timezone: required when hours are given")
+        if self.attendance is not Attendance.IN_PERSON and not (
+            self.conference_url or self.conference_phone
+        ):
+            raise ValueError(
+                f"conference_url: required when attendance is {self.attendance.value}"
+            )
+        return self
+
+    @property
+    def listing_id(self) -> str:
+        return listing_id(self.source, self.source_id)
+
+    def content_hash(self) -> str:
+        """A digest of everything a record says, so a re-import can tell 'unchanged' cheaply."""
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+    def with_geo(self, geo: GeoPoint) -> ListingIn:
+        return self.model_copy(update={"geo": geo})
+
+
+_ID_NAMESPACE = uuid.UUID("6f1c2e0a-8c47-4d0e-9a51-2b7d3c9e4f10")
+
+
+def listing_id(source: str, source_id: str) -> str:
+    """The stable public id: the same (source, source_id) always gets the same id."""
+    return uuid.uuid5(_ID_NAMESPACE, f"{source}\x1f{source_id}").hex[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """A stored listing: the validated record plus what the store adds."""
+
+    id: str
+    record: ListingIn
+    content_hash: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class InputError(ValueError):
+    """A client-supplied value is wrong: names the field and the problem (rendered as a 400)."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem

@@ -1,0 +1,117 @@
+"""Public pages: the search page and a listing's page. No login; nothing about the visitor
+is stored."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from directory.listings import ListingStore
+from directory.models import CATEGORY_LABELS, Category, InputError, Listing
+from directory.search import SearchIndex, SearchPage, SearchQuery
+from directory.search.query import DEFAULT_RADIUS_MI
+from directory.templating import DAY_NAMES
+
+RADIUS_CHOICES = [1, 2, 5, 10, 25, 50, 100]
+_LISTING_ID = re.compile(r"^[0-9a-f]{16}$")
+
+
+@dataclass(frozen=True)
+class SearchView:
+    """Context of public/search.html."""
+
+    form: dict[str, str]
+    selected_categories: list[str]
+    query: SearchQuery | None = None
+    results: SearchPage | None = None
+    error: InputError | None = None
+    categories: list[tuple[str, str]] = field(
+        default_factory=lambda: [(c.value, label) for c, label in CATEGORY_LABELS.items()]
+    )
+    radius_choices: list[int] = field(default_factory=lambda: RADIUS_CHOICES)
+
+    @property
+    def searched(self) -> bool:
+        return any(self.form.get(k) for k in ("q", "near")) or bool(self.selected_categories)
+
+
+@dataclass(frozen=True)
+class OpeningDay:
+    day: str
+    intervals: list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class ListingView:
+    """Context of public/listing.html."""
+
+    listing: Listing
+    address: str
+    opening_days: list[OpeningDay]
+    category_label: str
+    verified_recently: bool
+
+
+async def search_page(request: Request) -> Response:
+    params = request.query_params
+    form = {key: params.get(key, "") for key in ("q", "near", "radius_mi", "sort")}
+    form["radius_mi"] = form["radius_mi"] or f"{DEFAULT_RADIUS_MI:g}"
+    view = SearchView(form=form, selected_categories=params.getlist("category"))
+    status = 200
+    try:
+        query = SearchQuery.from_params(params)
+    except InputError as error:
+        view = SearchView(form=form, selected_categories=view.selected_categories, error=error)
+        status = 400
+    else:
+        search: SearchIndex = request.state.search
+        results = await search.search(query) if view.searched or query.categories else None
+        view = SearchView(
+            form=form,
+            selected_categories=[c.value for c in query.categories],
+            query=query,
+            results=results,
+        )
+    template = "public/_results.html" if request.headers.get("HX-Request") else "public/search.html"
+    return request.app.state.templates.TemplateResponse(
+        request, template, {"page": view}, status_code=status
+    )
+
+
+def _opening_days(listing: Listing) -> list[OpeningDay]:
+    by_day: dict[int, list[tuple[str, str]]] = {}
+    for interval in sorted(listing.record.hours, key=lambda h: (h.day, h.opens)):
+        by_day.setdefault(interval.day, []).append((interval.opens, interval.closes))
+    # Monday first, as people read a week.
+    order = [1, 2, 3, 4, 5, 6, 0]
+    return [OpeningDay(DAY_NAMES[d], by_day[d]) for d in order if d in by_day]
+
+
+async def listing_page(request: Request) -> Response:
+    listing_id = request.path_params["listing_id"]
+    store: ListingStore = request.state.store
+    listing = await run_in_threadpool(store.get, listing_id) if _LISTING_ID.match(listing_id) else None
+    if listing is None:
+        raise HTTPException(404)
+    verified = listing.record.last_verified_at
+    view = ListingView(
+        listing=listing,
+        address=listing.record.address.one_line(),
+        opening_days=_opening_days(listing),
+        category_label=CATEGORY_LABELS[Category(listing.record.category)],
+        verified_recently=bool(verified and (date.today() - verified).days <= 365),
+    )
+    return request.app.state.templates.TemplateResponse(request, "public/listing.html", {"page": view})
+
+
+routes = [
+    Route("/", search_page, name="search"),
+    Route("/listings/{listing_id:str}", listing_page, name="listing"),
+]

@@ -1,0 +1,22 @@
+"""Everything that talks to Meilisearch lives in this package.
+
+- `settings`: the index settings (ranking rules, synonyms, filterable attributes);
+- `documents`: turning stored listings into index documents;
+- `query`: turning a validated search request into Meilisearch parameters (pure);
+- `results`: hits and pages as the web layer renders them (highlights escaped);
+- `index`: the async clients: `SearchIndex` (search-only key) and `IndexWriter` (admin key).
+"""
+
+from directory.search.index import IndexWriter, SearchIndex, SearchUnavailable
+from directory.search.query import SearchQuery, SortOrder
+from directory.search.results import Hit, SearchPage
+
+__all__ = [
+    "Hit",
+    "IndexWriter",
+    "SearchIndex",
+    "SearchPage",
+    "SearchQuery",
+    "SearchUnavailable",
+    "SortOrder",
+]

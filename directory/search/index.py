@@ -1,0 +1,185 @@
+"""The Meilisearch clients.
+
+`SearchIndex` is what the web layer holds: one async client with the search-only key, made in
+the app's lifespan. `IndexWriter` holds the admin key and is used by indexers and admin
+actions: settings before documents, batched adds, every task awaited and its failure raised,
+and full rebuilds into a fresh index swapped in atomically.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Any
+
+import httpx
+from meilisearch_python_sdk import AsyncClient
+from meilisearch_python_sdk.errors import MeilisearchApiError, MeilisearchCommunicationError
+from meilisearch_python_sdk.models.settings import MeilisearchSettings
+
+from directory.search.query import SearchQuery
+from directory.search.results import SearchPage
+from directory.search.settings import index_settings
+
+log = logging.getLogger(__name__)
+
+# httpx with keep-alive waits ~44 ms per compressed response; identity encoding avoids it.
+CLIENT_HEADERS = {"Accept-Encoding": "identity"}
+SEARCH_KEY_UID = "5ca2d1c4-7a0e-4f5b-9a57-0d6b8c1e2f3a"
+TASK_TIMEOUT_MS = 30 * 60 * 1000
+
+
+class SearchUnavailable(Exception):
+    """Meilisearch cannot be reached (down, restarting, or too slow)."""
+
+
+class IndexTaskFailed(Exception):
+    """A Meilisearch task ended in failure; the message carries Meilisearch's reason."""
+
+
+def make_client(url: str, key: str | None, timeout_s: float = 5.0) -> AsyncClient:
+    return AsyncClient(url, key, timeout=int(max(1, timeout_s)), custom_headers=CLIENT_HEADERS)
+
+
+class SearchIndex:
+    def __init__(self, client: AsyncClient, index_name: str) -> None:
+        self.client = client
+        self.index_name = index_name
+
+    async def search(self, query: SearchQuery) -> SearchPage:
+        index = self.client.index(self.index_name)
+        try:
+            result = await index.search(query.q or None, **query.meili_params())
+        except (MeilisearchCommunicationError, httpx.TransportError) as err:
+            raise SearchUnavailable(str(err)) from err
+        except MeilisearchApiError as err:
+            if err.code == "index_not_found":
+                return SearchPage(query=query, hits=[], total=0)
+            raise
+        return SearchPage.from_meili(
+            query,
+            result.hits,
+            result.total_hits,
+            result.facet_distribution,
+            result.processing_time_ms,
+        )
+
+    async def healthy(self) -> bool:
+        try:
+            health = await self.client.health()
+        except (MeilisearchCommunicationError, httpx.TransportError, MeilisearchApiError):
+            return False
+        return health.status == "available"
+
+
+ProgressCallback = Callable[[int], None]
+
+
+class IndexWriter:
+    """Admin-side index operations (requires the master or an admin key)."""
+
+    def __init__(self, client: AsyncClient, index_name: str, batch_size: int = 10_000) -> None:
+        self.client = client
+        self.index_name = index_name
+        self.batch_size = batch_size
+
+    async def _wait(self, task_uid: int) -> None:
+        result = await self.client.wait_for_task(
+            task_uid, timeout_in_ms=TASK_TIMEOUT_MS, interval_in_ms=50
+        )
+        if result.status != "succeeded":
+            error = result.error or {}
+            reason = error.get("message") if isinstance(error, dict) else str(error)
+            raise IndexTaskFailed(f"Meilisearch task {task_uid} ({result.task_type}) {result.status}: {reason}")
+
+    async def ensure_index(self, name: str | None = None) -> None:
+        """Create the index if needed and apply the settings (before any document)."""
+        name = name or self.index_name
+        try:
+            await self.client.get_index(name)
+        except MeilisearchApiError as err:
+            if err.code != "index_not_found":
+                raise
+            await self.client.create_index(name, primary_key="id", timeout_in_ms=TASK_TIMEOUT_MS)
+        settings = MeilisearchSettings.model_validate(index_settings())
+        task_info = await self.client.index(name).update_settings(settings)
+        await self._wait(task_info.task_uid)
+
+    async def add_documents(
+        self,
+        batches: AsyncIterator[list[dict[str, Any]]] | Iterable[list[dict[str, Any]]],
+        *,
+        index_name: str | None = None,
+        on_sent: ProgressCallback | None = None,
+        on_done: ProgressCallback | None = None,
+    ) -> int:
+        """Send documents in batches, then await every task; raise on the first failure."""
+        index = self.client.index(index_name or self.index_name)
+        pending: list[tuple[int, int]] = []
+        sent = 0
+
+        async def send(batch: list[dict[str, Any]]) -> None:
+            nonlocal sent
+            for start in range(0, len(batch), self.batch_size):
+                chunk = batch[start : start + self.batch_size]
+                task = await index.add_documents(chunk, primary_key="id")
+                pending.append((task.task_uid, len(chunk)))
+                sent += len(chunk)
+                if on_sent:
+                    on_sent(len(chunk))
+
+        if hasattr(batches, "__aiter__"):
+            async for batch in batches:  # type: ignore[union-attr]
+                await send(batch)
+        else:
+            for batch in batches:  # type: ignore[union-attr]
+                await send(batch)
+        for task_uid, count in pending:
+            await self._wait(task_uid)
+            if on_done:
+                on_done(count)
+        return sent
+
+    async def document_count(self, name: str | None = None) -> int | None:
+        try:
+            stats = await self.client.index(name or self.index_name).get_stats()
+        except MeilisearchApiError as err:
+            if err.code == "index_not_found":
+                return None
+            raise
+        return stats.number_of_documents
+
+    async def swap_in(self, build_name: str) -> None:
+        """Atomically make `build_name` the live index, then drop the old contents."""
+        if await self.document_count(self.index_name) is None:
+            await self.ensure_index(self.index_name)
+        task = await self.client.swap_indexes([(self.index_name, build_name)])
+        await self._wait(task.task_uid)
+        delete = await self.client.index(build_name).delete()
+        await self._wait(delete.task_uid)
+
+    def build_name(self) -> str:
+        return f"{self.index_name}__build_{int(time.time() * 1000)}"
+
+    async def ensure_search_key(self) -> str:
+        """A key that may only search, created once with a fixed uid; returns its value."""
+        try:
+            key = await self.client.get_key(SEARCH_KEY_UID)
+            return key.key
+        except MeilisearchApiError as err:
+            if err.code != "api_key_not_found":
+                raise
+        response = await self.client.http_client.post(
+            "keys",
+            json={
+                "uid": SEARCH_KEY_UID,
+                "name": "peerdir web search",
+                "description": "Search-only key used by the web layer",
+                "actions": ["search"],
+                "indexes": ["*"],
+                "expiresAt": None,
+            },
+        )
+        response.raise_for_status()
+        return str(response.json()["key"])

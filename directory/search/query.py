@@ -1,0 +1,262 @@
+"""Search requests: validated from URL parameters, turned into Meilisearch parameters.
+
+Pure functions, no I/O. Every user value that reaches a filter string goes through
+`quote` (DESIGN.md: filter injection); numbers are coerced to float first.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol, TypeVar
+
+from directory.geo import METERS_PER_MILE, Place, resolve_place
+from directory.models import (
+    Accessibility,
+    Attendance,
+    Category,
+    Cost,
+    InputError,
+    Population,
+    Status,
+)
+from directory.search.settings import FACETS
+
+HIGHLIGHT_PRE = "\ue000"
+HIGHLIGHT_POST = "\ue001"
+MAX_QUERY_LENGTH = 200
+MAX_PER_PAGE = 100
+DEFAULT_PER_PAGE = 20
+DEFAULT_RADIUS_MI = 10.0
+MIN_RADIUS_MI, MAX_RADIUS_MI = 0.5, 100.0
+MAX_PAGE = 50  # maxTotalHits is 1000: past page 50 of 20 there is nothing to show
+VISIBLE_STATUSES = (Status.ACTIVE, Status.TEMPORARILY_CLOSED)
+RETRIEVED = [
+    "id", "name", "organization", "category", "category_label", "address", "phone", "_geo",
+    "status", "attendance", "hours", "timezone", "meeting_types", "meeting_type_names",
+    "peer_run", "languages", "website", "description",
+]  # fmt: skip
+
+
+class SortOrder(StrEnum):
+    RELEVANCE = "relevance"
+    DISTANCE = "distance"
+
+
+class Params(Protocol):
+    """Starlette's QueryParams and FormData both fit: a mapping with getlist."""
+
+    def get(self, key: str, default: Any = None) -> Any: ...
+    def getlist(self, key: str) -> list[str]: ...
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    q: str = ""
+    categories: tuple[Category, ...] = ()
+    place: Place | None = None
+    near: str = ""
+    radius_mi: float = DEFAULT_RADIUS_MI
+    sort: SortOrder = SortOrder.RELEVANCE
+    page: int = 1
+    per_page: int = DEFAULT_PER_PAGE
+    languages: tuple[str, ...] = ()
+    populations: tuple[Population, ...] = ()
+    cost: tuple[Cost, ...] = ()
+    accessibility: tuple[Accessibility, ...] = ()
+    attendance: tuple[Attendance, ...] = ()
+    peer_run: bool = False
+    extra_filters: tuple[str, ...] = field(default=())
+
+    @classmethod
+    def from_params(cls, params: Params) -> SearchQuery:
+        """Validate URL parameters; raise InputError naming the first bad one."""
+        q = (params.get("q") or "").strip()
+        if len(q) > MAX_QUERY_LENGTH:
+            raise InputError("q", f"is longer than {MAX_QUERY_LENGTH} characters")
+        near = (params.get("near") or "").strip()
+        place = resolve_place(near, "near") if near else None
+        radius = _number(params.get("radius_mi"), "radius_mi", DEFAULT_RADIUS_MI)
+        if not MIN_RADIUS_MI <= radius <= MAX_RADIUS_MI:
+            raise InputError(
+                "radius_mi", f"must be between {MIN_RADIUS_MI:g} and {MAX_RADIUS_MI:g} miles"
+            )
+        sort = _choice(params.get("sort") or SortOrder.RELEVANCE.value, SortOrder, "sort")
+        if sort is SortOrder.DISTANCE and place is None:
+            raise InputError("sort", "distance order needs a place in 'near'")
+        page = _integer(params.get("page"), "page", 1, 1, MAX_PAGE)
+        per_page = _integer(params.get("per_page"), "per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
+        languages = tuple(_language(v) for v in _values(params, "language"))
+        return cls(
+            q=q,
+            categories=_choices(params, "category", Category),
+            place=place,
+            near=near,
+            radius_mi=radius,
+            sort=sort,
+            page=page,
+            per_page=per_page,
+            languages=languages,
+            populations=_choices(params, "population", Population),
+            cost=_choices(params, "cost", Cost),
+            accessibility=_choices(params, "accessibility", Accessibility),
+            attendance=_choices(params, "attendance", Attendance),
+            peer_run=_flag(params.get("peer_run"), "peer_run"),
+        )
+
+    def filter_expression(self) -> str:
+        clauses = [_in("status", [s.value for s in VISIBLE_STATUSES])]
+        for attribute, values in (
+            ("category", [c.value for c in self.categories]),
+            ("languages", list(self.languages)),
+            ("populations", [p.value for p in self.populations]),
+            ("cost", [c.value for c in self.cost]),
+            ("accessibility", [a.value for a in self.accessibility]),
+            ("attendance", [a.value for a in self.attendance]),
+        ):
+            if values:
+                clauses.append(_in(attribute, values))
+        if self.peer_run:
+            clauses.append("peer_run = true")
+        if self.place is not None:
+            lat, lng = _coord(self.place.lat), _coord(self.place.lng)
+            meters = _coord(self.radius_mi * METERS_PER_MILE)
+            clauses.append(f"_geoRadius({lat}, {lng}, {meters})")
+        clauses.extend(self.extra_filters)
+        return " AND ".join(clauses)
+
+    def meili_params(self) -> dict[str, Any]:
+        """Keyword arguments for the SDK's `index.search` (the query string excluded)."""
+        params: dict[str, Any] = {
+            "filter": self.filter_expression(),
+            "facets": FACETS,
+            "page": self.page,
+            "hits_per_page": self.per_page,
+            "attributes_to_retrieve": RETRIEVED,
+            "attributes_to_highlight": ["name", "description"],
+            "attributes_to_crop": ["description"],
+            "crop_length": 40,
+            "crop_marker": "…",
+            "highlight_pre_tag": HIGHLIGHT_PRE,
+            "highlight_post_tag": HIGHLIGHT_POST,
+            "matching_strategy": "last",
+        }
+        if self.sort is SortOrder.DISTANCE and self.place is not None:
+            params["sort"] = [f"_geoPoint({_coord(self.place.lat)}, {_coord(self.place.lng)}):asc"]
+            # Distance order means nearest first among hits that match every word.
+            params["matching_strategy"] = "all"
+        return params
+
+    def to_params(self, **changes: Any) -> list[tuple[str, str]]:
+        """This query as URL parameters (for links: next page, remove a filter)."""
+        values: dict[str, Any] = {
+            "q": self.q,
+            "category": [c.value for c in self.categories],
+            "near": self.near,
+            "radius_mi": f"{self.radius_mi:g}" if self.near else "",
+            "sort": self.sort.value if self.sort is not SortOrder.RELEVANCE else "",
+            "language": list(self.languages),
+            "population": [p.value for p in self.populations],
+            "cost": [c.value for c in self.cost],
+            "accessibility": [a.value for a in self.accessibility],
+            "attendance": [a.value for a in self.attendance],
+            "peer_run": "1" if self.peer_run else "",
+            "per_page": str(self.per_page) if self.per_page != DEFAULT_PER_PAGE else "",
+            "page": str(self.page) if self.page != 1 else "",
+        }
+        values.update(changes)
+        pairs: list[tuple[str, str]] = []
+        for key, value in values.items():
+            for item in value if isinstance(value, list | tuple) else [value]:
+                if item not in ("", None):
+                    pairs.append((key, str(item)))
+        return pairs
+
+
+def quote(value: str) -> str:
+    """A filter string literal: double-quoted, with backslashes and quotes escaped."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _in(attribute: str, values: Sequence[str]) -> str:
+    return f"{attribute} IN [{', '.join(quote(v) for v in values)}]"
+
+
+def _coord(value: float) -> str:
+    number = float(value)
+    if not math.isfinite(number):
+        raise InputError("near", "coordinates must be finite numbers")
+    return repr(number)
+
+
+def _values(params: Params, name: str) -> list[str]:
+    return [v.strip() for v in params.getlist(name) if v and v.strip()]
+
+
+def _choice(raw: str, enum: type[E], name: str) -> E:
+    try:
+        return enum(raw.strip().lower())
+    except ValueError:
+        allowed = ", ".join(e.value for e in enum)
+        shown = raw if len(raw) <= 40 else raw[:40] + "…"
+        raise InputError(name, f"unknown value {shown!r}; use one of: {allowed}") from None
+
+
+def _choices(params: Params, name: str, enum: type[E]) -> tuple[E, ...]:
+    return tuple(dict.fromkeys(_choice(v, enum, name) for v in _values(params, name)))
+
+
+def _number(raw: str | None, name: str, default: float) -> float:
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InputError(name, f"{raw[:40]!r} is not a number") from None
+    if not math.isfinite(value):
+        raise InputError(name, "must be a finite number")
+    return value
+
+
+def _integer(raw: str | None, name: str, default: int, low: int, high: int) -> int:
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InputError(name, f"{raw[:40]!r} is not a whole number") from None
+    if not low <= value <= high:
+        raise InputError(name, f"must be between {low} and {high}")
+    return value
+
+
+def _flag(raw: str | None, name: str) -> bool:
+    if raw is None or raw.strip().lower() in ("", "0", "false", "no", "off"):
+        return False
+    if raw.strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    raise InputError(name, f"{raw[:40]!r} is not true or false")
+
+
+def _language(raw: str) -> str:
+    value = raw.lower()
+    if not (2 <= len(value) <= 3 and value.isascii() and value.isalpha()):
+        raise InputError("language", f"{raw[:40]!r} is not a language code such as 'en' or 'es'")
+    return value
+
+
+def describe_facets(distribution: Mapping[str, Mapping[str, int]]) -> dict[str, dict[str, int]]:
+    """Plain dict copy with facets in a stable order (counts descending)."""
+    return {
+        facet: dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+        for facet, counts in distribution.items()
+    }
+
+
+def unique(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(values))

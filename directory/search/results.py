@@ -1,0 +1,132 @@
+"""Search results as the web layer shows them.
+
+Highlighted text from Meilisearch is not HTML-escaped (DESIGN.md), so the query asks for private
+marker characters, the text is escaped here, and only then are the markers turned into <mark>.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from directory.geo import distance_mi
+from directory.search.query import HIGHLIGHT_POST, HIGHLIGHT_PRE, SearchQuery, describe_facets
+
+
+def highlight(text: str) -> Markup:
+    """Escape `text`, then turn the private highlight markers into <mark> tags."""
+    escaped = str(escape(text))
+    if HIGHLIGHT_PRE not in escaped and HIGHLIGHT_POST not in escaped:
+        return Markup(escaped)
+    opened = 0
+    out: list[str] = []
+    for char in escaped:
+        if char == HIGHLIGHT_PRE:
+            opened += 1
+            out.append("<mark>")
+        elif char == HIGHLIGHT_POST and opened:
+            opened -= 1
+            out.append("</mark>")
+        elif char not in (HIGHLIGHT_PRE, HIGHLIGHT_POST):
+            out.append(char)
+    out.extend("</mark>" * opened)
+    return Markup("".join(out))
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    name: str
+    category: str
+    category_label: str
+    organization: str
+    address: str
+    phone: str
+    status: str
+    attendance: str
+    peer_run: bool
+    languages: list[str]
+    meeting_type_names: list[str]
+    website: str | None
+    distance_mi: float | None
+    name_html: Markup
+    snippet_html: Markup
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        del data["name_html"], data["snippet_html"]
+        if self.distance_mi is None:
+            del data["distance_mi"]
+        return data
+
+    @classmethod
+    def from_meili(cls, raw: dict[str, Any], query: SearchQuery) -> Hit:
+        formatted = raw.get("_formatted") or {}
+        distance = None
+        geo = raw.get("_geo")
+        if query.place is not None and geo:
+            distance = round(distance_mi(query.place.lat, query.place.lng, geo["lat"], geo["lng"]), 2)
+        return cls(
+            id=raw["id"],
+            name=raw["name"],
+            category=raw["category"],
+            category_label=raw.get("category_label", raw["category"]),
+            organization=raw.get("organization", ""),
+            address=raw.get("address", ""),
+            phone=raw.get("phone", ""),
+            status=raw.get("status", "active"),
+            attendance=raw.get("attendance", "in_person"),
+            peer_run=bool(raw.get("peer_run")),
+            languages=list(raw.get("languages", [])),
+            meeting_type_names=list(raw.get("meeting_type_names", [])),
+            website=raw.get("website"),
+            distance_mi=distance,
+            name_html=highlight(str(formatted.get("name", raw["name"]))),
+            snippet_html=highlight(str(formatted.get("description", raw.get("description", "")))),
+        )
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    query: SearchQuery
+    hits: list[Hit]
+    total: int
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    processing_ms: int = 0
+
+    @property
+    def total_pages(self) -> int:
+        return max(1, -(-self.total // self.query.per_page))
+
+    @classmethod
+    def from_meili(
+        cls,
+        query: SearchQuery,
+        hits: list[dict[str, Any]],
+        total: int | None,
+        facets: dict[str, dict[str, int]] | None,
+        processing_ms: int | None,
+    ) -> SearchPage:
+        return cls(
+            query=query,
+            hits=[Hit.from_meili(hit, query) for hit in hits],
+            total=int(total or 0),
+            facets=describe_facets(facets or {}),
+            processing_ms=int(processing_ms or 0),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        place = self.query.place
+        return {
+            "total": self.total,
+            "page": self.query.page,
+            "per_page": self.query.per_page,
+            "total_pages": self.total_pages,
+            "near": {"lat": place.lat, "lng": place.lng, "label": place.label} if place else None,
+            "radius_mi": self.query.radius_mi if place else None,
+            "sort": self.query.sort.value,
+            "hits": [hit.to_json() for hit in self.hits],
+            "facets": self.facets,
+        }

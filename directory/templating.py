@@ -1,0 +1,109 @@
+"""Jinja2 environment: autoescaped templates, filters for phones, distances and hours."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote_plus, urlencode
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.templating import Jinja2Templates
+
+from directory.models import CATEGORY_LABELS, Category
+
+DAY_NAMES = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
+FACET_LABELS = {
+    "category": "Category",
+    "languages": "Language",
+    "populations": "Who it serves",
+    "cost": "Cost",
+    "accessibility": "Accessibility",
+    "attendance": "Attendance",
+    "peer_run": "Peer-run",
+}
+# Facet name in the index → URL parameter name in a search.
+FACET_PARAMS = {
+    "category": "category",
+    "languages": "language",
+    "populations": "population",
+    "cost": "cost",
+    "accessibility": "accessibility",
+    "attendance": "attendance",
+    "peer_run": "peer_run",
+}
+LANGUAGE_NAMES = {
+    "en": "English", "es": "Spanish", "vi": "Vietnamese", "zh": "Chinese", "ru": "Russian",
+    "ar": "Arabic", "fr": "French", "ht": "Haitian Creole", "ko": "Korean", "pl": "Polish",
+    "pt": "Portuguese", "so": "Somali", "tl": "Tagalog", "asl": "ASL",
+}  # fmt: skip
+
+
+def tel_href(phone: str) -> str:
+    digits = re.sub(r"[^0-9+]", "", phone.split("x")[0])
+    if len(digits) == 10:
+        digits = "+1" + digits
+    return f"tel:{digits}"
+
+
+def miles(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:.1f} mi" if value >= 0.1 else "< 0.1 mi"
+
+
+def clock(value: str) -> str:
+    """'19:30' → '7:30 PM'; '24:00' → 'midnight'."""
+    if value in ("24:00", "00:00"):
+        return "midnight"
+    hours, minutes = (int(p) for p in value.split(":"))
+    suffix = "AM" if hours < 12 else "PM"
+    return f"{(hours % 12) or 12}:{minutes:02d} {suffix}"
+
+
+def facet_value_label(facet: str, value: str) -> str:
+    if facet == "category" and value in Category._value2member_map_:
+        return CATEGORY_LABELS[Category(value)]
+    if facet == "languages":
+        return LANGUAGE_NAMES.get(value, value)
+    if facet == "peer_run":
+        return "Peer-run" if value == "true" else "Not peer-run"
+    return value.replace("_", " ").capitalize()
+
+
+def map_url(address: str, lat: float | None = None, lng: float | None = None) -> str:
+    if lat is not None and lng is not None:
+        return f"https://www.openstreetmap.org/?mlat={lat}&mlon={lng}#map=17/{lat}/{lng}"
+    return f"https://www.openstreetmap.org/search?query={quote_plus(address)}"
+
+
+def make_templates(directory: Path) -> Jinja2Templates:
+    env = Environment(
+        loader=FileSystemLoader(directory),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        tel_href=tel_href,
+        miles=miles,
+        clock=clock,
+        facet_value_label=facet_value_label,
+        urlencode_pairs=lambda pairs: urlencode(list(pairs)),
+    )
+    env.globals.update(
+        DAY_NAMES=DAY_NAMES,
+        FACET_LABELS=FACET_LABELS,
+        FACET_PARAMS=FACET_PARAMS,
+        CATEGORY_LABELS={c.value: label for c, label in CATEGORY_LABELS.items()},
+        LANGUAGE_NAMES=LANGUAGE_NAMES,
+        map_url=map_url,
+        facet_value_label=facet_value_label,
+    )
+    return Jinja2Templates(env=env)
+
+
+def template_context(obj: Any) -> dict[str, Any]:
+    """A page's dataclass context as the mapping Jinja2 wants (`page` is the whole object)."""
+    return {"page": obj}

@@ -1,0 +1,1 @@
+"""Importers: read listing sources, validate, place, store, and sync the search index."""

@@ -1,0 +1,67 @@
+"""`peerdir index`: import listing files into the store and sync the search index."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from directory.config import Settings
+from directory.db import make_engine
+from directory.listings import ListingStore
+from directory.search import IndexWriter
+from directory.search.index import make_client
+from indexers import sync
+from indexers.pipeline import ImportReport, collect, store_records
+
+MAX_LISTED = 50
+
+
+def _print_report(report: ImportReport) -> None:
+    for error in report.file_errors:
+        print(f"error: {error}", file=sys.stderr)
+    for rejection in report.rejections[:MAX_LISTED]:
+        print(f"rejected: {rejection}", file=sys.stderr)
+    if len(report.rejections) > MAX_LISTED:
+        print(f"... and {len(report.rejections) - MAX_LISTED} more rejections", file=sys.stderr)
+    for warning in report.warnings[:MAX_LISTED]:
+        print(f"warning: {warning}", file=sys.stderr)
+    if len(report.warnings) > MAX_LISTED:
+        print(f"... and {len(report.warnings) - MAX_LISTED} more warnings", file=sys.stderr)
+
+
+async def _sync(store: ListingStore, settings: Settings, changed: list[str], rebuild: bool) -> str:
+    if not settings.meili_master_key:
+        raise SystemExit("error: no Meilisearch admin key; run `peerdir meili start` or set MEILI_MASTER_KEY")
+    client = make_client(settings.meili_url, settings.meili_master_key, timeout_s=60)
+    async with client:
+        writer = IndexWriter(client, settings.meili_index)
+        if rebuild:
+            count = await sync.rebuild(store, writer)
+            return f"index rebuilt: {count} documents swapped in"
+        sent = await sync.sync_changed(store, writer, changed)
+        ok, indexed, stored = await sync.in_step(store, writer)
+        if not ok:
+            print(f"index holds {indexed or 0} documents, store has {stored}: rebuilding", file=sys.stderr)
+            count = await sync.rebuild(store, writer)
+            return f"index rebuilt: {count} documents swapped in"
+        return f"index updated: {sent} documents sent"
+
+
+def run(settings: Settings, paths: list[Path], *, strict: bool, full: bool, rebuild: bool) -> int:
+    engine = make_engine(settings.database_url)
+    store = ListingStore(engine)
+    report = ImportReport()
+    try:
+        with tqdm(desc="validating", unit="rec", file=sys.stderr, disable=None, leave=False) as bar:
+            records = collect(paths, report, progress=bar.update)
+        store_records(records, store, report, strict=strict, full=full)
+        _print_report(report)
+        print(f"import: {report.summary()}")
+        if report.stored or rebuild:
+            print(asyncio.run(_sync(store, settings, report.result.changed_ids, rebuild)))
+    finally:
+        engine.dispose()
+    return 0 if report.ok else 1

@@ -1,0 +1,73 @@
+"""Reading listing files into raw records, each tagged with where it came from.
+
+The native format (seed_data/*.json) is one JSON object per file: `source`, optional notes,
+and `listings`, a list of records without `source` (the file's source is used).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+MAX_FILE_BYTES = 200 * 1024 * 1024
+
+
+class SourceError(Exception):
+    """A whole file cannot be read (missing, too large, not JSON, wrong shape)."""
+
+    def __init__(self, path: Path | str, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = str(path)
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    path: str
+    number: int  # 1-based position in its file
+    data: Any
+
+    @property
+    def location(self) -> str:
+        return f"{self.path} record {self.number}"
+
+
+def listing_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        files = sorted(p for p in path.glob("*.json") if p.is_file())
+        if not files:
+            raise SourceError(path, "folder holds no .json files")
+        return files
+    if not path.exists():
+        raise SourceError(path, "no such file or folder")
+    return [path]
+
+
+def read_json(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Any:
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise SourceError(path, f"file is {size / 1e6:.0f} MB; the limit is {max_bytes / 1e6:.0f} MB")
+    try:
+        with path.open("rb") as handle:
+            return json.load(handle)
+    except json.JSONDecodeError as err:
+        raise SourceError(path, f"not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})") from None
+    except UnicodeDecodeError:
+        raise SourceError(path, "not UTF-8 text") from None
+
+
+def read_native(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Iterator[RawRecord]:
+    """Yield the records of one native listings file, with the file's source filled in."""
+    document = read_json(path, max_bytes)
+    if not isinstance(document, dict) or not isinstance(document.get("listings"), list):
+        raise SourceError(path, "expected an object with a 'listings' list")
+    source = document.get("source")
+    if not isinstance(source, str) or not source.strip():
+        raise SourceError(path, "expected a non-empty 'source' string at the top level")
+    for number, record in enumerate(document["listings"], start=1):
+        if isinstance(record, dict):
+            record = {"source": source, **record}
+        yield RawRecord(str(path), number, record)

@@ -1,0 +1,59 @@
+"""Keeping the Meilisearch index in step with the store.
+
+An import sends only what changed. A rebuild (or an index found out of step with the store)
+fills a fresh index from the database and swaps it in atomically, so searches never see a
+half-built index.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from tqdm import tqdm
+
+from directory.listings import ListingStore, StoredRow
+from directory.search import IndexWriter
+from directory.search.documents import to_document
+
+
+def _documents(batches: Iterable[list[StoredRow]]) -> Iterator[list[dict[str, Any]]]:
+    for batch in batches:
+        yield [to_document(row.id, row.record, row.updated_at) for row in batch]
+
+
+def _bar(total: int, label: str) -> tqdm[Any]:
+    # tqdm draws only on a terminal (disable=None); logs stay clean in CI and pipes.
+    return tqdm(total=total, desc=label, unit="doc", file=sys.stderr, disable=None, leave=False)
+
+
+async def sync_changed(store: ListingStore, writer: IndexWriter, ids: list[str]) -> int:
+    if not ids:
+        return 0
+    await writer.ensure_index()
+    with _bar(len(ids), "indexing") as bar:
+        return await writer.add_documents(_documents(store.rows(ids)), on_done=bar.update)
+
+
+async def rebuild(store: ListingStore, writer: IndexWriter) -> int:
+    """Build a fresh index from every stored listing and swap it in."""
+    build = writer.build_name()
+    await writer.ensure_index(build)
+    try:
+        with _bar(store.count(), "rebuilding index") as bar:
+            sent = await writer.add_documents(
+                _documents(store.rows()), index_name=build, on_done=bar.update
+            )
+        await writer.swap_in(build)
+    except BaseException:
+        await writer.client.index(build).delete()
+        raise
+    return sent
+
+
+async def in_step(store: ListingStore, writer: IndexWriter) -> tuple[bool, int | None, int]:
+    """Whether the live index holds as many documents as the store has listings."""
+    indexed = await writer.document_count()
+    stored = store.count()
+    return indexed == stored, indexed, stored

@@ -1,0 +1,58 @@
+"""Validation of raw records into `ListingIn`, with rejections that name field and reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from directory.models import ListingIn
+from indexers.sources import RawRecord
+
+
+@dataclass(frozen=True)
+class Rejection:
+    location: str
+    field: str
+    reason: str
+    source: str | None = None
+    source_id: str | None = None
+
+    def __str__(self) -> str:
+        ident = f" ({self.source_id})" if self.source_id else ""
+        return f"{self.location}{ident}: {self.field}: {self.reason}"
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc]
+    return ".".join(parts) if parts else "record"
+
+
+def _identity(data: Any) -> tuple[str | None, str | None]:
+    if not isinstance(data, dict):
+        return None, None
+    source, source_id = data.get("source"), data.get("source_id")
+    return (
+        source if isinstance(source, str) else None,
+        str(source_id) if isinstance(source_id, str | int) else None,
+    )
+
+
+def validate(raw: RawRecord) -> ListingIn | list[Rejection]:
+    """A valid `ListingIn`, or one rejection per problem found."""
+    source, source_id = _identity(raw.data)
+    if not isinstance(raw.data, dict):
+        return [Rejection(raw.location, "record", f"expected an object, got {type(raw.data).__name__}")]
+    try:
+        return ListingIn.model_validate(raw.data)
+    except ValidationError as err:
+        rejections = []
+        for problem in err.errors(include_url=False):
+            message = str(problem["msg"])
+            field = _field_name(tuple(problem["loc"]))
+            if field == "record" and ": " in message and message.startswith("Value error, "):
+                # Model-level checks name their field as "field: reason".
+                field, _, message = message.removeprefix("Value error, ").partition(": ")
+            rejections.append(Rejection(raw.location, field, message, source, source_id))
+        return rejections
