@@ -133,6 +133,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "httpx2", "alembic.runtime.migration"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     settings = Settings.from_env()
     try:
         if args.command == "serve":

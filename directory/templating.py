@@ -66,6 +66,8 @@ def facet_value_label(facet: str, value: str) -> str:
         return CATEGORY_LABELS[Category(value)]
     if facet == "languages":
         return LANGUAGE_NAMES.get(value, value)
+    if facet == "accessibility" and value == "asl":
+        return "ASL interpretation"
     if facet == "peer_run":
         return "Peer-run" if value == "true" else "Not peer-run"
     return value.replace("_", " ").capitalize()

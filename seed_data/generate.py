@@ -2,8 +2,9 @@
 
 Writes one JSON file per metro (Philadelphia, Chicago, Denver, Seattle), each holding 175
 listings in the `ListingIn` record format minus `source`, which the loader takes from the file.
-ZIP codes and their centroids are real (the `zipcodes` package); every organisation, street
-address, phone number (555-01xx) and website (example.org) is invented.
+Names, descriptions and word lists come from `vocabulary.toml` next to this script. ZIP codes and
+their centroids are real (the `zipcodes` package); every organisation, street address, phone
+number (555-01xx) and website (example.org) is invented.
 
 The output is deterministic. Re-run from the project root with `python seed_data/generate.py`.
 Every record is validated with `directory.models.ListingIn`; if any fails, the script writes
@@ -16,8 +17,9 @@ import json
 import random
 import re
 import sys
+import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -51,15 +53,32 @@ class Metro:
 
 @dataclass(frozen=True)
 class Program:
-    """A kind of service: space-separated slugs, `|`-separated name endings and descriptions."""
+    """A kind of service: one `[[programs.<category>]]` table of vocabulary.toml."""
 
-    subcats: str
-    nouns: str
-    blurbs: str
-    always: str = ""  # populations every listing of this kind serves
-    maybe: str = ""  # populations some listings also focus on
-    costs: str = "free"
-    hours: str = "office"  # office | pantry | daily | 24x7 | none (intake hours at most)
+    subcategories: list[str]
+    names: list[str]
+    descriptions: list[str]
+    cost: list[str]
+    hours: str  # office | pantry | daily | 24x7 | none
+    populations: list[str] = field(default_factory=list)
+    maybe_populations: list[str] = field(default_factory=list)
+    required: int = 0
+
+
+@dataclass(frozen=True)
+class Fellowship:
+    name: str
+    meetings: int
+    styles: list[str]
+    cost: str
+    closed_for: str = ""
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    words: dict[str, list[str]]
+    fellowships: dict[str, Fellowship]
+    programs: dict[str, list[Program]]
 
 
 # fmt: off
@@ -73,205 +92,30 @@ METROS = (
     Metro("seattle", "sea", "Seattle", "WA", "America/Los_Angeles", ("206",),
           ("vi", "zh", "ko", "ru")),
 )
-# Listings per category per metro (175): ~30% meetings, 22% housing, 20% employment.
-PLAN = {"support_group": 52, "housing": 38, "employment": 35, "food": 12, "health": 10,
-        "crisis": 6, "legal": 6, "education": 6, "transportation": 5, "benefits": 5}
-
-P = Program
-PROGRAMS: dict[str, list[Program]] = {
-    "housing": [
-        P("sober_living recovery_residence", "Recovery Residence|Sober Living House|Recovery House",
-          "Peer-supported sober living for adults in recovery from alcohol and drug use.|A recovery "
-          "house with weekly house meetings, shared chores and a drug-free home; residents on MAT "
-          "are welcome.", "people_in_recovery", "men women", "fee sliding_scale", "none"),
-        P("oxford_house sober_living", "House", "Self-run, self-supporting sober home following the "
-          "Oxford House model; residents share rent and vote on house decisions.",
-          "people_in_recovery", "men women", "fee", "none"),
-        P("transitional_housing", "Transitional Housing|Bridge Housing Program", "Transitional "
-          "housing for up to 24 months with case management and recovery support.|Bridge housing "
-          "for people leaving treatment, shelter or incarceration (re-entry).", "",
-          "people_experiencing_homelessness justice_involved women families", "free sliding_scale"),
-        P("rapid_rehousing rental_assistance", "Rapid Rehousing Program|Housing Navigation",
-          "Rapid rehousing: help finding an apartment, security deposits and short-term rental "
-          "assistance.", "people_experiencing_homelessness", "families young_adults"),
-        P("emergency_shelter", "Night Shelter|Emergency Shelter", "Low-barrier emergency shelter "
-          "with evening meals, showers and housing referrals.",
-          "people_experiencing_homelessness", "men women lgbtq", "free", "daily"),
-        P("veterans_housing transitional_housing", "Veterans Residence", "Transitional housing for "
-          "homeless veterans, with VA benefits help and peer mentors.", "veterans",
-          "people_experiencing_homelessness people_in_recovery"),
-        P("permanent_supportive_housing housing_first", "Supportive Apartments", "Housing First "
-          "apartments with on-site support staff for people with mental illness or substance use "
-          "disorders.", "", "people_with_disabilities seniors", "sliding_scale"),
-        P("youth_housing drop_in", "Youth Drop-In and Housing", "Drop-in center and host homes for "
-          "youth and young adults aged 16-24 experiencing homelessness.", "youth young_adults",
-          "lgbtq"),
-    ],
-    "employment": [
-        P("job_training", "Job Training Program|Skills Academy", "Free job training in warehouse, "
-          "food service and building trades, with OSHA and ServSafe certificates.", "",
-          "people_in_recovery young_adults"),
-        P("resume_help job_search", "Career Center|Job Club", "Resume help, mock interviews and job "
-          "search coaching; computers available for online applications.", "", "seniors immigrants"),
-        P("supported_employment ips", "Supported Employment|IPS Employment Team", "Individual "
-          "Placement and Support (IPS) supported employment for people living with mental illness: "
-          "rapid job search and ongoing support on the job.", "people_with_disabilities", "",
-          "free medicaid"),
-        P("vocational_rehab", "Vocational Rehab Services", "Vocational rehab counseling, job "
-          "coaching and assistive technology for job seekers with disabilities.",
-          "people_with_disabilities"),
-        P("veterans_employment job_training", "Veterans Employment Program|Vets to Work",
-          "Employment services for veterans: translating military skills, resume help and placement "
-          "with veteran-friendly employers.|Job training and career coaching for veterans in "
-          "recovery, run by veterans.", "veterans", "people_in_recovery"),
-        P("reentry_employment job_training", "Re-entry Jobs Program|Second Chance Hiring", "Re-entry "
-          "employment help for people with criminal records: job readiness, fair-chance employers "
-          "and record-clearing referrals.", "justice_involved", "young_adults"),
-        P("peer_specialist_training certification", "Peer Specialist Training", "Certified peer "
-          "specialist training for people with lived experience of mental health or substance use "
-          "recovery.", "people_in_recovery", "", "free fee"),
-        P("transitional_jobs social_enterprise", "Work Crew|Transitional Jobs", "Paid transitional "
-          "jobs on a social enterprise work crew, with daily pay and help moving to permanent "
-          "work.", "", "people_experiencing_homelessness justice_involved"),
-    ],
-    "food": [
-        P("food_pantry", "Food Pantry|Community Pantry", "Food pantry with groceries, fresh produce "
-          "and hygiene items; no ID required.", "", "families seniors", "free", "pantry"),
-        P("community_meals", "Community Kitchen|Free Meals", "Free hot meals served daily, no "
-          "questions asked.", "", "people_experiencing_homelessness", "free", "daily"),
-        P("mobile_pantry produce", "Mobile Market", "Mobile food pantry and produce distribution at "
-          "rotating neighborhood stops.", "", "families seniors", "free", "pantry"),
-    ],
-    "health": [
-        P("mat_clinic opioid_treatment", "MAT Clinic|Recovery Clinic", "Medication for opioid use "
-          "disorder (MAT): buprenorphine, methadone and naltrexone, with same-week starts.",
-          "people_in_recovery", "", "medicaid insurance sliding_scale"),
-        P("naloxone harm_reduction syringe_services", "Harm Reduction Center", "Free naloxone "
-          "(Narcan), fentanyl test strips, syringe services and overdose prevention training.", "",
-          "people_experiencing_homelessness"),
-        P("outpatient_treatment iop", "Outpatient Program", "Outpatient and intensive outpatient "
-          "(IOP) substance use treatment with evening groups.", "people_in_recovery", "",
-          "medicaid insurance"),
-        P("mental_health counseling", "Counseling Center", "Walk-in mental health counseling, "
-          "psychiatry and medication management.", "", "youth seniors lgbtq",
-          "medicaid medicare sliding_scale"),
-        P("primary_care fqhc", "Community Health Center", "Primary care, dental and behavioral "
-          "health for all, regardless of insurance.", "", "immigrants families",
-          "medicaid medicare sliding_scale"),
-        P("withdrawal_management detox", "Withdrawal Management Unit", "Medically monitored "
-          "withdrawal management (detox) with linkage to treatment.", "people_in_recovery", "",
-          "medicaid insurance", "24x7"),
-    ],
-    "crisis": [
-        P("crisis_line suicide_prevention", "Crisis Line|24/7 Helpline", "Call or text any time, "
-          "day or night, for free confidential crisis support, like 988, answered by trained "
-          "counselors.", "", "", "free", "24x7"),
-        P("warm_line peer_support", "Warm Line", "Peer-run warm line: talk with someone who has "
-          "been there when you are struggling but not in crisis.", "", "people_in_recovery", "free",
-          "daily"),
-        P("mobile_crisis", "Mobile Crisis Team", "Mobile crisis team that comes to you for mental "
-          "health or substance use crises.", "", "", "free", "24x7"),
-        P("crisis_stabilization walk_in", "Crisis Stabilization Center", "Walk-in crisis "
-          "stabilization center, open around the clock, no referral needed.", "", "",
-          "free medicaid", "24x7"),
-    ],
-    "legal": [
-        P("expungement record_clearing", "Record Clearing Clinic", "Free help with expungement, "
-          "record sealing and court fines for people with criminal records.", "justice_involved"),
-        P("tenant_rights eviction_defense", "Tenant Law Project", "Eviction defense and tenant "
-          "rights advice for low-income renters.", "", "families seniors"),
-        P("benefits_appeals disability_law", "Disability Law Clinic", "Legal help appealing SSI, "
-          "SSDI and Medicaid denials.", "people_with_disabilities"),
-        P("veterans_legal discharge_upgrades", "Veterans Legal Clinic", "Legal help for veterans "
-          "with discharge upgrades, VA claims and old warrants.", "veterans"),
-    ],
-    "education": [
-        P("ged adult_education", "Adult Learning Center", "GED classes and adult basic education, "
-          "day and evening sessions.", "", "young_adults immigrants"),
-        P("esl", "English Classes", "Free English (ESL) classes for adult learners.", "immigrants"),
-        P("digital_literacy", "Digital Skills Lab", "Computer basics, email and online job "
-          "applications taught one-on-one.", "", "seniors"),
-        P("collegiate_recovery", "Recovery Scholars Program", "Collegiate recovery program with "
-          "sober housing referrals, tutoring and peer coaching for students in recovery.",
-          "people_in_recovery young_adults"),
-    ],
-    "transportation": [
-        P("medical_transport medicaid_transport", "Ride Line", "Free rides to medical, MAT and "
-          "treatment appointments for Medicaid members.", "", "seniors people_with_disabilities",
-          "medicaid"),
-        P("transit_passes reduced_fare", "Transit Pass Program", "Reduced-fare transit passes and "
-          "bus tokens for job seekers and people in recovery.", "", "people_in_recovery"),
-        P("rides_to_treatment volunteer_drivers", "Recovery Rides", "Volunteer drivers, many in "
-          "recovery themselves, offer rides to treatment and recovery meetings.",
-          "people_in_recovery"),
-    ],
-    "benefits": [
-        P("snap_enrollment benefits_navigation", "Benefits Access Center", "Help applying for SNAP "
-          "(food stamps), cash assistance, LIHEAP and other benefits.", "",
-          "families seniors immigrants"),
-        P("ssi_ssdi soar", "SOAR Disability Benefits", "SOAR case workers help people experiencing "
-          "homelessness apply for SSI and SSDI.",
-          "people_experiencing_homelessness people_with_disabilities"),
-        P("medicaid_enrollment health_insurance", "Health Coverage Navigators", "Free help "
-          "enrolling in Medicaid and marketplace health insurance.", "", "immigrants families"),
-        P("id_documents vital_records", "ID Project", "Help getting birth certificates, state IDs "
-          "and Social Security cards, fees waived.", "",
-          "justice_involved people_experiencing_homelessness"),
-    ],
-}
-# Programs every metro must have, by index: 3 sober living, 3 veterans employment, 2 food
-# pantries and a 24/7 crisis line.
-REQUIRED = {"housing": [0, 0, 0], "employment": [4, 4, 4], "food": [0, 0], "crisis": [0]}
-
-FELLOWSHIPS: dict[str, tuple[str, int, str, str]] = {
-    # slug: (full name, meetings per metro, `|`-separated meeting name styles, cost)
-    "aa": ("Alcoholics Anonymous", 20, "Big Book|Step Study|Discussion|Serenity Group|Keep It "
-           "Simple|Happy Destiny|Came to Believe|Twelve and Twelve|Speaker Meeting", "donation"),
-    "na": ("Narcotics Anonymous", 12, "Just for Today|Clean and Serene|Basic Text Study|Living "
-           "Clean|Miracles Happen|Step Working Group", "donation"),
-    "smart_recovery": ("SMART Recovery", 6, "SMART Recovery|SMART Tools", "free"),
-    "al_anon": ("Al-Anon Family Groups", 6, "Al-Anon Family Group|Courage to Change Al-Anon|Hope "
-                "for Today Al-Anon", "donation"),
-    "dual_recovery": ("Dual Recovery Anonymous", 4, "Dual Recovery|Double Trouble", "donation"),
-    "celebrate_recovery": ("Celebrate Recovery", 4, "Celebrate Recovery", "free"),
-}
-CLOSED_FOR = {"aa": "for anyone with a desire to stop drinking",
-              "na": "for anyone with a desire to stop using",
-              "al_anon": "for families and friends of alcoholics"}
+# Non-meeting listings per category per metro; the 52 meetings (~30%) are set per fellowship in
+# vocabulary.toml. Of 175 listings, housing is ~22% and employment ~20%.
+SERVICE_COUNTS = {"housing": 38, "employment": 35, "food": 12, "health": 10, "crisis": 6,
+                  "legal": 6, "education": 6, "transportation": 5, "benefits": 5}
 STYLE_TYPES = {"Big Book": "B", "Step Study": "ST", "Twelve and Twelve": "ST",
                "Speaker Meeting": "SP", "Basic Text Study": "LIT", "Step Working Group": "ST"}
-NAME_TAGS = {"W": "Women's ", "M": "Men's ", "LGBTQ": "Rainbow ", "Y": "Young People's "}
+AUDIENCES = [("W", "women", 0.1, "Women's "), ("M", "men", 0.08, "Men's "),
+             ("LGBTQ", "lgbtq", 0.06, "Rainbow "), ("Y", "young_adults", 0.06, "Young People's ")]
 MEETING_TIMES = ["06:30", "07:00", "12:00", "12:15", "17:30", "18:00", "19:00", "19:30", "20:00",
                  "21:00"]
+MEETING_WHEN = [(600, "Early Bird"), (780, "Noon"), (1140, "Evening"), (1440, "Night")]
 DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
-SPANISH_GROUPS = ["Nueva Vida", "Esperanza", "Renacer", "Serenidad", "Un Día a la Vez"]
-MEETING_NOTES = ["Newcomers welcome.", "Coffee provided.", "Literature available.",
-                 "Meets in the church basement, side entrance.",
-                 "Enter through the rear door by the parking lot."]
-SERVICE_NOTES = ["Walk-ins welcome during office hours.", "Call ahead to check eligibility.",
-                 "Intake by phone or in person."]
-
-FIRST = ["Harbor", "Cedar", "North", "Stone", "Willow", "Bright", "Open", "River", "Summit",
-         "Maple", "Beacon", "Keystone", "Lantern", "Anchor", "Oak", "Pine", "Morning", "Haven",
-         "Liberty", "Unity", "Phoenix", "Crossroads", "Hope", "True", "Clear", "Silver", "Blue",
-         "Golden", "Common", "Second", "New", "Fresh", "Kind", "Steady", "Evergreen"]
-SECOND = ["Light", "Path", "Bridge", "Gate", "Way", "Point", "Ridge", "Field", "Roots", "Spring",
-          "Grove", "Landing", "Horizon", "Step", "Wind", "Harbor", "Circle", "Table", "Commons",
-          "Door", "Compass", "Meadow", "Well"]
-ORG_SUFFIXES = ["Recovery Network", "Community Services", "Collective", "Alliance", "Foundation",
-                "Partners", "Coalition", "Center", "Project", "Cooperative", "Outreach",
-                "Ministries"]
-STREETS = ["Alder", "Birchwood", "Chestnut", "Dogwood", "Elmhurst", "Fairmont", "Glenwood",
-           "Hawthorne", "Ivy", "Juniper", "Kingsley", "Linden", "Magnolia", "Northfield", "Orchard",
-           "Prospect", "Quarry", "Rosewood", "Sycamore", "Tamarack", "Union", "Vinewood",
-           "Westbrook", "Yarrow", "Ashby", "Clover", "Dunmore", "Easton", "Fulton", "Garnet"]
-STREET_TYPES = ["St", "Ave", "Blvd", "Rd", "Ln", "Way", "Pl", "Dr"]
-PLACES = ["Riverside", "Northside", "Eastgate", "Parkview", "Hilltop", "Southside", "Lakeview",
-          "Midtown", "Old Mill", "Westend", "Brookside", "Oak Hill", "Union Square", "Station",
-          "Fairview", "Greenway", "Crosstown", "Harborview", "Elm Park", "Canal Street"]
 ACCESS_ODDS = [("wheelchair", 0.6), ("transit_nearby", 0.5), ("parking", 0.3), ("asl", 0.08),
                ("interpreter", 0.15), ("childcare", 0.05)]
 # fmt: on
+
+
+def load_vocabulary(path: Path) -> Vocabulary:
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return Vocabulary(
+        words=data["words"],
+        fellowships={slug: Fellowship(**spec) for slug, spec in data["fellowships"].items()},
+        programs={c: [Program(**spec) for spec in specs] for c, specs in data["programs"].items()},
+    )
 
 
 def slugify(text: str) -> str:
@@ -315,9 +159,14 @@ def weekly_hours(rng: random.Random, kind: str) -> list[dict[str, Any]]:
 class Builder:
     """Builds one metro's listings; `used_names` is shared so names stay unique across files."""
 
-    def __init__(self, rng: random.Random, metro: Metro, used_names: set[str]) -> None:
-        self.rng, self.metro, self.used = rng, metro, used_names
+    def __init__(
+        self, rng: random.Random, vocab: Vocabulary, metro: Metro, used_names: set[str]
+    ) -> None:
+        self.rng, self.vocab, self.metro, self.used = rng, vocab, metro, used_names
         self.zips = load_zips(metro)
+
+    def pick(self, words: str) -> str:
+        return self.rng.choice(self.vocab.words[words])
 
     def unique_name(self, make: Callable[[], str]) -> str:
         for _ in range(50):
@@ -335,17 +184,16 @@ class Builder:
     def common(self, category: str, number: int, keep_open: bool) -> Record:
         """What every listing has: id, address and position, languages, access, status, date."""
         rng, zip_row = self.rng, self.rng.choice(self.zips)
-        street = f"{rng.randint(100, 9899)} {rng.choice(STREETS)} {rng.choice(STREET_TYPES)}"
+        street = f"{rng.randint(100, 9899)} {self.pick('streets')} {self.pick('street_types')}"
         if rng.random() < 0.2:
             street += f", Suite {rng.randint(1, 4)}0{rng.randint(1, 9)}"
-        roll = rng.random()
-        extra = rng.choice(self.metro.extra_languages)
+        roll, extra = rng.random(), rng.choice(self.metro.extra_languages)
         languages = ["en", "es"] if roll < 0.25 else ["en", extra] if roll < 0.31 else ["en"]
+        address = {"street": street, "city": self.metro.city, "state": self.metro.state}
         record: Record = {
             "source_id": f"{self.metro.prefix}-{category.replace('_', '-')}-{number:04d}",
             "category": category,
-            "address": {"street": street, "city": self.metro.city, "state": self.metro.state,
-                        "postal_code": zip_row["zip_code"]},
+            "address": address | {"postal_code": zip_row["zip_code"]},
             "service_area": rng.choice([str(zip_row["county"]), f"City of {self.metro.city}"]),
             "languages": languages,
             "accessibility": [a for a, odds in ACCESS_ODDS if rng.random() < odds],
@@ -360,30 +208,30 @@ class Builder:
         return record
 
     def service(self, category: str, number: int, program: Program, keep_open: bool) -> Record:
-        """A non-meeting listing: an organisation's program with opening hours and contacts."""
+        """A non-meeting listing: an organisation's program with contacts and opening hours."""
         rng = self.rng
         record = self.common(category, number, keep_open)
-        noun = rng.choice(program.nouns.split("|"))
-        name = self.unique_name(lambda: f"{rng.choice(FIRST)} {rng.choice(SECOND)} {noun}")
-        organization = f"{' '.join(name.split()[:2])} {rng.choice(ORG_SUFFIXES)}"
-        maybe, costs = program.maybe.split(), program.costs.split()
-        populations = program.always.split() + rng.sample(maybe, rng.randint(0, min(2, len(maybe))))
-        sentences = [rng.choice(program.blurbs.split("|"))]
+        ending = rng.choice(program.names)
+        name = self.unique_name(lambda: f"{self.pick('first')} {self.pick('second')} {ending}")
+        organization = f"{' '.join(name.split()[:2])} {self.pick('org_suffixes')}"
+        maybe = program.maybe_populations
+        populations = program.populations + rng.sample(maybe, rng.randint(0, min(2, len(maybe))))
+        sentences = [rng.choice(program.descriptions)]
         if "veterans" in populations and "veteran" not in sentences[0]:
             sentences.append("Veterans and their families are given priority.")
         if "es" in record["languages"]:
             sentences.append("Se habla español.")
         elif program.hours == "office" and rng.random() < 0.4:
-            sentences.append(rng.choice(SERVICE_NOTES))
+            sentences.append(self.pick("service_notes"))
         slug = slugify(organization)
         record |= {
             "name": name,
             "organization": organization,
             "description": " ".join(sentences),
-            "subcategories": program.subcats.split(),
+            "subcategories": program.subcategories,
             "populations": list(dict.fromkeys(populations)),
-            "cost": rng.sample(costs, rng.randint(1, len(costs))),
-            "peer_run": program.subcats.startswith("warm_line") or rng.random() < 0.22,
+            "cost": rng.sample(program.cost, rng.randint(1, len(program.cost))),
+            "peer_run": "warm_line" in program.subcategories or rng.random() < 0.22,
             "phone": self.phone(),
             "website": rng.choice(
                 [f"https://{slug}.example.org", f"https://example.org/{self.metro.key}/{slug}"]
@@ -396,43 +244,40 @@ class Builder:
             record |= {"hours": weekly_hours(rng, kind), "timezone": self.metro.timezone}
         return record
 
-    def meeting(self, number: int, fellowship: str, mention: bool, keep_open: bool) -> Record:
+    def meeting(self, number: int, slug: str, mention: bool, keep_open: bool) -> Record:
         """A weekly support-group meeting; `mention` puts the fellowship's full name in it."""
-        rng = self.rng
-        full, _, styles, cost = FELLOWSHIPS[fellowship]
+        rng, fellowship = self.rng, self.vocab.fellowships[slug]
         record = self.common("support_group", number, keep_open)
         start = rng.choice(MEETING_TIMES)
         minutes = int(start[:2]) * 60 + int(start[3:])
         end = clock(minutes + rng.choice([60, 60, 90]))
         days = sorted(rng.sample(range(7), rng.choice([1, 1, 1, 1, 2, 3])))
-        when = (
-            "Early Bird" if minutes < 600 else "Noon" if minutes < 780
-            else "Evening" if minutes < 1140 else "Night"
-        )
-        style = rng.choice(styles.split("|"))
-        spanish = fellowship in ("aa", "na") and rng.random() < 0.1
-        closed = fellowship in CLOSED_FOR and rng.random() < 0.5
+        when = next(w for limit, w in MEETING_WHEN if minutes < limit)
+        style = rng.choice(fellowship.styles)
+        spanish = slug in ("aa", "na") and rng.random() < 0.1
+        closed = bool(fellowship.closed_for) and rng.random() < 0.5
         types = ["C" if closed else "O", STYLE_TYPES.get(style, "D")]
-        populations = ["families" if fellowship == "al_anon" else "people_in_recovery"]
-        for code, population, odds in [("W", "women", 0.1), ("M", "men", 0.08),
-                                       ("LGBTQ", "lgbtq", 0.06), ("Y", "young_adults", 0.06)]:
+        populations = ["families" if slug == "al_anon" else "people_in_recovery"]
+        tag = ""
+        for code, population, odds, label in AUDIENCES:
             if rng.random() < odds and not (code == "M" and "W" in types):
                 types.append(code)
                 populations.append(population)
-        tag = next((NAME_TAGS[t] for t in types[2:]), "")
+                tag = tag or label
         day = f"{DAYS[days[0]]} " if len(days) == 1 else ""
 
         def make_name() -> str:
             if spanish:
-                return f"Grupo {rng.choice(SPANISH_GROUPS)} {rng.choice(PLACES)}"
-            return f"{rng.choice(PLACES)} {day}{when} {tag}{style}"
+                return f"Grupo {self.pick('spanish_groups')} {self.pick('places')}"
+            return f"{self.pick('places')} {day}{when} {tag}{style}"
 
         name = self.unique_name(make_name)
+        full = fellowship.name
         if mention and full not in name and rng.random() < 0.5:
             name = self.unique_name(lambda: f"{name} ({full})")
-        kind = f"closed ({CLOSED_FOR[fellowship]})" if closed else "open (anyone may attend)"
+        kind = f"closed ({fellowship.closed_for})" if closed else "open (anyone may attend)"
         what = f"{full} meeting" if mention or full in name else "Weekly recovery meeting"
-        sentences = [f"{what}, {kind}.", rng.choice(MEETING_NOTES)]
+        sentences = [f"{what}, {kind}.", self.pick("meeting_notes")]
         if spanish:
             types.append("S")
             sentences.insert(1, "Reunión en español.")
@@ -442,7 +287,7 @@ class Builder:
         if "wheelchair" in record["accessibility"]:
             types.append("X")
         roll = rng.random()
-        if roll < 0.18:
+        if roll < 0.18:  # 8% online only, 10% hybrid; both keep the group's address
             online = roll < 0.08
             record["attendance"] = "online" if online else "hybrid"
             record["conference_url"] = (
@@ -451,44 +296,40 @@ class Builder:
             if rng.random() < 0.3:
                 record["conference_phone"] = f"{self.phone()},,{rng.randint(100000, 999999)}#"
             types += ["ONL"] if online else []
-            sentences.append("Join online or by phone." if online else "Meets in person and online.")
-        if fellowship in ("aa", "na"):
-            body = "Intergroup" if fellowship == "aa" else "Area Service Committee"
-            record["organization"] = f"{rng.choice(PLACES)} {body}"
+            sentences.append("Join online or by phone." if online else "Also meets online.")
+        if slug in ("aa", "na"):
+            body = "Intergroup" if slug == "aa" else "Area Service Committee"
+            record["organization"] = f"{self.pick('places')} {body}"
         if rng.random() < 0.4:
             record["phone"] = self.phone()
-        record |= {
+        return record | {
             "name": name,
             "description": " ".join(sentences),
-            "subcategories": [fellowship],
+            "subcategories": [slug],
             "hours": [{"day": d, "opens": start, "closes": end} for d in days],
             "timezone": self.metro.timezone,
             "meeting_types": list(dict.fromkeys(types)),
             "populations": list(dict.fromkeys(populations)),
-            "cost": [cost],
+            "cost": [fellowship.cost],
             "peer_run": rng.random() < 0.5,
         }
-        return record
 
     def build(self) -> list[Record]:
+        """The metro's meetings, then each category's programs, required ones first."""
         records: list[Record] = []
-        fellowships = [slug for slug, spec in FELLOWSHIPS.items() for _ in range(spec[1])]
-        self.rng.shuffle(fellowships)
-        seen: dict[str, int] = {}
-        for number, fellowship in enumerate(fellowships, start=1):
-            seen[fellowship] = seen.get(fellowship, 0) + 1
-            required = fellowship in ("aa", "na") and seen[fellowship] <= 4
+        slugs = [s for s, f in self.vocab.fellowships.items() for _ in range(f.meetings)]
+        self.rng.shuffle(slugs)
+        for number, slug in enumerate(slugs, start=1):
+            # The first four AA and NA meetings always name their fellowship in full.
+            required = slug in ("aa", "na") and slugs[:number].count(slug) <= 4
             mention = required or self.rng.random() < 0.4
-            records.append(self.meeting(number, fellowship, mention, required))
-        for category, count in PLAN.items():
-            if category == "support_group":
-                continue
-            programs, required_programs = PROGRAMS[category], REQUIRED.get(category, [])
+            records.append(self.meeting(number, slug, mention, required))
+        for category, count in SERVICE_COUNTS.items():
+            programs = self.vocab.programs[category]
+            queue = [p for p in programs for _ in range(p.required)]
             for number in range(1, count + 1):
-                required = number <= len(required_programs)
-                program = (
-                    programs[required_programs[number - 1]] if required else self.rng.choice(programs)
-                )
+                required = number <= len(queue)
+                program = queue[number - 1] if required else self.rng.choice(programs)
                 records.append(self.service(category, number, program, required))
         return [complete(record) for record in records]
 
@@ -521,8 +362,9 @@ def main() -> int:
     used_names: set[str] = set()
     documents: dict[Path, dict[str, Any]] = {}
     errors: list[str] = []
+    vocab = load_vocabulary(OUT_DIR / "vocabulary.toml")
     for metro in METROS:
-        records = Builder(rng, metro, used_names).build()
+        records = Builder(rng, vocab, metro, used_names).build()
         errors += validate(records)
         documents[OUT_DIR / f"{metro.key}.json"] = {
             "source": SOURCE,

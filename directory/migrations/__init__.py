@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic import command
 from alembic.config import Config
 
 
 def alembic_config(database_url: str) -> Config:
     config = Config()
-    config.set_main_option("script_location", "directory:migrations")
+    config.set_main_option("script_location", str(Path(__file__).resolve().parent))
     # Passed as an attribute, not an option: ini interpolation would mangle "%" in passwords.
     config.attributes["database_url"] = database_url
     return config
