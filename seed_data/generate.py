@@ -102,6 +102,7 @@ AUDIENCES = [("W", "women", 0.1, "Women's "), ("M", "men", 0.08, "Men's "),
              ("LGBTQ", "lgbtq", 0.06, "Rainbow "), ("Y", "young_adults", 0.06, "Young People's ")]
 MEETING_TIMES = ["06:30", "07:00", "12:00", "12:15", "17:30", "18:00", "19:00", "19:30", "20:00",
                  "21:00"]
+# Meeting-name time of day: the first whose limit (minutes after midnight) the start is under.
 MEETING_WHEN = [(600, "Early Bird"), (780, "Noon"), (1140, "Evening"), (1440, "Night")]
 DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
 ACCESS_ODDS = [("wheelchair", 0.6), ("transit_nearby", 0.5), ("parking", 0.3), ("asl", 0.08),
@@ -143,9 +144,11 @@ def weekly_hours(rng: random.Random, kind: str) -> list[dict[str, Any]]:
         opens, closes = rng.choice([("08:00", "22:00"), ("17:00", "23:00"), ("07:00", "19:00")])
         return [{"day": d, "opens": opens, "closes": closes} for d in range(7)]
     if kind == "pantry":
-        days = sorted(rng.sample(range(1, 7), rng.randint(1, 3)))
-        slots = [("10:00", "13:00"), ("16:00", "19:00"), ("09:00", "12:00")]
-        return [{"day": d, "opens": o, "closes": c} for d in days for o, c in [rng.choice(slots)]]
+        pantry_hours = []
+        for day in sorted(rng.sample(range(1, 7), rng.randint(1, 3))):
+            opens, closes = rng.choice([("10:00", "13:00"), ("16:00", "19:00"), ("09:00", "12:00")])
+            pantry_hours.append({"day": day, "opens": opens, "closes": closes})
+        return pantry_hours
     opens, closes = rng.choice([("09:00", "17:00"), ("08:30", "16:30"), ("10:00", "18:00")])
     late = rng.choice([None, None, 2, 4])  # open until 19:00 on Tuesday or Thursday
     hours = [
@@ -337,13 +340,13 @@ class Builder:
 def complete(record: Record) -> Record:
     """Every ListingIn field but `source`, in model order, with defaults; no `geo` if unset."""
     out: Record = {}
-    for field, info in ListingIn.model_fields.items():
-        if field in record:
-            out[field] = record[field]
-        elif field not in ("source", "geo"):
+    for name, info in ListingIn.model_fields.items():
+        if name in record:
+            out[name] = record[name]
+        elif name not in ("source", "geo"):
             default = info.get_default(call_default_factory=True)
             is_model = isinstance(default, BaseModel)
-            out[field] = default.model_dump(mode="json") if is_model else default
+            out[name] = default.model_dump(mode="json") if is_model else default
     return out
 
 

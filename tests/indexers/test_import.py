@@ -1,0 +1,169 @@
+"""`peerdir index`: rejections reported with file, record, field and reason; nothing lost;
+idempotent re-runs; full imports; rebuilds swapped in; ZIP placement."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from directory.config import Settings
+from directory.listings import ListingStore
+from directory.models import Status
+from indexers.cli_index import run
+from tests.conftest import Indexer
+from tests.factories import listing_data
+
+
+def write_file(path: Path, records: list[dict[str, Any]], source: str = "test") -> Path:
+    for record in records:
+        record.pop("source", None)
+    path.write_text(json.dumps({"source": source, "listings": records}))
+    return path
+
+
+def index(settings: Settings, *paths: Path, **options: bool) -> int:
+    return run(
+        settings,
+        list(paths),
+        strict=options.get("strict", False),
+        full=options.get("full", False),
+        rebuild=options.get("rebuild", False),
+    )
+
+
+def indexed_count(indexer: Indexer) -> int | None:
+    return indexer.admin(lambda w: w.document_count())
+
+
+def test_valid_records_import_and_rerun_changes_nothing(
+    tmp_path: Path, settings: Settings, store: ListingStore, indexer: Indexer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_file(tmp_path / "a.json", [listing_data(source_id=f"r{i}") for i in range(5)])
+    assert index(settings, path) == 0
+    assert "5 added" in capsys.readouterr().out
+    assert indexed_count(indexer) == 5
+    stamps = {row.id: row.updated_at for batch in store.rows() for row in batch}
+
+    assert index(settings, path) == 0
+    out = capsys.readouterr().out
+    assert "0 added, 0 updated, 5 unchanged" in out
+    assert "0 documents sent" in out
+    assert {row.id: row.updated_at for batch in store.rows() for row in batch} == stamps
+    assert indexed_count(indexer) == 5
+
+
+def test_bad_records_are_reported_and_good_ones_kept(
+    tmp_path: Path, settings: Settings, store: ListingStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store.upsert([])  # nothing before
+    earlier = write_file(tmp_path / "earlier.json", [listing_data(source_id="earlier")])
+    assert index(settings, earlier) == 0
+    records = [
+        listing_data(source_id="good"),
+        listing_data(source_id="bad-zip", address={"postal_code": "ABCDE"}),
+        listing_data(source_id="bad-cat", category="spaceships"),
+        "not an object",
+    ]
+    path = write_file(tmp_path / "mixed.json", [r for r in records if isinstance(r, dict)])
+    data = json.loads(path.read_text())
+    data["listings"].append("not an object")
+    path.write_text(json.dumps(data))
+    capsys.readouterr()
+
+    assert index(settings, path) == 1
+    err = capsys.readouterr().err
+    assert f"{path} record 2 (bad-zip): address.postal_code:" in err
+    assert f"{path} record 3 (bad-cat): category:" in err
+    assert f"{path} record 4: record: expected an object" in err
+    assert store.count() == 2  # "earlier" kept, "good" added
+
+
+def test_strict_imports_nothing_when_any_record_is_bad(
+    tmp_path: Path, settings: Settings, store: ListingStore
+) -> None:
+    path = write_file(
+        tmp_path / "a.json", [listing_data(source_id="good"), listing_data(source_id="bad", name="")]
+    )
+    assert index(settings, path, strict=True) == 1
+    assert store.count() == 0
+
+
+def test_malformed_json_is_reported_and_nothing_is_lost(
+    tmp_path: Path, settings: Settings, store: ListingStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = write_file(tmp_path / "good.json", [listing_data(source_id="g1")])
+    assert index(settings, good, full=True) == 0
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"source": "test", "listings": [ {"name": ')
+    capsys.readouterr()
+    assert index(settings, broken, full=True) == 1
+    assert "not valid JSON (line 1" in capsys.readouterr().err
+    stored = store.get(store_id("g1"))
+    assert stored is not None and stored.record.status is Status.ACTIVE
+
+
+def store_id(source_id: str) -> str:
+    from directory.models import listing_id
+
+    return listing_id("test", source_id)
+
+
+def test_full_reimport_retires_missing_records_but_not_rejected_ones(
+    tmp_path: Path, settings: Settings, store: ListingStore, indexer: Indexer
+) -> None:
+    first = write_file(
+        tmp_path / "v1.json",
+        [listing_data(source_id=s) for s in ("stays", "goes", "typo")],
+    )
+    assert index(settings, first, full=True) == 0
+    second = write_file(
+        tmp_path / "v2.json",
+        [listing_data(source_id="stays"), listing_data(source_id="typo", category="nope")],
+    )
+    assert index(settings, second, full=True) == 1
+    statuses = {sid: store.get(store_id(sid)) for sid in ("stays", "goes", "typo")}
+    assert {k: v.record.status.value for k, v in statuses.items() if v} == {
+        "stays": "active",
+        "goes": "inactive",
+        "typo": "active",
+    }
+    assert indexed_count(indexer) == 3  # inactive listings stay in the index, filtered out
+
+
+def test_records_without_coordinates_are_placed_by_zip(
+    tmp_path: Path, settings: Settings, store: ListingStore
+) -> None:
+    record = listing_data(source_id="nogeo", address={"city": "Denver", "state": "CO", "postal_code": "80205"})
+    del record["geo"]
+    assert index(settings, write_file(tmp_path / "a.json", [record])) == 0
+    stored = store.get(store_id("nogeo"))
+    assert stored is not None and stored.record.geo is not None
+    assert abs(stored.record.geo.lat - 39.76) < 0.05 and abs(stored.record.geo.lng + 104.97) < 0.05
+
+
+def test_rebuild_swaps_in_a_complete_index(
+    tmp_path: Path, settings: Settings, indexer: Indexer
+) -> None:
+    path = write_file(tmp_path / "a.json", [listing_data(source_id=f"r{i}") for i in range(12)])
+    assert index(settings, path) == 0
+    assert index(settings, path, rebuild=True) == 0
+    assert indexed_count(indexer) == 12
+    names = indexer.admin(lambda w: w.client.get_indexes())
+    assert not any("__build_" in i.uid for i in names or [] if i.uid.startswith(settings.meili_index))
+
+
+def test_index_out_of_step_is_rebuilt(
+    tmp_path: Path, settings: Settings, indexer: Indexer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_file(tmp_path / "a.json", [listing_data(source_id=f"r{i}") for i in range(3)])
+    assert index(settings, path) == 0
+    indexer.admin(lambda w: w.client.index(settings.meili_index).delete_all_documents())
+    import time
+
+    time.sleep(0.5)
+    assert index(settings, path) == 0
+    assert "rebuilding" in capsys.readouterr().err
+    assert indexed_count(indexer) == 3
