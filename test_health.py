@@ -41,7 +41,9 @@ def test_search_down_gives_503_and_recovers_without_restart(
     settings: Settings, own_meili: meili_server.MeiliProcess
 ) -> None:
     key = run(lambda w: w.ensure_search_key(), own_meili.url, settings.meili_index)
-    app = create_app(replace(settings, meili_url=own_meili.url, meili_search_key=key, meili_timeout_s=2))
+    app = create_app(
+        replace(settings, meili_url=own_meili.url, meili_search_key=key, meili_timeout_s=2)
+    )
     with TestClient(app, raise_server_exceptions=False) as client:
         assert client.get("/api/v1/listings", params={"q": "x"}).status_code == 200
         own_meili.stop()

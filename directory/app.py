@@ -42,7 +42,9 @@ def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
         engine = make_engine(settings.database_url)
-        client = make_client(settings.meili_url, settings.meili_search_key, settings.meili_timeout_s)
+        client = make_client(
+            settings.meili_url, settings.meili_search_key, settings.meili_timeout_s
+        )
         try:
             yield {
                 "settings": settings,
@@ -57,12 +59,19 @@ def create_app(settings: Settings) -> Starlette:
         debug=False,
         routes=[
             Mount("/api/v1", routes=api.routes, name="api"),
-            Mount("/static", app=StaticFiles(directory=settings.templates_dir.parent / "static"), name="static"),
+            Mount(
+                "/static",
+                app=StaticFiles(directory=settings.templates_dir.parent / "static"),
+                name="static",
+            ),
             *health.routes,
             Mount("", routes=public.routes, name="public"),
         ],
-        middleware=[Middleware(SecurityHeadersMiddleware), Middleware(GZipMiddleware, minimum_size=1000)],
-        exception_handlers=exception_handlers,  # type: ignore[arg-type]
+        middleware=[
+            Middleware(SecurityHeadersMiddleware),
+            Middleware(GZipMiddleware, minimum_size=1000),
+        ],
+        exception_handlers=exception_handlers,
         lifespan=lifespan,
     )
     app.state.templates = make_templates(settings.templates_dir)

@@ -31,22 +31,29 @@ def _parser() -> argparse.ArgumentParser:
         "into the store, then update the search index.",
     )
     index.add_argument("paths", nargs="+", type=Path, metavar="PATH")
-    index.add_argument("--strict", action="store_true", help="import nothing unless every record is valid")
+    index.add_argument(
+        "--strict", action="store_true", help="import nothing unless every record is valid"
+    )
     index.add_argument(
         "--full",
         action="store_true",
-        help="the input is the complete set of its sources: records missing from it become inactive",
+        help="the input is the complete set of its sources: "
+        "records missing from it become inactive",
     )
     index.add_argument(
         "--rebuild", action="store_true", help="rebuild the whole index and swap it in atomically"
     )
 
     meili = commands.add_parser(
-        "meili", help="manage the local Meilisearch", description="Manage the local Meilisearch server."
+        "meili",
+        help="manage the local Meilisearch",
+        description="Manage the local Meilisearch server.",
     )
     meili_commands = meili.add_subparsers(dest="meili_command", required=True, metavar="ACTION")
     meili_commands.add_parser("install", help="fetch and verify the pinned binary")
-    start = meili_commands.add_parser("start", help="start it in the background (installs if needed)")
+    start = meili_commands.add_parser(
+        "start", help="start it in the background (installs if needed)"
+    )
     start.add_argument("--port", type=int, default=DEFAULT_MEILI_PORT)
     meili_commands.add_parser("stop", help="stop it")
     meili_commands.add_parser("status", help="say whether it is running and healthy")
@@ -60,7 +67,10 @@ def _parser() -> argparse.ArgumentParser:
 def _meili(settings: Settings, args: argparse.Namespace) -> int:
     pid_file = settings.meili_dir / "meilisearch.pid"
     if args.meili_command != "install" and settings.meili_external:
-        print(f"MEILI_URL is set: using the server at {settings.meili_url}; nothing to {args.meili_command}.")
+        print(
+            f"MEILI_URL is set: using the server at {settings.meili_url}; "
+            f"nothing to {args.meili_command}."
+        )
         return 0
     if args.meili_command == "install":
         path = meili_server.install(settings.home)
@@ -97,7 +107,9 @@ def _meili_start(settings: Settings, port: int, pid_file: Path) -> int:
         server.start(detach=True)
         assert server.process is not None
         pid_file.write_text(f"{server.process.pid}\n")
-        print(f"Meilisearch {meili_server.MEILI_VERSION} started at {url} (log: {server.log_path}).")
+        print(
+            f"Meilisearch {meili_server.MEILI_VERSION} started at {url} (log: {server.log_path})."
+        )
 
     async def search_key() -> str:
         async with make_client(url, master_key) as client:
@@ -132,7 +144,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     for noisy in ("httpx", "httpx2", "alembic.runtime.migration"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     settings = Settings.from_env()
@@ -142,7 +156,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "index":
             from indexers.cli_index import run
 
-            return run(settings, args.paths, strict=args.strict, full=args.full, rebuild=args.rebuild)
+            return run(
+                settings, args.paths, strict=args.strict, full=args.full, rebuild=args.rebuild
+            )
         if args.command == "meili":
             return _meili(settings, args)
         if args.command == "db":

@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 
 from directory.models import InputError
 from directory.search import SearchUnavailable
+from directory.templating import render
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +39,8 @@ def _render(request: Request, status: int, message: str, field: str | None = Non
         if field:
             body["error"]["field"] = field
         return JSONResponse(body, status_code=status)
-    templates = request.app.state.templates
-    return templates.TemplateResponse(
-        request,
-        "public/error.html",
-        {"status": status, "message": message, "field": field},
-        status_code=status,
-    )
+    context = {"status": status, "message": message, "field": field}
+    return render(request, "public/error.html", context, status_code=status)
 
 
 async def input_error(request: Request, exc: Exception) -> Response:
@@ -61,7 +57,7 @@ async def search_unavailable(request: Request, exc: Exception) -> Response:
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    message = exc.detail if exc.status_code not in MESSAGES else MESSAGES[exc.status_code]
+    message = MESSAGES.get(exc.status_code, exc.detail)
     return _render(request, exc.status_code, str(message))
 
 

@@ -51,7 +51,7 @@ class Gazetteer:
         self.zips: dict[str, ZipInfo] = {}
         by_city: dict[tuple[str, str], list[tuple[float, float]]] = {}
         by_city_any: dict[tuple[str, str], list[tuple[float, float]]] = {}
-        for entry in zipcodes.list_all():
+        for entry in zipcodes.list_all():  # type: ignore[no-untyped-call]
             if not entry.get("lat") or not entry.get("long"):
                 continue
             info = ZipInfo(

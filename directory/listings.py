@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Row, bindparam, func, insert, select, update
+from sqlalchemy import Engine, bindparam, func, insert, select, update
 
 from directory.db import listings_table as t
 from directory.models import Listing, ListingIn, Status
@@ -112,7 +112,9 @@ class ListingStore:
                     )
                     result.added.append(id_)
                 elif found[1] != digest:
-                    updates.append({"b_id": found[0], "updated_at": now, **_columns(record, digest)})
+                    updates.append(
+                        {"b_id": found[0], "updated_at": now, **_columns(record, digest)}
+                    )
                     result.updated.append(found[0])
                 else:
                     result.unchanged += 1
@@ -141,7 +143,9 @@ class ListingStore:
         changes = []
         for id_, record_json in rows:
             record = ListingIn.model_validate({**record_json, "status": Status.INACTIVE.value})
-            changes.append({"b_id": id_, "updated_at": now, **_columns(record, record.content_hash())})
+            changes.append(
+                {"b_id": id_, "updated_at": now, **_columns(record, record.content_hash())}
+            )
         conn.execute(update(t).where(t.c.id == bindparam("b_id")), changes)
 
     def get(self, listing_id: str) -> Listing | None:
@@ -156,7 +160,9 @@ class ListingStore:
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
-    def rows(self, ids: Iterable[str] | None = None, *, batch_size: int = 5000) -> Iterator[list[StoredRow]]:
+    def rows(
+        self, ids: Iterable[str] | None = None, *, batch_size: int = 5000
+    ) -> Iterator[list[StoredRow]]:
         """Yield stored rows in batches, all of them or only `ids`, for the search sync."""
         columns = (t.c.id, t.c.record, t.c.updated_at)
         if ids is not None:
@@ -179,11 +185,11 @@ class ListingStore:
             yield [self._to_stored(row) for row in found]
 
     @staticmethod
-    def _to_stored(row: Row[Any]) -> StoredRow:
+    def _to_stored(row: Any) -> StoredRow:
         return StoredRow(id=row[0], record=row[1], updated_at=_utc(row[2]))
 
     @staticmethod
-    def _to_listing(row: Row[Any]) -> Listing:
+    def _to_listing(row: Any) -> Listing:
         return Listing(
             id=row.id,
             record=ListingIn.model_validate(row.record),

@@ -106,7 +106,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_healthy(url: str, timeout_s: float = 30.0, process: subprocess.Popen[bytes] | None = None) -> bool:
+def wait_healthy(
+    url: str, timeout_s: float = 30.0, process: subprocess.Popen[bytes] | None = None
+) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
@@ -147,12 +149,17 @@ class MeiliProcess:
         self.process = subprocess.Popen(
             [
                 str(self.binary),
-                "--db-path", str(self.data_dir / "data.ms"),
-                "--dump-dir", str(self.data_dir / "dumps"),
-                "--snapshot-dir", str(self.data_dir / "snapshots"),
-                "--http-addr", f"127.0.0.1:{self.port}",
-                "--max-indexing-threads", "2",
-            ],  # fmt: skip
+                "--db-path",
+                str(self.data_dir / "data.ms"),
+                "--dump-dir",
+                str(self.data_dir / "dumps"),
+                "--snapshot-dir",
+                str(self.data_dir / "snapshots"),
+                "--http-addr",
+                f"127.0.0.1:{self.port}",
+                "--max-indexing-threads",
+                "2",
+            ],
             stdout=log_handle,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

@@ -112,8 +112,10 @@ class Accessibility(StrEnum):
 
 
 US_STATES = frozenset(
-    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV "
-    "NH NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR GU VI AS MP".split()
+    (
+        "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH "
+        "NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR GU VI AS MP"
+    ).split()
 )
 
 # Highlight markers used between Meilisearch and the templates (see search.py); they must never
@@ -238,9 +240,7 @@ class ListingIn(Strict):
         if self.attendance is not Attendance.IN_PERSON and not (
             self.conference_url or self.conference_phone
         ):
-            raise ValueError(
-                f"conference_url: required when attendance is {self.attendance.value}"
-            )
+            raise ValueError(f"conference_url: required when attendance is {self.attendance.value}")
         return self
 
     @property

@@ -8,6 +8,8 @@ from typing import Any
 from urllib.parse import quote_plus, urlencode
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from directory.models import CATEGORY_LABELS, Category
@@ -106,6 +108,10 @@ def make_templates(directory: Path) -> Jinja2Templates:
     return Jinja2Templates(env=env)
 
 
-def template_context(obj: Any) -> dict[str, Any]:
-    """A page's dataclass context as the mapping Jinja2 wants (`page` is the whole object)."""
-    return {"page": obj}
+def render(
+    request: Request, name: str, context: dict[str, Any], status_code: int = 200
+) -> Response:
+    """Render a template with the app's environment (pages pass their dataclass as `page`)."""
+    templates: Jinja2Templates = request.app.state.templates
+    response: Response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    return response

@@ -34,7 +34,9 @@ def _print_report(report: ImportReport) -> None:
 
 async def _sync(store: ListingStore, settings: Settings, changed: list[str], rebuild: bool) -> str:
     if not settings.meili_master_key:
-        raise SystemExit("error: no Meilisearch admin key; run `peerdir meili start` or set MEILI_MASTER_KEY")
+        raise SystemExit(
+            "error: no Meilisearch admin key; run `peerdir meili start` or set MEILI_MASTER_KEY"
+        )
     client = make_client(settings.meili_url, settings.meili_master_key, timeout_s=60)
     async with client:
         writer = IndexWriter(client, settings.meili_index)
@@ -44,7 +46,10 @@ async def _sync(store: ListingStore, settings: Settings, changed: list[str], reb
         sent = await sync.sync_changed(store, writer, changed)
         ok, indexed, stored = await sync.in_step(store, writer)
         if not ok:
-            print(f"index holds {indexed or 0} documents, store has {stored}: rebuilding", file=sys.stderr)
+            print(
+                f"index holds {indexed or 0} documents, store has {stored}: rebuilding",
+                file=sys.stderr,
+            )
             count = await sync.rebuild(store, writer)
             return f"index rebuilt: {count} documents swapped in"
         return f"index updated: {sent} documents sent"

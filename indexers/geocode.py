@@ -18,5 +18,8 @@ def place_by_zip(record: ListingIn) -> tuple[ListingIn, str | None]:
         return record, "no coordinates and no ZIP code: it will not show in searches by place"
     info = gazetteer().zip(zip5)
     if info is None:
-        return record, f"no coordinates and unknown ZIP {zip5}: it will not show in searches by place"
+        return (
+            record,
+            f"no coordinates and unknown ZIP {zip5}: it will not show in searches by place",
+        )
     return record.with_geo(GeoPoint(lat=info.lat, lng=info.lng)), None

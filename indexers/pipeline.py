@@ -58,7 +58,7 @@ def collect(
     paths: Iterable[Path],
     report: ImportReport,
     reader: Reader = read_native,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> list[ListingIn]:
     """Read and validate every record; fill `report` with rejections and warnings."""
     records: list[ListingIn] = []
@@ -87,7 +87,9 @@ def collect(
                 key = (outcome.source, outcome.source_id)
                 if key in first_seen:
                     report.rejections.append(
-                        Rejection(raw.location, "source_id", f"duplicate of {first_seen[key]}", *key)
+                        Rejection(
+                            raw.location, "source_id", f"duplicate of {first_seen[key]}", *key
+                        )
                     )
                     continue
                 first_seen[key] = raw.location

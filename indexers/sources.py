@@ -49,12 +49,16 @@ def listing_files(path: Path) -> list[Path]:
 def read_json(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Any:
     size = path.stat().st_size
     if size > max_bytes:
-        raise SourceError(path, f"file is {size / 1e6:.0f} MB; the limit is {max_bytes / 1e6:.0f} MB")
+        raise SourceError(
+            path, f"file is {size / 1e6:.0f} MB; the limit is {max_bytes / 1e6:.0f} MB"
+        )
     try:
         with path.open("rb") as handle:
             return json.load(handle)
     except json.JSONDecodeError as err:
-        raise SourceError(path, f"not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})") from None
+        raise SourceError(
+            path, f"not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})"
+        ) from None
     except UnicodeDecodeError:
         raise SourceError(path, "not UTF-8 text") from None
 

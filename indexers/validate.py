@@ -43,7 +43,9 @@ def validate(raw: RawRecord) -> ListingIn | list[Rejection]:
     """A valid `ListingIn`, or one rejection per problem found."""
     source, source_id = _identity(raw.data)
     if not isinstance(raw.data, dict):
-        return [Rejection(raw.location, "record", f"expected an object, got {type(raw.data).__name__}")]
+        return [
+            Rejection(raw.location, "record", f"expected an object, got {type(raw.data).__name__}")
+        ]
     try:
         return ListingIn.model_validate(raw.data)
     except ValidationError as err:

@@ -117,7 +117,11 @@ def store(sqlite_url: str) -> Iterator[ListingStore]:
 
 @pytest.fixture
 def settings(
-    tmp_path: Path, sqlite_url: str, meili: meili_server.MeiliProcess, search_key: str, index_name: str
+    tmp_path: Path,
+    sqlite_url: str,
+    meili: meili_server.MeiliProcess,
+    search_key: str,
+    index_name: str,
 ) -> Settings:
     return Settings(
         home=tmp_path,

@@ -10,7 +10,9 @@ from tests.factories import listing, listing_data
 
 
 def test_valid_listing_round_trips_through_json() -> None:
-    record = listing(hours=[{"day": 1, "opens": "09:00", "closes": "17:00"}], timezone="America/New_York")
+    record = listing(
+        hours=[{"day": 1, "opens": "09:00", "closes": "17:00"}], timezone="America/New_York"
+    )
     assert ListingIn.model_validate(record.model_dump(mode="json")) == record
 
 
@@ -23,8 +25,14 @@ def test_valid_listing_round_trips_through_json() -> None:
         ({"geo": {"lat": "NaN", "lng": 0}}, "geo.lat"),
         ({"address": {"postal_code": "1910"}}, "address.postal_code"),
         ({"address": {"state": "ZZ"}}, "address.state"),
-        ({"hours": [{"day": 7, "opens": "09:00", "closes": "10:00"}], "timezone": "UTC"}, "hours.0.day"),
-        ({"hours": [{"day": 1, "opens": "9am", "closes": "10:00"}], "timezone": "UTC"}, "hours.0.opens"),
+        (
+            {"hours": [{"day": 7, "opens": "09:00", "closes": "10:00"}], "timezone": "UTC"},
+            "hours.0.day",
+        ),
+        (
+            {"hours": [{"day": 1, "opens": "9am", "closes": "10:00"}], "timezone": "UTC"},
+            "hours.0.opens",
+        ),
         ({"timezone": "Mars/Olympus"}, "timezone"),
         ({"website": "javascript:alert(1)"}, "website"),
         ({"unexpected": 1}, "unexpected"),

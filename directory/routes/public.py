@@ -17,7 +17,7 @@ from directory.listings import ListingStore
 from directory.models import CATEGORY_LABELS, Category, InputError, Listing
 from directory.search import SearchIndex, SearchPage, SearchQuery
 from directory.search.query import DEFAULT_RADIUS_MI
-from directory.templating import DAY_NAMES
+from directory.templating import DAY_NAMES, render
 
 RADIUS_CHOICES = [1, 2, 5, 10, 25, 50, 100]
 _LISTING_ID = re.compile(r"^[0-9a-f]{16}$")
@@ -80,9 +80,7 @@ async def search_page(request: Request) -> Response:
             results=results,
         )
     template = "public/_results.html" if request.headers.get("HX-Request") else "public/search.html"
-    return request.app.state.templates.TemplateResponse(
-        request, template, {"page": view}, status_code=status
-    )
+    return render(request, template, {"page": view}, status_code=status)
 
 
 def _opening_days(listing: Listing) -> list[OpeningDay]:
@@ -97,7 +95,9 @@ def _opening_days(listing: Listing) -> list[OpeningDay]:
 async def listing_page(request: Request) -> Response:
     listing_id = request.path_params["listing_id"]
     store: ListingStore = request.state.store
-    listing = await run_in_threadpool(store.get, listing_id) if _LISTING_ID.match(listing_id) else None
+    listing = (
+        await run_in_threadpool(store.get, listing_id) if _LISTING_ID.match(listing_id) else None
+    )
     if listing is None:
         raise HTTPException(404)
     verified = listing.record.last_verified_at
@@ -108,7 +108,7 @@ async def listing_page(request: Request) -> Response:
         category_label=CATEGORY_LABELS[Category(listing.record.category)],
         verified_recently=bool(verified and (date.today() - verified).days <= 365),
     )
-    return request.app.state.templates.TemplateResponse(request, "public/listing.html", {"page": view})
+    return render(request, "public/listing.html", {"page": view})
 
 
 routes = [

@@ -90,7 +90,9 @@ def to_document(listing_id: str, record: dict[str, Any], updated_at: datetime) -
         "timezone": record.get("timezone"),
         "meeting_types": record.get("meeting_types", []),
         "meeting_type_names": [
-            MEETING_TYPE_NAMES[code] for code in record.get("meeting_types", []) if code in MEETING_TYPE_NAMES
+            MEETING_TYPE_NAMES[code]
+            for code in record.get("meeting_types", [])
+            if code in MEETING_TYPE_NAMES
         ],
         "attendance": record.get("attendance", "in_person"),
         "conference_url": record.get("conference_url"),

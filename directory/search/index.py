@@ -73,7 +73,7 @@ class SearchIndex:
         return health.status == "available"
 
 
-ProgressCallback = Callable[[int], None]
+ProgressCallback = Callable[[int], object]
 
 
 class IndexWriter:
@@ -91,7 +91,9 @@ class IndexWriter:
         if result.status != "succeeded":
             error = result.error or {}
             reason = error.get("message") if isinstance(error, dict) else str(error)
-            raise IndexTaskFailed(f"Meilisearch task {task_uid} ({result.task_type}) {result.status}: {reason}")
+            raise IndexTaskFailed(
+                f"Meilisearch task {task_uid} ({result.task_type}) {result.status}: {reason}"
+            )
 
     async def ensure_index(self, name: str | None = None) -> None:
         """Create the index if needed and apply the settings (before any document)."""
@@ -130,10 +132,10 @@ class IndexWriter:
                     on_sent(len(chunk))
 
         if hasattr(batches, "__aiter__"):
-            async for batch in batches:  # type: ignore[union-attr]
+            async for batch in batches:
                 await send(batch)
         else:
-            for batch in batches:  # type: ignore[union-attr]
+            for batch in batches:
                 await send(batch)
         for task_uid, count in pending:
             await self._wait(task_uid)

@@ -10,7 +10,9 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
+
+from starlette.datastructures import ImmutableMultiDict
 
 from directory.geo import METERS_PER_MILE, Place, resolve_place
 from directory.models import (
@@ -45,11 +47,8 @@ class SortOrder(StrEnum):
     DISTANCE = "distance"
 
 
-class Params(Protocol):
-    """Starlette's QueryParams and FormData both fit: a mapping with getlist."""
-
-    def get(self, key: str, default: Any = None) -> Any: ...
-    def getlist(self, key: str) -> list[str]: ...
+# Starlette's QueryParams and FormData are both multi-dicts with `getlist`.
+Params = ImmutableMultiDict[str, Any]
 
 
 E = TypeVar("E", bound=StrEnum)

@@ -23,7 +23,15 @@ SEARCHABLE_ATTRIBUTES = [
 
 FACETS = ["category", "languages", "populations", "cost", "accessibility", "attendance", "peer_run"]
 
-FILTERABLE_ATTRIBUTES = [*FACETS, "_geo", "status", "state", "postal_code", "source", "meeting_types"]
+FILTERABLE_ATTRIBUTES = [
+    *FACETS,
+    "_geo",
+    "status",
+    "state",
+    "postal_code",
+    "source",
+    "meeting_types",
+]
 
 SORTABLE_ATTRIBUTES = ["_geo", "name", "updated_at"]
 

@@ -39,7 +39,11 @@ def indexed_count(indexer: Indexer) -> int | None:
 
 
 def test_valid_records_import_and_rerun_changes_nothing(
-    tmp_path: Path, settings: Settings, store: ListingStore, indexer: Indexer, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    settings: Settings,
+    store: ListingStore,
+    indexer: Indexer,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     path = write_file(tmp_path / "a.json", [listing_data(source_id=f"r{i}") for i in range(5)])
     assert index(settings, path) == 0
@@ -85,7 +89,8 @@ def test_strict_imports_nothing_when_any_record_is_bad(
     tmp_path: Path, settings: Settings, store: ListingStore
 ) -> None:
     path = write_file(
-        tmp_path / "a.json", [listing_data(source_id="good"), listing_data(source_id="bad", name="")]
+        tmp_path / "a.json",
+        [listing_data(source_id="good"), listing_data(source_id="bad", name="")],
     )
     assert index(settings, path, strict=True) == 1
     assert store.count() == 0
@@ -136,7 +141,9 @@ def test_full_reimport_retires_missing_records_but_not_rejected_ones(
 def test_records_without_coordinates_are_placed_by_zip(
     tmp_path: Path, settings: Settings, store: ListingStore
 ) -> None:
-    record = listing_data(source_id="nogeo", address={"city": "Denver", "state": "CO", "postal_code": "80205"})
+    record = listing_data(
+        source_id="nogeo", address={"city": "Denver", "state": "CO", "postal_code": "80205"}
+    )
     del record["geo"]
     assert index(settings, write_file(tmp_path / "a.json", [record])) == 0
     stored = store.get(store_id("nogeo"))
@@ -152,7 +159,9 @@ def test_rebuild_swaps_in_a_complete_index(
     assert index(settings, path, rebuild=True) == 0
     assert indexed_count(indexer) == 12
     names = indexer.admin(lambda w: w.client.get_indexes())
-    assert not any("__build_" in i.uid for i in names or [] if i.uid.startswith(settings.meili_index))
+    assert not any(
+        "__build_" in i.uid for i in names or [] if i.uid.startswith(settings.meili_index)
+    )
 
 
 def test_index_out_of_step_is_rebuilt(

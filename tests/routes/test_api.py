@@ -45,9 +45,13 @@ def test_hits_carry_the_documented_fields(indexer: Indexer, client: TestClient) 
 
 
 def test_pagination(indexer: Indexer, client: TestClient) -> None:
-    indexer.add([listing(source_id=f"p{i}", name=f"Pantry {i}", category="food") for i in range(25)])
+    indexer.add(
+        [listing(source_id=f"p{i}", name=f"Pantry {i}", category="food") for i in range(25)]
+    )
     first = client.get("/api/v1/listings", params={"category": "food", "per_page": 10}).json()
-    third = client.get("/api/v1/listings", params={"category": "food", "per_page": 10, "page": 3}).json()
+    third = client.get(
+        "/api/v1/listings", params={"category": "food", "per_page": 10, "page": 3}
+    ).json()
     assert first["total"] == 25 and first["total_pages"] == 3
     assert len(first["hits"]) == 10 and len(third["hits"]) == 5
 

@@ -23,7 +23,7 @@ def test_search_page_renders_results_with_distances_and_facets(
     assert "2 listings within 10 miles of 19104 (Philadelphia, PA)" in text
     assert text.index("Recovery House") < text.index("Food Pantry")
     assert " mi away" in text
-    assert "Housing</a> <span class=\"count\">(1)</span>" in text
+    assert 'Housing</a> <span class="count">(1)</span>' in text
     assert 'value="harbor"' in text  # the form keeps the search
 
 

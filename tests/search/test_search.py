@@ -3,6 +3,8 @@ input, highlight escaping."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from starlette.testclient import TestClient
 
@@ -10,10 +12,10 @@ from tests.conftest import Indexer
 from tests.factories import PHILLY, listing, offset_north
 
 
-def api(client: TestClient, **params: object) -> dict[str, object]:
-    response = client.get("/api/v1/listings", params=params)  # type: ignore[arg-type]
+def api(client: TestClient, **params: Any) -> dict[str, Any]:
+    response = client.get("/api/v1/listings", params=params)
     assert response.status_code == 200, response.text
-    body: dict[str, object] = response.json()
+    body: dict[str, Any] = response.json()
     return body
 
 
@@ -22,10 +24,7 @@ def test_distance_sort_is_nearest_first_and_inside_the_radius(
 ) -> None:
     miles = [7.5, 0.5, 3.0, 12.0, 1.5, 9.9, 25.0]
     indexer.add(
-        [
-            listing(source_id=f"d{m}", name=f"Recovery House {m}", geo=offset_north(m))
-            for m in miles
-        ]
+        [listing(source_id=f"d{m}", name=f"Recovery House {m}", geo=offset_north(m)) for m in miles]
     )
     body = api(client, q="recovery", near=f"{PHILLY[0]},{PHILLY[1]}", radius_mi=10, sort="distance")
     hits = body["hits"]
@@ -40,11 +39,16 @@ def test_distance_order_beats_text_relevance(indexer: Indexer, client: TestClien
     indexer.add(
         [
             listing(source_id="far", name="Sober Living Sober Living", geo=offset_north(8)),
-            listing(source_id="near", name="Harbor House", description="sober living", geo=offset_north(1)),
+            listing(
+                source_id="near",
+                name="Harbor House",
+                description="sober living",
+                geo=offset_north(1),
+            ),
         ]
     )
     hits = api(client, q="sober living", near=f"{PHILLY[0]},{PHILLY[1]}", sort="distance")["hits"]
-    assert [h["name"] for h in hits] == ["Harbor House", "Sober Living Sober Living"]  # type: ignore[index, union-attr]
+    assert [h["name"] for h in hits] == ["Harbor House", "Sober Living Sober Living"]
 
 
 @pytest.mark.parametrize(
@@ -58,18 +62,24 @@ def test_distance_order_beats_text_relevance(indexer: Indexer, client: TestClien
         ("vet", "Veterans Work Project"),
     ],
 )
-def test_typos_and_synonyms_find(query: str, expected: str, indexer: Indexer, client: TestClient) -> None:
+def test_typos_and_synonyms_find(
+    query: str, expected: str, indexer: Indexer, client: TestClient
+) -> None:
     indexer.add(
         [
             listing(source_id="1", name="Maple Housing Program"),
-            listing(source_id="2", name="Alcoholics Anonymous Tuesday Group", category="support_group"),
+            listing(
+                source_id="2", name="Alcoholics Anonymous Tuesday Group", category="support_group"
+            ),
             listing(source_id="3", name="Downtown AA Meeting", category="support_group"),
-            listing(source_id="4", name="Narcotics Anonymous Welcome Home", category="support_group"),
+            listing(
+                source_id="4", name="Narcotics Anonymous Welcome Home", category="support_group"
+            ),
             listing(source_id="5", name="Employment Pathways", category="employment"),
             listing(source_id="6", name="Veterans Work Project", category="employment"),
         ]
     )
-    names = [h["name"] for h in api(client, q=query)["hits"]]  # type: ignore[union-attr]
+    names = [h["name"] for h in api(client, q=query)["hits"]]
     assert expected in names
 
 
@@ -80,8 +90,8 @@ def test_category_filter_and_facet_counts(indexer: Indexer, client: TestClient) 
     )
     body = api(client, category="food")
     assert body["total"] == 2
-    assert {h["category"] for h in body["hits"]} == {"food"}  # type: ignore[union-attr]
-    assert api(client)["facets"]["category"] == {"housing": 3, "food": 2}  # type: ignore[index]
+    assert {h["category"] for h in body["hits"]} == {"food"}
+    assert api(client)["facets"]["category"] == {"housing": 3, "food": 2}
 
 
 def test_inactive_listings_are_not_found(indexer: Indexer, client: TestClient) -> None:
@@ -115,7 +125,12 @@ def test_hostile_strings_in_every_parameter_never_leak_or_crash(
     )
     for name in ("q", "category", "near", "radius_mi", "sort", "page", "per_page", "language",
                  "population", "cost", "accessibility", "attendance", "peer_run"):  # fmt: skip
-        response = client.get("/api/v1/listings", params={name: hostile, "category": "housing"} if name != "category" else {name: hostile})
+        response = client.get(
+            "/api/v1/listings",
+            params={name: hostile, "category": "housing"}
+            if name != "category"
+            else {name: hostile},
+        )
         assert response.status_code in (200, 400), (name, response.status_code)
         if response.status_code == 200:
             names = {h["name"] for h in response.json()["hits"]}
