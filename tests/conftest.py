@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,13 +31,15 @@ TEST_MASTER_KEY = "test-master-key-" + uuid.uuid4().hex
 
 
 def run(coro_fn: Callable[[IndexWriter], Awaitable[T]], meili_url: str, index: str) -> T:
-    """Run one admin operation with a fresh client on its own event loop."""
+    """Run one admin operation with a fresh client on its own event loop, in a worker thread
+    (the browser tests' Playwright keeps an event loop running in the main thread)."""
 
     async def main() -> T:
         async with make_client(meili_url, TEST_MASTER_KEY, timeout_s=60) as client:
             return await coro_fn(IndexWriter(client, index))
 
-    return asyncio.run(main())
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(main())).result()
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,14 @@ from directory.search.query import DEFAULT_RADIUS_MI
 from directory.templating import DAY_NAMES, render
 
 RADIUS_CHOICES = [1, 2, 5, 10, 25, 50, 100]
+FIELD_LABELS = {
+    "q": "What you are looking for",
+    "near": "Near",
+    "radius_mi": "Within",
+    "sort": "Order",
+    "category": "Type of help",
+    "page": "Page",
+}
 _LISTING_ID = re.compile(r"^[0-9a-f]{16}$")
 
 
@@ -36,6 +44,7 @@ class SearchView:
         default_factory=lambda: [(c.value, label) for c, label in CATEGORY_LABELS.items()]
     )
     radius_choices: list[int] = field(default_factory=lambda: RADIUS_CHOICES)
+    field_labels: dict[str, str] = field(default_factory=lambda: FIELD_LABELS)
 
     @property
     def searched(self) -> bool:
