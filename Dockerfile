@@ -1,0 +1,21 @@
+# The web app and the peerdir tools. Meilisearch and PostgreSQL run as their own services
+# (docker-compose.yml); this image never holds the Meilisearch binary.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DIRECTORY_HOME=/var/lib/peerdir
+WORKDIR /app
+
+COPY pyproject.toml README.md ./
+COPY directory ./directory
+COPY indexers ./indexers
+COPY templates ./templates
+COPY static ./static
+COPY seed_data ./seed_data
+RUN pip install --no-cache-dir -e . && useradd --system --home /var/lib/peerdir peerdir \
+    && mkdir -p /var/lib/peerdir && chown peerdir /var/lib/peerdir
+
+USER peerdir
+EXPOSE 8000
+HEALTHCHECK --interval=10s --timeout=3s --retries=5 \
+  CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz').status != 200)"
+CMD ["sh", "-c", "peerdir db upgrade && peerdir index --full seed_data/ && peerdir serve --host 0.0.0.0 --port 8000"]
