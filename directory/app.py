@@ -17,6 +17,7 @@ from directory.config import Settings
 from directory.db import make_engine
 from directory.errors import exception_handlers
 from directory.listings import ListingStore
+from directory.request_log import RequestLogMiddleware
 from directory.routes import api, health, public
 from directory.search import SearchIndex
 from directory.search.index import make_client
@@ -68,6 +69,7 @@ def create_app(settings: Settings) -> Starlette:
             Mount("", routes=public.routes, name="public"),
         ],
         middleware=[
+            Middleware(RequestLogMiddleware),
             Middleware(SecurityHeadersMiddleware),
             Middleware(GZipMiddleware, minimum_size=1000),
         ],

@@ -9,8 +9,12 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
+from meilisearch_python_sdk.errors import MeilisearchCommunicationError
+
 from directory import meili_server, migrations
 from directory.config import DEFAULT_MEILI_PORT, Settings
+from directory.search.index import IndexTaskFailed
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -22,7 +26,6 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the web app", description="Serve the web app.")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
 
     index = commands.add_parser(
         "index",
@@ -138,7 +141,15 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     settings = replace(settings, meili_master_key=None)
     app = create_app(settings)
     print(f"Serving http://{args.host}:{args.port}", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=False)
+    # uvicorn's access log would record query strings (what people searched for): ours doesn't.
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        access_log=False,
+        proxy_headers=False,
+    )
     return 0
 
 
@@ -154,6 +165,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             return _serve(settings, args)
         if args.command == "index":
+            # The command line is the composition root: the one place that wires the
+            # web package and the importers together (the packages never import each other
+            # that way round).
             from indexers.cli_index import run
 
             return run(
@@ -167,6 +181,16 @@ def main(argv: list[str] | None = None) -> int:
             return 0
     except meili_server.MeiliServerError as err:
         print(f"error: {err}", file=sys.stderr)
+        return 1
+    except (MeilisearchCommunicationError, httpx.TransportError):
+        print(
+            f"error: cannot reach Meilisearch at {settings.meili_url}; "
+            "start it with `peerdir meili start` or check MEILI_URL",
+            file=sys.stderr,
+        )
+        return 1
+    except IndexTaskFailed as err:
+        print(f"error: indexing failed: {err}", file=sys.stderr)
         return 1
     return 2
 

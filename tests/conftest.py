@@ -166,3 +166,8 @@ def client(settings: Settings) -> Iterator[TestClient]:
     app = create_app(settings)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the (slowest) browser tests last."""
+    items.sort(key=lambda item: "tests/browser/" in item.nodeid)

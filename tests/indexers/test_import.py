@@ -176,3 +176,20 @@ def test_index_out_of_step_is_rebuilt(
     assert index(settings, path) == 0
     assert "rebuilding" in capsys.readouterr().err
     assert indexed_count(indexer) == 3
+
+
+def test_oversized_file_is_refused_before_reading(tmp_path: Path) -> None:
+    from indexers.sources import SourceError, read_native
+
+    path = write_file(tmp_path / "big.json", [listing_data(source_id="x")])
+    with pytest.raises(SourceError, match="the limit is"):
+        list(read_native(path, max_bytes=100))
+
+
+def test_wrong_shape_file_is_reported(
+    tmp_path: Path, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "list.json"
+    path.write_text("[1, 2, 3]")
+    assert index(settings, path) == 1
+    assert "expected an object with a 'listings' list" in capsys.readouterr().err
