@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import TypedDict
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Mount
@@ -16,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 from directory.config import Settings
 from directory.db import make_engine
 from directory.errors import exception_handlers
+from directory.geo import gazetteer
 from directory.listings import ListingStore
 from directory.request_log import RequestLogMiddleware
 from directory.routes import api, health, public
@@ -43,6 +45,8 @@ def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
         engine = make_engine(settings.database_url)
+        # Build the ZIP/city tables now, not on the first visitor's search (~1-2 s).
+        await run_in_threadpool(gazetteer)
         client = make_client(
             settings.meili_url, settings.meili_search_key, settings.meili_timeout_s
         )
