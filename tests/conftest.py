@@ -42,17 +42,20 @@ def run(coro_fn: Callable[[IndexWriter], Awaitable[T]], meili_url: str, index: s
         return pool.submit(lambda: asyncio.run(main())).result()
 
 
-@pytest.fixture(scope="session")
-def meili(tmp_path_factory: pytest.TempPathFactory) -> Iterator[meili_server.MeiliProcess]:
-    binary = meili_server.install(DEFAULT_HOME, log=False)
-    data_dir = tmp_path_factory.mktemp("meili")
-    server = meili_server.MeiliProcess(
-        binary=binary,
+def meili_process(data_dir: Path) -> meili_server.MeiliProcess:
+    """A Meilisearch on a free port with its own data dir (not started yet)."""
+    return meili_server.MeiliProcess(
+        binary=meili_server.install(DEFAULT_HOME, log=False),
         data_dir=data_dir,
         port=meili_server.free_port(),
         master_key=TEST_MASTER_KEY,
         log_path=data_dir / "meili.log",
     )
+
+
+@pytest.fixture(scope="session")
+def meili(tmp_path_factory: pytest.TempPathFactory) -> Iterator[meili_server.MeiliProcess]:
+    server = meili_process(tmp_path_factory.mktemp("meili"))
     server.start()
     yield server
     server.stop()

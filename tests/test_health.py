@@ -11,8 +11,8 @@ from starlette.testclient import TestClient
 
 from directory import meili_server
 from directory.app import create_app
-from directory.config import DEFAULT_HOME, Settings
-from tests.conftest import TEST_MASTER_KEY, run
+from directory.config import Settings
+from tests.conftest import meili_process, run
 
 
 def test_healthz_and_readyz(client: TestClient) -> None:
@@ -25,13 +25,7 @@ def test_healthz_and_readyz(client: TestClient) -> None:
 @pytest.fixture
 def own_meili(tmp_path: Path) -> Iterator[meili_server.MeiliProcess]:
     """A Meilisearch of this test's own, so stopping it disturbs no other test."""
-    server = meili_server.MeiliProcess(
-        binary=meili_server.binary_path(DEFAULT_HOME),
-        data_dir=tmp_path / "meili",
-        port=meili_server.free_port(),
-        master_key=TEST_MASTER_KEY,
-        log_path=tmp_path / "meili.log",
-    )
+    server = meili_process(tmp_path / "meili")
     server.start()
     yield server
     server.stop()
