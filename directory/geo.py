@@ -96,7 +96,7 @@ def resolve_place(text: str, field: str = "near") -> Place:
             raise InputError(field, f"unknown ZIP code {match.group(1)}")
         return Place(info.lat, info.lng, f"{match.group(1)} ({info.city}, {info.state})")
     if match := _CITY_STATE.match(text):
-        city, state = match.group(1).strip(), match.group(2).upper()
+        city, state = _expand_city(match.group(1)), match.group(2).upper()
         if state not in US_STATES:
             raise InputError(field, f"{state!r} is not a US state code")
         found = gazetteer().cities.get((city.upper(), state))
@@ -106,6 +106,17 @@ def resolve_place(text: str, field: str = "near") -> Place:
     if "," in text and any(c.isdigit() for c in text):
         raise InputError(field, "is not a valid 'latitude,longitude' pair")
     raise InputError(field, "give a 5-digit ZIP code, 'City, ST' or 'latitude,longitude'")
+
+
+_CITY_PREFIXES = {"st": "saint", "ste": "sainte", "ft": "fort", "mt": "mount"}
+
+
+def _expand_city(raw: str) -> str:
+    """'St. Louis' → 'Saint Louis', as the ZIP tables spell it; extra spaces removed."""
+    words = raw.replace(".", " ").split()
+    if words and words[0].lower() in _CITY_PREFIXES:
+        words[0] = _CITY_PREFIXES[words[0].lower()]
+    return " ".join(words)
 
 
 def distance_mi(a_lat: float, a_lng: float, b_lat: float, b_lng: float) -> float:

@@ -160,6 +160,11 @@ class ListingStore:
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
+    def latest_update(self) -> datetime | None:
+        with self.engine.connect() as conn:
+            latest = conn.execute(select(func.max(t.c.updated_at))).scalar_one()
+        return _utc(latest) if latest is not None else None
+
     def rows(
         self, ids: Iterable[str] | None = None, *, batch_size: int = 5000
     ) -> Iterator[list[StoredRow]]:

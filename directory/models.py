@@ -158,8 +158,11 @@ TimeZone = Annotated[str, AfterValidator(_check_timezone)]
 Slug = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.+/-]{0,79}$", strip_whitespace=True)
 ]
+LANGUAGE_CODE_PATTERN = r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$"
+# Stored lower-case ("pt-br"), so a facet value can always be sent back as a filter.
 LanguageCode = Annotated[
-    str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$", strip_whitespace=True)
+    str,
+    StringConstraints(strip_whitespace=True, to_lower=True, pattern=LANGUAGE_CODE_PATTERN),
 ]
 
 

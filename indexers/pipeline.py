@@ -7,17 +7,17 @@ never because of a record that was rejected or a file that could not be read.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from directory.listings import ListingStore, UpsertResult
 from directory.models import ListingIn
 from indexers.geocode import place_by_zip
-from indexers.sources import RawRecord, SourceError, listing_files, read_native
+from indexers.sources import SourceError, SourceFile, listing_files, read_native
 from indexers.validate import Rejection, validate
 
-Reader = Callable[[Path], Iterator[RawRecord]]
+Reader = Callable[[Path], SourceFile]
 
 
 @dataclass
@@ -28,6 +28,7 @@ class ImportReport:
     rejections: list[Rejection] = field(default_factory=list)
     file_errors: list[SourceError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    sources: set[str] = field(default_factory=set)
     result: UpsertResult = field(default_factory=UpsertResult)
     stored: bool = False
 
@@ -72,11 +73,12 @@ def collect(
         for file in files:
             report.files.append(str(file))
             try:
-                raws = list(reader(file))
+                source_file = reader(file)
             except SourceError as err:
                 report.file_errors.append(err)
                 continue
-            for raw in raws:
+            report.sources.add(source_file.source)
+            for raw in source_file.records:
                 report.read += 1
                 if progress:
                     progress(1)
@@ -122,9 +124,8 @@ def store_records(
                 "full import: no record made inactive, a rejected record has no usable source_id"
             )
         else:
-            full_sources = {r.source for r in records} | {
-                r.source for r in report.rejections if r.source
-            }
+            # Every source a file spoke for, even one that now lists nothing.
+            full_sources = report.sources | {r.source for r in records}
     keep = {(r.source, r.source_id) for r in report.rejections if r.source and r.source_id}
     report.result = store.upsert(records, full_sources=full_sources, keep_source_ids=keep)
     report.stored = True

@@ -7,7 +7,6 @@ and `listings`, a list of records without `source` (the file's source is used).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,15 +62,24 @@ def read_json(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Any:
         raise SourceError(path, "not UTF-8 text") from None
 
 
-def read_native(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Iterator[RawRecord]:
-    """Yield the records of one native listings file, with the file's source filled in."""
+@dataclass(frozen=True)
+class SourceFile:
+    """One file's records and the source it speaks for (even when it lists no records)."""
+
+    source: str
+    records: list[RawRecord]
+
+
+def read_native(path: Path, max_bytes: int = MAX_FILE_BYTES) -> SourceFile:
+    """Read one native listings file; each record gets the file's source."""
     document = read_json(path, max_bytes)
     if not isinstance(document, dict) or not isinstance(document.get("listings"), list):
         raise SourceError(path, "expected an object with a 'listings' list")
     source = document.get("source")
     if not isinstance(source, str) or not source.strip():
         raise SourceError(path, "expected a non-empty 'source' string at the top level")
-    for number, record in enumerate(document["listings"], start=1):
-        if isinstance(record, dict):
-            record = {"source": source, **record}
-        yield RawRecord(str(path), number, record)
+    records = [
+        RawRecord(str(path), number, {"source": source, **item} if isinstance(item, dict) else item)
+        for number, item in enumerate(document["listings"], start=1)
+    ]
+    return SourceFile(source.strip(), records)

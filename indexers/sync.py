@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from directory.listings import ListingStore, StoredRow
 from directory.search import IndexWriter
-from directory.search.documents import to_document
+from directory.search.documents import epoch_ms, to_document
 
 
 def _documents(batches: Iterable[list[StoredRow]]) -> Iterator[list[dict[str, Any]]]:
@@ -53,7 +53,13 @@ async def rebuild(store: ListingStore, writer: IndexWriter) -> int:
 
 
 async def in_step(store: ListingStore, writer: IndexWriter) -> tuple[bool, int | None, int]:
-    """Whether the live index holds as many documents as the store has listings."""
+    """Whether the live index holds as many documents as the store has listings and has seen
+    the store's latest change (an earlier sync may have failed after the database commit)."""
     indexed = await writer.document_count()
     stored = store.count()
-    return indexed == stored, indexed, stored
+    if indexed != stored:
+        return False, indexed, stored
+    latest = store.latest_update()
+    if latest is None:
+        return True, indexed, stored
+    return await writer.latest_update() == epoch_ms(latest), indexed, stored

@@ -57,3 +57,17 @@ def test_search_down_gives_503_and_recovers_without_restart(
         own_meili.start()
         assert client.get("/api/v1/listings", params={"q": "housing"}).status_code == 200
         assert client.get("/readyz").status_code == 200
+
+
+def test_hung_search_server_is_a_503_not_a_500(settings: Settings) -> None:
+    """A server that accepts connections but never answers (read timeout)."""
+    import socket
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        app = create_app(replace(settings, meili_url=url, meili_timeout_s=1))
+        with TestClient(app, raise_server_exceptions=False) as client:
+            assert client.get("/api/v1/listings", params={"q": "x"}).status_code == 503
+            assert client.get("/readyz").status_code == 503

@@ -43,6 +43,11 @@ MEETING_TYPE_NAMES = {
 }
 
 
+def epoch_ms(moment: datetime) -> int:
+    """Milliseconds since the epoch: fine enough to tell two updates apart."""
+    return round(moment.timestamp() * 1000)
+
+
 def valid_geo(geo: Any) -> dict[str, float] | None:
     """Return a clean `_geo` or None: one bad coordinate would fail a whole Meilisearch task."""
     if not isinstance(geo, dict):
@@ -103,7 +108,7 @@ def to_document(listing_id: str, record: dict[str, Any], updated_at: datetime) -
         "peer_run": bool(record.get("peer_run", False)),
         "status": record.get("status", "active"),
         "last_verified_at": record.get("last_verified_at"),
-        "updated_at": int(updated_at.timestamp()),
+        "updated_at": epoch_ms(updated_at),
     }
     geo = valid_geo(record.get("geo"))
     if geo is not None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 from meilisearch_python_sdk import AsyncClient
-from meilisearch_python_sdk.errors import MeilisearchApiError, MeilisearchCommunicationError
+from meilisearch_python_sdk.errors import MeilisearchApiError, MeilisearchError
 from meilisearch_python_sdk.models.settings import MeilisearchSettings
 
 from directory.search.query import SearchQuery
@@ -51,12 +51,14 @@ class SearchIndex:
         index = self.client.index(self.index_name)
         try:
             result = await index.search(query.q or None, **query.meili_params())
-        except (MeilisearchCommunicationError, httpx.TransportError) as err:
-            raise SearchUnavailable(str(err)) from err
         except MeilisearchApiError as err:
             if err.code == "index_not_found":
                 return SearchPage(query=query, hits=[], total=0)
-            raise
+            raise SearchUnavailable(f"{err.code}: {err.message}") from err
+        except (MeilisearchError, httpx.HTTPError) as err:
+            # Connection refused, read timeouts (a plain MeilisearchError in the SDK), and
+            # non-JSON 5xx answers from a proxy all mean the same to a visitor.
+            raise SearchUnavailable(str(err)) from err
         return SearchPage.from_meili(
             query,
             result.hits,
@@ -68,7 +70,7 @@ class SearchIndex:
     async def healthy(self) -> bool:
         try:
             health = await self.client.health()
-        except (MeilisearchCommunicationError, httpx.TransportError, MeilisearchApiError):
+        except (MeilisearchError, httpx.HTTPError):
             return False
         return health.status == "available"
 
@@ -151,6 +153,18 @@ class IndexWriter:
                 return None
             raise
         return stats.number_of_documents
+
+    async def latest_update(self) -> int | None:
+        """The newest `updated_at` (epoch milliseconds) among indexed documents."""
+        try:
+            result = await self.client.index(self.index_name).search(
+                None, limit=1, sort=["updated_at:desc"], attributes_to_retrieve=["updated_at"]
+            )
+        except MeilisearchApiError as err:
+            if err.code == "index_not_found":
+                return None
+            raise
+        return int(result.hits[0]["updated_at"]) if result.hits else None
 
     async def swap_in(self, build_name: str) -> None:
         """Atomically make `build_name` the live index, then drop the old contents."""

@@ -7,6 +7,7 @@ Pure functions, no I/O. Every user value that reaches a filter string goes throu
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -16,6 +17,7 @@ from starlette.datastructures import ImmutableMultiDict
 
 from directory.geo import METERS_PER_MILE, Place, resolve_place
 from directory.models import (
+    LANGUAGE_CODE_PATTERN,
     Accessibility,
     Attendance,
     Category,
@@ -24,7 +26,7 @@ from directory.models import (
     Population,
     Status,
 )
-from directory.search.settings import FACETS
+from directory.search.settings import FACETS, MAX_TOTAL_HITS
 
 HIGHLIGHT_PRE = "\ue000"
 HIGHLIGHT_POST = "\ue001"
@@ -33,7 +35,6 @@ MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 20
 DEFAULT_RADIUS_MI = 10.0
 MIN_RADIUS_MI, MAX_RADIUS_MI = 0.5, 100.0
-MAX_PAGE = 50  # maxTotalHits is 1000: past page 50 of 20 there is nothing to show
 VISIBLE_STATUSES = (Status.ACTIVE, Status.TEMPORARILY_CLOSED)
 RETRIEVED = [
     "id", "name", "organization", "category", "category_label", "address", "phone", "_geo",
@@ -88,8 +89,8 @@ class SearchQuery:
         sort = _choice(params.get("sort") or SortOrder.RELEVANCE.value, SortOrder, "sort")
         if sort is SortOrder.DISTANCE and place is None:
             raise InputError("sort", "distance order needs a place in 'near'")
-        page = _integer(params.get("page"), "page", 1, 1, MAX_PAGE)
         per_page = _integer(params.get("per_page"), "per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
+        page = _integer(params.get("page"), "page", 1, 1, max_page(per_page))
         languages = tuple(_language(v) for v in _values(params, "language"))
         return cls(
             q=q,
@@ -177,6 +178,11 @@ class SearchQuery:
         return pairs
 
 
+def max_page(per_page: int) -> int:
+    """The last page that can hold hits: Meilisearch counts at most MAX_TOTAL_HITS."""
+    return max(1, -(-MAX_TOTAL_HITS // per_page))
+
+
 def quote(value: str) -> str:
     """A filter string literal: double-quoted, with backslashes and quotes escaped."""
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -244,7 +250,7 @@ def _flag(raw: str | None, name: str) -> bool:
 
 def _language(raw: str) -> str:
     value = raw.lower()
-    if not (2 <= len(value) <= 3 and value.isascii() and value.isalpha()):
+    if not re.fullmatch(LANGUAGE_CODE_PATTERN, value):
         raise InputError("language", f"{raw[:40]!r} is not a language code such as 'en' or 'es'")
     return value
 

@@ -12,7 +12,13 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from directory.geo import distance_mi
-from directory.search.query import HIGHLIGHT_POST, HIGHLIGHT_PRE, SearchQuery, describe_facets
+from directory.search.query import (
+    HIGHLIGHT_POST,
+    HIGHLIGHT_PRE,
+    SearchQuery,
+    describe_facets,
+    max_page,
+)
 
 
 def highlight(text: str) -> Markup:
@@ -100,7 +106,8 @@ class SearchPage:
 
     @property
     def total_pages(self) -> int:
-        return max(1, -(-self.total // self.query.per_page))
+        pages = max(1, -(-self.total // self.query.per_page))
+        return min(pages, max_page(self.query.per_page))
 
     @classmethod
     def from_meili(

@@ -33,6 +33,8 @@ FILTERABLE_ATTRIBUTES = [
     "meeting_types",
 ]
 
+MAX_TOTAL_HITS = 1000  # pagination.maxTotalHits: hits past this are never counted or shown
+
 SORTABLE_ATTRIBUTES = ["_geo", "name", "updated_at"]
 
 _SYNONYM_GROUPS = [
@@ -69,5 +71,5 @@ def index_settings() -> dict[str, Any]:
         "sortableAttributes": SORTABLE_ATTRIBUTES,
         "synonyms": synonyms(),
         "faceting": {"maxValuesPerFacet": 100},
-        "pagination": {"maxTotalHits": 1000},
+        "pagination": {"maxTotalHits": MAX_TOTAL_HITS},
     }

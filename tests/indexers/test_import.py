@@ -11,7 +11,7 @@ import pytest
 
 from directory.config import Settings
 from directory.listings import ListingStore
-from directory.models import Status
+from directory.models import ListingIn, Status
 from indexers.cli_index import run
 from tests.conftest import Indexer
 from tests.factories import listing_data
@@ -183,7 +183,7 @@ def test_oversized_file_is_refused_before_reading(tmp_path: Path) -> None:
 
     path = write_file(tmp_path / "big.json", [listing_data(source_id="x")])
     with pytest.raises(SourceError, match="the limit is"):
-        list(read_native(path, max_bytes=100))
+        read_native(path, max_bytes=100)
 
 
 def test_wrong_shape_file_is_reported(
@@ -193,3 +193,26 @@ def test_wrong_shape_file_is_reported(
     path.write_text("[1, 2, 3]")
     assert index(settings, path) == 1
     assert "expected an object with a 'listings' list" in capsys.readouterr().err
+
+
+def test_full_import_of_an_emptied_source_retires_its_listings(
+    tmp_path: Path, settings: Settings, store: ListingStore
+) -> None:
+    assert index(settings, write_file(tmp_path / "a.json", [listing_data(source_id="x")])) == 0
+    assert index(settings, write_file(tmp_path / "a.json", []), full=True) == 0
+    stored = store.get(store_id("x"))
+    assert stored is not None and stored.record.status is Status.INACTIVE
+
+
+def test_index_that_missed_an_update_is_brought_back_in_step(
+    tmp_path: Path, settings: Settings, store: ListingStore, indexer: Indexer
+) -> None:
+    """A sync that failed after the database commit is caught up by the next run."""
+    path = write_file(tmp_path / "a.json", [listing_data(source_id="x", name="Old Name")])
+    assert index(settings, path) == 0
+    # The database changes but the index is never told (as when a sync fails mid-way).
+    store.upsert([ListingIn.model_validate(listing_data(source_id="x", name="New Name"))])
+    rerun = write_file(tmp_path / "b.json", [listing_data(source_id="x", name="New Name")])
+    assert index(settings, rerun) == 0
+    docs = indexer.admin(lambda w: w.client.index(settings.meili_index).get_documents())
+    assert [d["name"] for d in docs.results] == ["New Name"]

@@ -74,3 +74,13 @@ def test_to_params_round_trips() -> None:
     query = parse("q=aa&category=support_group&near=19104&radius_mi=5&sort=distance&page=2")
     again = SearchQuery.from_params(QueryParams(query.to_params()))
     assert again == query
+
+
+def test_page_limit_follows_per_page() -> None:
+    assert parse("per_page=10&page=100").page == 100
+    with pytest.raises(InputError):
+        parse("per_page=10&page=101")
+
+
+def test_language_codes_with_regions_are_accepted() -> None:
+    assert parse("language=pt-BR").languages == ("pt-br",)
