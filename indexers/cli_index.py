@@ -47,7 +47,8 @@ async def _sync(store: ListingStore, settings: Settings, changed: list[str], reb
         ok, indexed, stored = await sync.in_step(store, writer)
         if not ok:
             print(
-                f"index holds {indexed or 0} documents, store has {stored}: rebuilding",
+                f"index is out of step with the store ({indexed or 0} documents, "
+                f"{stored} listings, or a missed update): rebuilding",
                 file=sys.stderr,
             )
             count = await sync.rebuild(store, writer)
