@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 
 from directory.models import InputError
 from directory.search import SearchUnavailable
+from directory.security import HEADERS
 from directory.templating import render
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,11 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 async def server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return _render(request, 500, MESSAGES[500])
+    response = _render(request, 500, MESSAGES[500])
+    # This handler runs outside the middleware stack, so the headers are added here.
+    for name, value in HEADERS:
+        response.headers[name.decode()] = value.decode()
+    return response
 
 
 exception_handlers = {

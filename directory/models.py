@@ -262,6 +262,11 @@ class ListingIn(Strict):
 _ID_NAMESPACE = uuid.UUID("6f1c2e0a-8c47-4d0e-9a51-2b7d3c9e4f10")
 
 
+def is_sample_source(source: str) -> bool:
+    """Sources named "sample…" hold made-up listings (seed data); pages label them."""
+    return source.startswith("sample")
+
+
 def listing_id(source: str, source_id: str) -> str:
     """The stable public id: the same (source, source_id) always gets the same id."""
     return uuid.uuid5(_ID_NAMESPACE, f"{source}\x1f{source_id}").hex[:16]

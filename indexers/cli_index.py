@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from tqdm import tqdm
@@ -56,7 +59,26 @@ async def _sync(store: ListingStore, settings: Settings, changed: list[str], reb
         return f"index updated: {sent} documents sent"
 
 
+@contextmanager
+def index_lock(home: Path) -> Iterator[None]:
+    """One import at a time on this machine: a rebuild swapping in while another run writes
+    to the live index would drop that run's documents."""
+    home.mkdir(parents=True, exist_ok=True)
+    with (home / "index.lock").open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print("another `peerdir index` is running; waiting for it to finish", file=sys.stderr)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
 def run(settings: Settings, paths: list[Path], *, strict: bool, full: bool, rebuild: bool) -> int:
+    with index_lock(settings.home):
+        return _run(settings, paths, strict=strict, full=full, rebuild=rebuild)
+
+
+def _run(settings: Settings, paths: list[Path], *, strict: bool, full: bool, rebuild: bool) -> int:
     engine = make_engine(settings.database_url)
     store = ListingStore(engine)
     report = ImportReport()

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from directory.listings import ListingStore
-from directory.models import CATEGORY_LABELS, Category, InputError, Listing
+from directory.models import CATEGORY_LABELS, Category, InputError, Listing, is_sample_source
 from directory.search import SearchIndex, SearchPage, SearchQuery
 from directory.search.query import DEFAULT_RADIUS_MI
 from directory.templating import DAY_NAMES, render
@@ -66,6 +66,7 @@ class ListingView:
     opening_days: list[OpeningDay]
     category_label: str
     verified_recently: bool
+    sample: bool
 
 
 async def search_page(request: Request) -> Response:
@@ -116,6 +117,7 @@ async def listing_page(request: Request) -> Response:
         opening_days=_opening_days(listing),
         category_label=CATEGORY_LABELS[Category(listing.record.category)],
         verified_recently=bool(verified and (date.today() - verified).days <= 365),
+        sample=is_sample_source(listing.record.source),
     )
     return render(request, "public/listing.html", {"page": view})
 

@@ -37,8 +37,8 @@ DEFAULT_RADIUS_MI = 10.0
 MIN_RADIUS_MI, MAX_RADIUS_MI = 0.5, 100.0
 VISIBLE_STATUSES = (Status.ACTIVE, Status.TEMPORARILY_CLOSED)
 RETRIEVED = [
-    "id", "name", "organization", "category", "category_label", "address", "phone", "_geo",
-    "status", "attendance", "hours", "timezone", "meeting_types", "meeting_type_names",
+    "id", "source", "name", "organization", "category", "category_label", "address", "phone",
+    "_geo", "status", "attendance", "hours", "timezone", "meeting_types", "meeting_type_names",
     "peer_run", "languages", "website", "description",
 ]  # fmt: skip
 

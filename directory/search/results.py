@@ -12,6 +12,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from directory.geo import distance_mi
+from directory.models import is_sample_source
 from directory.search.query import (
     HIGHLIGHT_POST,
     HIGHLIGHT_PRE,
@@ -56,6 +57,7 @@ class Hit:
     languages: list[str]
     meeting_type_names: list[str]
     website: str | None
+    sample: bool
     distance_mi: float | None
     name_html: Markup
     snippet_html: Markup
@@ -90,6 +92,7 @@ class Hit:
             languages=list(raw.get("languages", [])),
             meeting_type_names=list(raw.get("meeting_type_names", [])),
             website=raw.get("website"),
+            sample=is_sample_source(raw.get("source", "")),
             distance_mi=distance,
             name_html=highlight(str(formatted.get("name", raw["name"]))),
             snippet_html=highlight(str(formatted.get("description", raw.get("description", "")))),
