@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import itertools
 import json
 import os
@@ -280,6 +281,13 @@ def check_hits(app_url: str) -> list[str]:
 
 
 # ---------------------------------------------------------------- report
+def server_stack() -> str:
+    """Which event loop and HTTP parser uvicorn picks here ('auto' prefers the fast ones)."""
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio loop"
+    parser = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    return f"{loop}, {parser}"
+
+
 def verdict(ok: bool) -> str:
     return "OK" if ok else "MISSED"
 
@@ -309,13 +317,13 @@ def print_latency(results: dict[tuple[str, int], Load]) -> list[str]:
         "(keep-alive, identity encoding)"
     )
     print("  2 cores shared by Meilisearch, the app (1 uvicorn worker) and the load generator")
-    print(
-        f"  {'target':<6}{'c':>4}{'requests':>10}{'errors':>8}{'p50 ms':>9}{'p99 ms':>9}{'req/s':>9}"
-    )
+    print(f"  uvicorn: 1 worker, {server_stack()}")
+    columns = ("requests", "errors", "p50 ms", "p99 ms", "req/s")
+    print(f"  {'target':<6}{'c':>4}" + "".join(f"{c:>10}" for c in columns))
     for (name, workers), load in results.items():
         print(
-            f"  {name:<6}{workers:>4}{len(load.latencies_ms):>10}{load.errors:>8}"
-            f"{load.p(50):>9.2f}{load.p(99):>9.2f}{load.rps:>9.0f}"
+            f"  {name:<6}{workers:>4}{len(load.latencies_ms):>10}{load.errors:>10}"
+            f"{load.p(50):>10.2f}{load.p(99):>10.2f}{load.rps:>10.0f}"
         )
     lines = []
     for workers in sorted({w for _, w in results}):
