@@ -7,6 +7,8 @@ inactive; nothing is ever deleted here.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,6 +26,9 @@ class UpsertResult:
     updated: list[str] = field(default_factory=list)
     unchanged: int = 0
     deactivated: list[str] = field(default_factory=list)
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # id → record JSON of what this write added or changed (to index without re-reading)
+    written: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def changed_ids(self) -> list[str]:
@@ -43,15 +48,21 @@ def _utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _columns(record: ListingIn, content_hash: str) -> dict[str, Any]:
+def content_hash(dumped: dict[str, Any]) -> str:
+    """A digest of everything a record says, so a re-import can tell 'unchanged' cheaply."""
+    blob = json.dumps(dumped, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+def _columns(record: ListingIn, dumped: dict[str, Any], digest: str) -> dict[str, Any]:
     return {
         "category": record.category.value,
         "name": record.name,
         "status": record.status.value,
         "lat": record.geo.lat if record.geo else None,
         "lng": record.geo.lng if record.geo else None,
-        "record": record.model_dump(mode="json"),
-        "content_hash": content_hash,
+        "record": dumped,
+        "content_hash": digest,
         "last_verified_at": record.last_verified_at,
     }
 
@@ -68,38 +79,46 @@ class ListingStore:
         keep_source_ids: Collection[tuple[str, str]] = (),
         now: datetime | None = None,
     ) -> UpsertResult:
-        """Insert new records, update changed ones, in one transaction.
+        """Insert new records and update changed ones, in one transaction.
 
         For each source in `full_sources`, records this input does not contain become inactive,
         except those named in `keep_source_ids` (records that were present but failed
         validation must not be retired because of a typo).
         """
         now = now or datetime.now(UTC)
-        result = UpsertResult()
-        sources = {r.source for r in records} | set(full_sources)
-        with self.engine.begin() as conn:
-            existing: dict[tuple[str, str], tuple[str, str, str]] = {}
-            for source in sources:
-                rows = conn.execute(
-                    select(t.c.source_id, t.c.id, t.c.content_hash, t.c.status).where(
-                        t.c.source == source
-                    )
-                )
-                for source_id, id_, digest, status in rows:
-                    existing[(source, source_id)] = (id_, digest, status)
+        result = self.write(records, now=now)
+        if full_sources:
+            seen = {(r.source, r.source_id) for r in records}
+            result.deactivated = self.retire_missing(
+                full_sources, seen | set(keep_source_ids), now=now
+            )
+        return result
 
+    def write(self, records: Sequence[ListingIn], *, now: datetime | None = None) -> UpsertResult:
+        """Insert new records and update changed ones (one transaction); keyed by the stable id
+        that (source, source_id) determines."""
+        now = now or datetime.now(UTC)
+        result = UpsertResult(at=now)
+        unique = list({r.listing_id: r for r in reversed(records)}.values())[::-1]
+        with self.engine.begin() as conn:
+            existing: dict[str, str] = {}
+            ids = [r.listing_id for r in unique]
+            for start in range(0, len(ids), 1000):
+                chunk = ids[start : start + 1000]
+                query = select(t.c.id, t.c.content_hash).where(t.c.id.in_(chunk))
+                existing.update((id_, digest) for id_, digest in conn.execute(query))
             inserts: list[dict[str, Any]] = []
             updates: list[dict[str, Any]] = []
-            seen: set[tuple[str, str]] = set()
-            for record in records:
-                key = (record.source, record.source_id)
-                if key in seen:
-                    continue  # the last duplicate wins upstream; the importer reports it
-                seen.add(key)
-                digest = record.content_hash()
-                found = existing.get(key)
+            for record in unique:
+                id_ = record.listing_id
+                dumped = record.model_dump(mode="json")
+                digest = content_hash(dumped)
+                found = existing.get(id_)
+                if found == digest:
+                    result.unchanged += 1
+                    continue
+                columns = _columns(record, dumped, digest)
                 if found is None:
-                    id_ = record.listing_id
                     inserts.append(
                         {
                             "id": id_,
@@ -107,46 +126,53 @@ class ListingStore:
                             "source_id": record.source_id,
                             "created_at": now,
                             "updated_at": now,
-                            **_columns(record, digest),
+                            **columns,
                         }
                     )
                     result.added.append(id_)
-                elif found[1] != digest:
-                    updates.append(
-                        {"b_id": found[0], "updated_at": now, **_columns(record, digest)}
-                    )
-                    result.updated.append(found[0])
                 else:
-                    result.unchanged += 1
-
-            for source in full_sources:
-                for (src, source_id), (id_, _digest, status) in existing.items():
-                    if src != source or (src, source_id) in seen:
-                        continue
-                    if (src, source_id) in keep_source_ids or status == Status.INACTIVE:
-                        continue
-                    result.deactivated.append(id_)
-
+                    updates.append({"b_id": id_, "updated_at": now, **columns})
+                    result.updated.append(id_)
+                result.written[id_] = dumped
             if inserts:
                 conn.execute(insert(t), inserts)
             if updates:
-                conn.execute(
-                    update(t).where(t.c.id == bindparam("b_id")),
-                    updates,
-                )
-            if result.deactivated:
-                self._deactivate(conn, result.deactivated, now)
+                conn.execute(update(t).where(t.c.id == bindparam("b_id")), updates)
         return result
 
-    def _deactivate(self, conn: Any, ids: list[str], now: datetime) -> None:
-        rows = conn.execute(select(t.c.id, t.c.record).where(t.c.id.in_(ids))).all()
-        changes = []
-        for id_, record_json in rows:
-            record = ListingIn.model_validate({**record_json, "status": Status.INACTIVE.value})
-            changes.append(
-                {"b_id": id_, "updated_at": now, **_columns(record, record.content_hash())}
-            )
-        conn.execute(update(t).where(t.c.id == bindparam("b_id")), changes)
+    def retire_missing(
+        self,
+        sources: Collection[str],
+        present: Collection[tuple[str, str]],
+        *,
+        now: datetime | None = None,
+    ) -> list[str]:
+        """Make inactive the active records of `sources` whose (source, source_id) is not in
+        `present`; return their ids. Nothing is deleted."""
+        now = now or datetime.now(UTC)
+        present = set(present)
+        with self.engine.begin() as conn:
+            rows = conn.execute(
+                select(t.c.id, t.c.source, t.c.source_id, t.c.record).where(
+                    t.c.source.in_(list(sources)), t.c.status != Status.INACTIVE.value
+                )
+            ).all()
+            changes = []
+            for id_, source, source_id, record_json in rows:
+                if (source, source_id) in present:
+                    continue
+                record = ListingIn.model_validate({**record_json, "status": Status.INACTIVE.value})
+                dumped = record.model_dump(mode="json")
+                changes.append(
+                    {
+                        "b_id": id_,
+                        "updated_at": now,
+                        **_columns(record, dumped, content_hash(dumped)),
+                    }
+                )
+            if changes:
+                conn.execute(update(t).where(t.c.id == bindparam("b_id")), changes)
+        return [change["b_id"] for change in changes]
 
     def get(self, listing_id: str) -> Listing | None:
         with self.engine.connect() as conn:

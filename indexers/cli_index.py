@@ -17,7 +17,8 @@ from directory.listings import ListingStore
 from directory.search import IndexWriter
 from directory.search.index import make_client
 from indexers import sync
-from indexers.pipeline import ImportReport, collect, store_records
+from indexers.importer import import_files
+from indexers.pipeline import ImportReport
 
 MAX_LISTED = 50
 
@@ -35,7 +36,15 @@ def _print_report(report: ImportReport) -> None:
         print(f"... and {len(report.warnings) - MAX_LISTED} more warnings", file=sys.stderr)
 
 
-async def _sync(store: ListingStore, settings: Settings, changed: list[str], rebuild: bool) -> str:
+async def _index(
+    store: ListingStore,
+    settings: Settings,
+    paths: list[Path],
+    *,
+    strict: bool,
+    full: bool,
+    rebuild: bool,
+) -> ImportReport:
     if not settings.meili_master_key:
         raise SystemExit(
             "error: no Meilisearch admin key; run `peerdir meili start` or set MEILI_MASTER_KEY"
@@ -43,10 +52,18 @@ async def _sync(store: ListingStore, settings: Settings, changed: list[str], reb
     client = make_client(settings.meili_url, settings.meili_master_key, timeout_s=60)
     async with client:
         writer = IndexWriter(client, settings.meili_index)
+        with tqdm(desc="importing", unit="rec", file=sys.stderr, disable=None, leave=False) as bar:
+            report = await import_files(
+                paths, store, writer, strict=strict, full=full, progress=bar.update
+            )
+        _print_report(report)
+        print(f"import: {report.summary()}")
+        if not report.stored and not rebuild:
+            return report
         if rebuild:
             count = await sync.rebuild(store, writer)
-            return f"index rebuilt: {count} documents swapped in"
-        sent = await sync.sync_changed(store, writer, changed)
+            print(f"index rebuilt: {count} documents swapped in")
+            return report
         ok, indexed, stored = await sync.in_step(store, writer)
         if not ok:
             print(
@@ -55,8 +72,10 @@ async def _sync(store: ListingStore, settings: Settings, changed: list[str], reb
                 file=sys.stderr,
             )
             count = await sync.rebuild(store, writer)
-            return f"index rebuilt: {count} documents swapped in"
-        return f"index updated: {sent} documents sent"
+            print(f"index rebuilt: {count} documents swapped in")
+        else:
+            print(f"index updated: {report.indexed} documents sent")
+        return report
 
 
 @contextmanager
@@ -80,16 +99,10 @@ def run(settings: Settings, paths: list[Path], *, strict: bool, full: bool, rebu
 
 def _run(settings: Settings, paths: list[Path], *, strict: bool, full: bool, rebuild: bool) -> int:
     engine = make_engine(settings.database_url)
-    store = ListingStore(engine)
-    report = ImportReport()
     try:
-        with tqdm(desc="validating", unit="rec", file=sys.stderr, disable=None, leave=False) as bar:
-            records = collect(paths, report, progress=bar.update)
-        store_records(records, store, report, strict=strict, full=full)
-        _print_report(report)
-        print(f"import: {report.summary()}")
-        if report.stored or rebuild:
-            print(asyncio.run(_sync(store, settings, report.result.changed_ids, rebuild)))
+        report = asyncio.run(
+            _index(ListingStore(engine), settings, paths, strict=strict, full=full, rebuild=rebuild)
+        )
     finally:
         engine.dispose()
     return 0 if report.ok else 1

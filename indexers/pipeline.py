@@ -7,17 +7,18 @@ never because of a record that was rejected or a file that could not be read.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from directory.listings import ListingStore, UpsertResult
+from directory.listings import UpsertResult
 from directory.models import ListingIn
 from indexers.geocode import place_by_zip
 from indexers.sources import SourceError, SourceFile, listing_files, read_native
 from indexers.validate import Rejection, validate
 
 Reader = Callable[[Path], SourceFile]
+CHUNK_SIZE = 10_000
 
 
 @dataclass
@@ -29,8 +30,11 @@ class ImportReport:
     file_errors: list[SourceError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     sources: set[str] = field(default_factory=set)
+    seen: set[tuple[str, str]] = field(default_factory=set)
     result: UpsertResult = field(default_factory=UpsertResult)
     stored: bool = False
+    indexed: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def rejected_records(self) -> int:
@@ -55,14 +59,16 @@ class ImportReport:
         return ", ".join(parts)
 
 
-def collect(
+def collect_chunks(
     paths: Iterable[Path],
     report: ImportReport,
     reader: Reader = read_native,
     progress: Callable[[int], object] | None = None,
-) -> list[ListingIn]:
-    """Read and validate every record; fill `report` with rejections and warnings."""
-    records: list[ListingIn] = []
+    chunk_size: int = CHUNK_SIZE,
+) -> Iterator[list[ListingIn]]:
+    """Read and validate every record, yielding valid ones in chunks; fill `report` with
+    rejections, warnings and the keys seen."""
+    chunk: list[ListingIn] = []
     first_seen: dict[tuple[str, str], str] = {}
     for path in paths:
         try:
@@ -98,34 +104,43 @@ def collect(
                 placed, warning = place_by_zip(outcome)
                 if warning:
                     report.warnings.append(f"{raw.location} ({outcome.source_id}): {warning}")
-                records.append(placed)
-    report.valid = len(records)
-    return records
+                chunk.append(placed)
+                report.valid += 1
+                if len(chunk) >= chunk_size:
+                    yield chunk
+                    chunk = []
+    report.seen = set(first_seen)
+    if chunk:
+        yield chunk
 
 
-def store_records(
-    records: list[ListingIn],
-    store: ListingStore,
+def collect(
+    paths: Iterable[Path],
     report: ImportReport,
-    *,
-    strict: bool = False,
-    full: bool = False,
-) -> None:
-    """Upsert the valid records in one transaction (nothing at all when strict and not ok)."""
-    if strict and not report.ok:
-        report.warnings.append("strict mode: nothing imported because some input was rejected")
-        return
-    full_sources: set[str] = set()
-    if full:
-        if report.file_errors:
-            report.warnings.append("full import: no record made inactive, a file could not be read")
-        elif any(r.source is None or r.source_id is None for r in report.rejections):
-            report.warnings.append(
-                "full import: no record made inactive, a rejected record has no usable source_id"
-            )
-        else:
-            # Every source a file spoke for, even one that now lists nothing.
-            full_sources = report.sources | {r.source for r in records}
-    keep = {(r.source, r.source_id) for r in report.rejections if r.source and r.source_id}
-    report.result = store.upsert(records, full_sources=full_sources, keep_source_ids=keep)
-    report.stored = True
+    reader: Reader = read_native,
+    progress: Callable[[int], object] | None = None,
+) -> list[ListingIn]:
+    """Every valid record at once (strict imports validate everything before storing)."""
+    return [r for chunk in collect_chunks(paths, report, reader, progress) for r in chunk]
+
+
+def retirement_sources(report: ImportReport, *, full: bool) -> set[str]:
+    """The sources a full import may retire records of (none when in doubt)."""
+    if not full:
+        return set()
+    if report.file_errors:
+        report.warnings.append("full import: no record made inactive, a file could not be read")
+        return set()
+    if any(r.source is None or r.source_id is None for r in report.rejections):
+        report.warnings.append(
+            "full import: no record made inactive, a rejected record has no usable source_id"
+        )
+        return set()
+    # Every source a file spoke for, even one that now lists nothing.
+    return set(report.sources)
+
+
+def kept_keys(report: ImportReport) -> set[tuple[str, str]]:
+    """Records present in the input (valid, or rejected but identifiable): never retired."""
+    rejected = {(r.source, r.source_id) for r in report.rejections if r.source and r.source_id}
+    return report.seen | rejected

@@ -145,6 +145,24 @@ class IndexWriter:
                 on_done(count)
         return sent
 
+    async def send(
+        self, documents: list[dict[str, Any]], *, index_name: str | None = None
+    ) -> list[int]:
+        """Enqueue documents in batches; return the task uids (await them with `wait_all`)."""
+        index = self.client.index(index_name or self.index_name)
+        uids = []
+        for start in range(0, len(documents), self.batch_size):
+            task = await index.add_documents(
+                documents[start : start + self.batch_size], primary_key="id"
+            )
+            uids.append(task.task_uid)
+        return uids
+
+    async def wait_all(self, task_uids: list[int]) -> None:
+        """Await every task in order; raise IndexTaskFailed on the first failure."""
+        for task_uid in task_uids:
+            await self._wait(task_uid)
+
     async def document_count(self, name: str | None = None) -> int | None:
         try:
             stats = await self.client.index(name or self.index_name).get_stats()

@@ -6,7 +6,7 @@ marker characters, the text is escaped here, and only then are the markers turne
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -23,23 +23,14 @@ from directory.search.query import (
 
 
 def highlight(text: str) -> Markup:
-    """Escape `text`, then turn the private highlight markers into <mark> tags."""
+    """Escape `text`, then turn the private highlight markers into <mark> tags.
+
+    The markers cannot come from listing data (models.py strips them), so every marker is one
+    Meilisearch placed, in pairs."""
     escaped = str(escape(text))
-    if HIGHLIGHT_PRE not in escaped and HIGHLIGHT_POST not in escaped:
-        return Markup(escaped)  # noqa: S704 - escaped on the line above
-    opened = 0
-    out: list[str] = []
-    for char in escaped:
-        if char == HIGHLIGHT_PRE:
-            opened += 1
-            out.append("<mark>")
-        elif char == HIGHLIGHT_POST and opened:
-            opened -= 1
-            out.append("</mark>")
-        elif char not in (HIGHLIGHT_PRE, HIGHLIGHT_POST):
-            out.append(char)
-    out.extend("</mark>" * opened)
-    return Markup("".join(out))  # noqa: S704 - escaped text plus our own <mark> tags
+    if HIGHLIGHT_PRE in escaped:
+        escaped = escaped.replace(HIGHLIGHT_PRE, "<mark>").replace(HIGHLIGHT_POST, "</mark>")
+    return Markup(escaped)  # noqa: S704 - escaped above; only our own <mark> tags added
 
 
 @dataclass(frozen=True)
@@ -59,14 +50,36 @@ class Hit:
     website: str | None
     sample: bool
     distance_mi: float | None
-    name_html: Markup
-    snippet_html: Markup
+    name_formatted: str  # Meilisearch's highlighted text: unescaped, with private markers
+    snippet_formatted: str
+
+    @property
+    def name_html(self) -> Markup:
+        return highlight(self.name_formatted)
+
+    @property
+    def snippet_html(self) -> Markup:
+        return highlight(self.snippet_formatted)
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        del data["name_html"], data["snippet_html"]
-        if self.distance_mi is None:
-            del data["distance_mi"]
+        data: dict[str, Any] = {
+            "id": self.id,
+            "name": self.name,
+            "category": self.category,
+            "category_label": self.category_label,
+            "organization": self.organization,
+            "address": self.address,
+            "phone": self.phone,
+            "status": self.status,
+            "attendance": self.attendance,
+            "peer_run": self.peer_run,
+            "languages": self.languages,
+            "meeting_type_names": self.meeting_type_names,
+            "website": self.website,
+            "sample": self.sample,
+        }
+        if self.distance_mi is not None:
+            data["distance_mi"] = self.distance_mi
         return data
 
     @classmethod
@@ -94,8 +107,8 @@ class Hit:
             website=raw.get("website"),
             sample=is_sample_source(raw.get("source", "")),
             distance_mi=distance,
-            name_html=highlight(str(formatted.get("name", raw["name"]))),
-            snippet_html=highlight(str(formatted.get("description", raw.get("description", "")))),
+            name_formatted=str(formatted.get("name", raw["name"])),
+            snippet_formatted=str(formatted.get("description", raw.get("description", ""))),
         )
 
 

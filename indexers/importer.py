@@ -1,0 +1,83 @@
+"""The import run: validate, store and index in overlapping chunks.
+
+Each chunk of valid records is written to the database (committed) and only then sent to
+Meilisearch, which indexes it in its own process while the next chunk is validated and stored:
+the index never holds a listing the database does not. Strict runs validate everything before
+storing anything. A full import retires missing records once every chunk is stored.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+from directory.listings import ListingStore, UpsertResult
+from directory.models import ListingIn
+from directory.search import IndexWriter
+from directory.search.documents import to_document
+from indexers.pipeline import (
+    CHUNK_SIZE,
+    ImportReport,
+    collect,
+    collect_chunks,
+    kept_keys,
+    retirement_sources,
+)
+
+
+def _merge(total: UpsertResult, part: UpsertResult) -> None:
+    total.added.extend(part.added)
+    total.updated.extend(part.updated)
+    total.unchanged += part.unchanged
+
+
+def _chunks(records: list[ListingIn]) -> Iterator[list[ListingIn]]:
+    for start in range(0, len(records), CHUNK_SIZE):
+        yield records[start : start + CHUNK_SIZE]
+
+
+async def import_files(
+    paths: Iterable[Path],
+    store: ListingStore,
+    writer: IndexWriter,
+    *,
+    strict: bool = False,
+    full: bool = False,
+    progress: Callable[[int], object] | None = None,
+) -> ImportReport:
+    """Import `paths` into the store and the live index; the report says what happened."""
+    report = ImportReport()
+    started = time.perf_counter()
+    if strict:
+        records = collect(paths, report, progress=progress)
+        if not report.ok:
+            report.warnings.append("strict mode: nothing imported because some input was rejected")
+            report.timings["total_s"] = time.perf_counter() - started
+            return report
+        chunks: Iterable[list[ListingIn]] = _chunks(records)
+    else:
+        chunks = collect_chunks(paths, report, progress=progress)
+
+    await writer.ensure_index()  # settings before any document
+    tasks: list[int] = []
+    for chunk in chunks:
+        part = store.write(chunk)
+        _merge(report.result, part)
+        documents = [to_document(id_, record, part.at) for id_, record in part.written.items()]
+        if documents:
+            tasks.extend(await writer.send(documents))
+    report.stored = True
+
+    sources = retirement_sources(report, full=full)
+    if sources:
+        report.result.deactivated = store.retire_missing(sources, kept_keys(report))
+        for rows in store.rows(report.result.deactivated):
+            tasks.extend(
+                await writer.send([to_document(r.id, r.record, r.updated_at) for r in rows])
+            )
+    report.timings["python_s"] = time.perf_counter() - started
+    await writer.wait_all(tasks)
+    report.indexed = len(report.result.changed_ids)
+    report.timings["total_s"] = time.perf_counter() - started
+    return report
