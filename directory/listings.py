@@ -8,12 +8,12 @@ inactive; nothing is ever deleted here.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, bindparam, func, insert, select, update
 
 from directory.db import listings_table as t
@@ -50,8 +50,7 @@ def _utc(value: datetime) -> datetime:
 
 def content_hash(dumped: dict[str, Any]) -> str:
     """A digest of everything a record says, so a re-import can tell 'unchanged' cheaply."""
-    blob = json.dumps(dumped, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+    return hashlib.sha256(orjson.dumps(dumped, option=orjson.OPT_SORT_KEYS)).hexdigest()[:32]
 
 
 def _columns(record: ListingIn, dumped: dict[str, Any], digest: str) -> dict[str, Any]:
@@ -99,18 +98,17 @@ class ListingStore:
         that (source, source_id) determines."""
         now = now or datetime.now(UTC)
         result = UpsertResult(at=now)
-        unique = list({r.listing_id: r for r in reversed(records)}.values())[::-1]
+        by_id = {r.listing_id: r for r in records}  # the last duplicate wins
         with self.engine.begin() as conn:
             existing: dict[str, str] = {}
-            ids = [r.listing_id for r in unique]
+            ids = list(by_id)
             for start in range(0, len(ids), 1000):
                 chunk = ids[start : start + 1000]
                 query = select(t.c.id, t.c.content_hash).where(t.c.id.in_(chunk))
                 existing.update((id_, digest) for id_, digest in conn.execute(query))
             inserts: list[dict[str, Any]] = []
             updates: list[dict[str, Any]] = []
-            for record in unique:
-                id_ = record.listing_id
+            for id_, record in by_id.items():
                 dumped = record.model_dump(mode="json")
                 digest = content_hash(dumped)
                 found = existing.get(id_)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 MAX_FILE_BYTES = 200 * 1024 * 1024
 
 
@@ -53,7 +55,7 @@ def read_json(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Any:
         )
     try:
         with path.open("rb") as handle:
-            return json.load(handle)
+            return orjson.loads(handle.read())
     except json.JSONDecodeError as err:
         raise SourceError(
             path, f"not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})"

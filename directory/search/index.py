@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 from meilisearch_python_sdk import AsyncClient
 from meilisearch_python_sdk.errors import MeilisearchApiError, MeilisearchError
+from meilisearch_python_sdk.json_handler import OrjsonHandler
 from meilisearch_python_sdk.models.settings import MeilisearchSettings
 
 from directory.search.query import SearchQuery
@@ -39,7 +40,13 @@ class IndexTaskFailed(Exception):
 
 
 def make_client(url: str, key: str | None, timeout_s: float = 5.0) -> AsyncClient:
-    return AsyncClient(url, key, timeout=int(max(1, timeout_s)), custom_headers=CLIENT_HEADERS)
+    return AsyncClient(
+        url,
+        key,
+        timeout=int(max(1, timeout_s)),
+        custom_headers=CLIENT_HEADERS,
+        json_handler=OrjsonHandler(),
+    )
 
 
 class SearchIndex:
