@@ -91,8 +91,6 @@ def _meili(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _meili_start(settings: Settings, port: int, pid_file: Path) -> int:
-    from directory.search import IndexWriter
-    from directory.search.index import make_client
 
     binary = meili_server.install(settings.home)
     master_key = meili_server.ensure_master_key(settings.master_key_file)
@@ -114,29 +112,33 @@ def _meili_start(settings: Settings, port: int, pid_file: Path) -> int:
             f"Meilisearch {meili_server.MEILI_VERSION} started at {url} (log: {server.log_path})."
         )
 
-    async def search_key() -> str:
-        async with make_client(url, master_key) as client:
-            return await IndexWriter(client, settings.meili_index).ensure_search_key()
-
-    meili_server.write_secret(settings.search_key_file, asyncio.run(search_key()))
+    key = _ensure_search_key(url, master_key, settings.meili_index)
+    meili_server.write_secret(settings.search_key_file, key)
     return 0
+
+
+def _ensure_search_key(url: str, master_key: str, index: str) -> str:
+    """The search-only key for the web layer, created with the admin key when missing."""
+    from directory.search import IndexWriter
+    from directory.search.index import make_client
+
+    async def fetch() -> str:
+        async with make_client(url, master_key) as client:
+            return await IndexWriter(client, index).ensure_search_key()
+
+    return asyncio.run(fetch())
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from directory.app import create_app
-    from directory.search import IndexWriter
-    from directory.search.index import make_client
 
     if not settings.meili_search_key and settings.meili_master_key:
-        master = settings.meili_master_key
-
-        async def search_key() -> str:
-            async with make_client(settings.meili_url, master) as client:
-                return await IndexWriter(client, settings.meili_index).ensure_search_key()
-
-        settings = replace(settings, meili_search_key=asyncio.run(search_key()))
+        key = _ensure_search_key(
+            settings.meili_url, settings.meili_master_key, settings.meili_index
+        )
+        settings = replace(settings, meili_search_key=key)
     # The web layer never holds the admin key.
     settings = replace(settings, meili_master_key=None)
     app = create_app(settings)

@@ -14,7 +14,7 @@ from statistics import fmean
 
 import zipcodes
 
-from directory.models import US_STATES, GeoPoint, InputError
+from directory.models import US_STATES, InputError
 
 EARTH_RADIUS_MI = 3958.7613
 METERS_PER_MILE = 1609.344
@@ -29,10 +29,6 @@ class Place:
     lat: float
     lng: float
     label: str
-
-    @property
-    def point(self) -> GeoPoint:
-        return GeoPoint(lat=self.lat, lng=self.lng)
 
 
 @dataclass(frozen=True, slots=True)
