@@ -19,8 +19,8 @@ from zoneinfo import available_timezones
 
 import zipcodes
 
+from directory.meeting_types import MEETING_TYPES
 from directory.models import US_STATES, Accessibility, Category, Cost, Population
-from directory.search.documents import MEETING_TYPE_NAMES
 
 
 def words(text: str) -> list[str]:
@@ -106,7 +106,7 @@ def make_record(
             for d in sorted(rng.sample(range(7), rng.randint(1, 5)))
         ]
     if category is Category.SUPPORT_GROUP:
-        record["meeting_types"] = rng.sample(sorted(MEETING_TYPE_NAMES), rng.randint(1, 4))
+        record["meeting_types"] = rng.sample(sorted(MEETING_TYPES), rng.randint(1, 4))
     if rng.random() < 0.1:
         record["attendance"] = rng.choice(["online", "hybrid"])
         record["conference_url"] = f"https://meet.example.org/{number}"

@@ -21,9 +21,12 @@ from pydantic import (
     Field,
     HttpUrl,
     StringConstraints,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
+
+from directory.meeting_types import MEETING_TYPES
 
 
 class Category(StrEnum):
@@ -119,6 +122,8 @@ US_STATES = frozenset(
 # appear in stored text, or a highlight could be forged.
 PRIVATE_MARKERS = "\ue000\ue001"
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ue000\ue001]")
+_US_ZIP = re.compile(r"^(\d{5}(-\d{4})?)?$")
+_FOREIGN_POSTCODE = re.compile(r"^[A-Z0-9][A-Z0-9 -]{0,10}$|^$")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 
 
@@ -141,6 +146,12 @@ def _timezones() -> set[str]:
     return _TZ_CACHE
 
 
+def _check_meeting_type(value: str) -> str:
+    if value not in MEETING_TYPES:
+        raise ValueError(f"unknown meeting type code {value!r}")
+    return value
+
+
 def _check_hhmm(value: str) -> str:
     if not _HHMM.match(value):
         raise ValueError(f"time {value!r} is not HH:MM (24-hour)")
@@ -160,6 +171,7 @@ Email = Annotated[
     ),
 ]
 Clock = Annotated[str, AfterValidator(_check_hhmm)]
+MeetingTypeCode = Annotated[str, AfterValidator(_check_meeting_type)]
 TimeZone = Annotated[str, AfterValidator(_check_timezone)]
 Slug = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.+/-]{0,79}$", strip_whitespace=True)
@@ -177,16 +189,31 @@ class Strict(BaseModel):
 
 
 class Address(Strict):
+    # ISO 3166 country code first: the checks of state and postal code depend on it.
+    country: Annotated[str, StringConstraints(to_upper=True, pattern=r"^[A-Za-z]{2}$")] = "US"
     street: ShortText = ""
     city: ShortText = ""
+    # A US state or territory code; outside the US, the region or province as written.
     state: Annotated[str, StringConstraints(to_upper=True, strip_whitespace=True)] = ""
-    postal_code: Annotated[str, StringConstraints(pattern=r"^(\d{5}(-\d{4})?)?$")] = ""
+    postal_code: Annotated[
+        str, StringConstraints(to_upper=True, strip_whitespace=True, max_length=12)
+    ] = ""
 
     @field_validator("state")
     @classmethod
-    def _known_state(cls, value: str) -> str:
-        if value and value not in US_STATES:
+    def _known_state(cls, value: str, info: ValidationInfo) -> str:
+        if value and info.data.get("country") == "US" and value not in US_STATES:
             raise ValueError(f"{value!r} is not a US state or territory code")
+        return value
+
+    @field_validator("postal_code")
+    @classmethod
+    def _postal_code_shape(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("country") == "US":
+            if not _US_ZIP.match(value):
+                raise ValueError(f"{value!r} is not a US ZIP code (12345 or 12345-6789)")
+        elif not _FOREIGN_POSTCODE.match(value):
+            raise ValueError(f"{value!r} is not a postal code")
         return value
 
     @property
@@ -222,7 +249,9 @@ class ListingIn(Strict):
     name: Annotated[ShortText, StringConstraints(min_length=1)]
     organization: ShortText = ""
     description: LongText = ""
+    location_name: ShortText = ""  # the building or venue ("St. Mark's Church, basement")
     address: Address = Field(default_factory=Address)
+    regions: list[ShortText] = Field(default_factory=list, max_length=10)
     geo: GeoPoint | None = None
     service_area: ShortText = ""
     phone: Annotated[str, StringConstraints(pattern=r"^[0-9+()\-. x]{0,40}$")] = ""
@@ -230,10 +259,12 @@ class ListingIn(Strict):
     website: HttpUrl | None = None
     hours: list[OpeningHours] = Field(default_factory=list, max_length=50)
     timezone: TimeZone | None = None
-    meeting_types: list[Slug] = Field(default_factory=list, max_length=40)
+    fellowship: ShortText = ""  # for meetings: "Alcoholics Anonymous", "SMART Recovery" ...
+    meeting_types: list[MeetingTypeCode] = Field(default_factory=list, max_length=40)
     attendance: Attendance = Attendance.IN_PERSON
     conference_url: HttpUrl | None = None
     conference_phone: Annotated[str, StringConstraints(pattern=r"^[0-9+()\-. x,#*]{0,60}$")] = ""
+    conference_notes: LongText = ""
     languages: list[LanguageCode] = Field(default_factory=lambda: ["en"], max_length=30)
     populations: list[Population] = Field(default_factory=list)
     cost: list[Cost] = Field(default_factory=list)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,6 +10,8 @@ from pydantic import ValidationError
 
 from directory.models import ListingIn
 from indexers.sources import RawRecord
+
+_MODEL_CHECK = re.compile(r"^Value error, ([a-z_]+): (.*)$", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -53,8 +56,10 @@ def validate(raw: RawRecord) -> ListingIn | list[Rejection]:
         for problem in err.errors(include_url=False):
             message = str(problem["msg"])
             field = _field_name(tuple(problem["loc"]))
-            if field == "record" and ": " in message and message.startswith("Value error, "):
+            named = _MODEL_CHECK.match(message)
+            if named:
                 # Model-level checks name their field as "field: reason".
-                field, _, message = message.removeprefix("Value error, ").partition(": ")
+                inner, message = named.group(1), named.group(2)
+                field = inner if field == "record" else f"{field}.{inner}"
             rejections.append(Rejection(raw.location, field, message, source, source_id))
         return rejections

@@ -10,37 +10,9 @@ import math
 from datetime import datetime
 from typing import Any
 
+from directory import schedule
+from directory.meeting_types import type_names
 from directory.models import CATEGORY_LABELS, Category
-
-# Meeting Guide type codes with readable names, so "women" or "spanish" finds meetings.
-MEETING_TYPE_NAMES = {
-    "O": "Open",
-    "C": "Closed",
-    "D": "Discussion",
-    "B": "Big Book",
-    "ST": "Step Study",
-    "W": "Women",
-    "M": "Men",
-    "LGBTQ": "LGBTQ",
-    "Y": "Young People",
-    "BE": "Newcomer",
-    "S": "Spanish",
-    "X": "Wheelchair Access",
-    "ONL": "Online",
-    "TC": "Temporarily Closed",
-    "SP": "Speaker",
-    "MED": "Meditation",
-    "LIT": "Literature",
-    "CF": "Child-Friendly",
-    "TR": "Tradition Study",
-    "12x12": "12 Steps & 12 Traditions",
-    "H": "Birthday",
-    "G": "Gay",
-    "L": "Lesbian",
-    "T": "Transgender",
-    "A": "Secular",
-    "ASL": "American Sign Language",
-}
 
 
 def epoch_ms(moment: datetime) -> int:
@@ -82,11 +54,14 @@ def to_document(listing_id: str, record: dict[str, Any], updated_at: datetime) -
         "name": record["name"],
         "organization": record.get("organization", ""),
         "description": record.get("description", ""),
+        "location_name": record.get("location_name", ""),
         "street": address.get("street", ""),
         "city": address.get("city", ""),
         "state": address.get("state", ""),
         "postal_code": address.get("postal_code", ""),
+        "country": address.get("country", "US"),
         "address": one_line_address(address),
+        "regions": record.get("regions", []),
         "service_area": record.get("service_area", ""),
         "phone": record.get("phone", ""),
         "email": record.get("email"),
@@ -94,13 +69,11 @@ def to_document(listing_id: str, record: dict[str, Any], updated_at: datetime) -
         "hours": record.get("hours", []),
         "timezone": record.get("timezone"),
         "meeting_types": record.get("meeting_types", []),
-        "meeting_type_names": [
-            MEETING_TYPE_NAMES[code]
-            for code in record.get("meeting_types", [])
-            if code in MEETING_TYPE_NAMES
-        ],
+        "meeting_type_names": type_names(record.get("meeting_types", [])),
+        "fellowship": record.get("fellowship", ""),
         "attendance": record.get("attendance", "in_person"),
         "conference_url": record.get("conference_url"),
+        "conference_phone": record.get("conference_phone", ""),
         "languages": record.get("languages", []),
         "populations": record.get("populations", []),
         "cost": record.get("cost", []),
@@ -110,6 +83,10 @@ def to_document(listing_id: str, record: dict[str, Any], updated_at: datetime) -
         "last_verified_at": record.get("last_verified_at"),
         "updated_at": epoch_ms(updated_at),
     }
+    if category == Category.SUPPORT_GROUP and doc["hours"] and doc["timezone"]:
+        sessions = schedule.sessions(doc["hours"])
+        doc["meeting_starts"] = schedule.start_minutes(sessions)
+        doc["meeting_slots"] = schedule.running_slots(sessions)
     geo = valid_geo(record.get("geo"))
     if geo is not None:
         doc["_geo"] = geo

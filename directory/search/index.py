@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 CLIENT_HEADERS = {"Accept-Encoding": "identity"}
 SEARCH_KEY_UID = "5ca2d1c4-7a0e-4f5b-9a57-0d6b8c1e2f3a"
 TASK_TIMEOUT_MS = 30 * 60 * 1000
+TIMEZONES_TTL_S = 60.0
 
 
 class SearchUnavailable(Exception):
@@ -53,10 +54,24 @@ class SearchIndex:
     def __init__(self, client: AsyncClient, index_name: str) -> None:
         self.client = client
         self.index_name = index_name
+        self._timezones: tuple[float, list[str]] | None = None
+
+    async def timezones(self) -> list[str]:
+        """The timezones listings are in (a facet), remembered for a minute."""
+        now = time.monotonic()
+        if self._timezones is None or now - self._timezones[0] > TIMEZONES_TTL_S:
+            result = await self.client.index(self.index_name).search(
+                None, limit=0, facets=["timezone"]
+            )
+            zones = list((result.facet_distribution or {}).get("timezone", {}))
+            self._timezones = (now, zones)
+        return self._timezones[1]
 
     async def search(self, query: SearchQuery) -> SearchPage:
         index = self.client.index(self.index_name)
         try:
+            if query.needs_timezones:
+                query = query.with_timezones(await self.timezones())
             result = await index.search(query.q or None, **query.meili_params())
         except MeilisearchApiError as err:
             if err.code == "index_not_found":

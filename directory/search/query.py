@@ -9,12 +9,14 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
 from starlette.datastructures import ImmutableMultiDict
 
+from directory import schedule
 from directory.geo import METERS_PER_MILE, Place, resolve_place
 from directory.models import (
     LANGUAGE_CODE_PATTERN,
@@ -35,6 +37,7 @@ MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 20
 DEFAULT_RADIUS_MI = 10.0
 MIN_RADIUS_MI, MAX_RADIUS_MI = 0.5, 100.0
+MIN_STARTING_WITHIN_H, MAX_STARTING_WITHIN_H = 0.25, 48.0
 VISIBLE_STATUSES = (Status.ACTIVE, Status.TEMPORARILY_CLOSED)
 RETRIEVED = [
     "id", "source", "name", "organization", "category", "category_label", "address", "phone",
@@ -71,6 +74,12 @@ class SearchQuery:
     accessibility: tuple[Accessibility, ...] = ()
     attendance: tuple[Attendance, ...] = ()
     peer_run: bool = False
+    starting_within_h: float | None = None
+    in_progress: bool = False
+    # The moment "in progress" and "starting within" are measured from, and the timezones
+    # the index holds meetings in (filled in by the search client before searching).
+    now: datetime = field(default_factory=lambda: datetime.now(UTC), compare=False)
+    timezones: tuple[str, ...] = ()
     extra_filters: tuple[str, ...] = field(default=())
 
     @classmethod
@@ -92,6 +101,15 @@ class SearchQuery:
         per_page = _integer(params.get("per_page"), "per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
         page = _integer(params.get("page"), "page", 1, 1, max_page(per_page))
         languages = tuple(_language(v) for v in _values(params, "language"))
+        starting_within = None
+        if (params.get("starting_within_h") or "").strip():
+            starting_within = _number(params.get("starting_within_h"), "starting_within_h", 0)
+            if not MIN_STARTING_WITHIN_H <= starting_within <= MAX_STARTING_WITHIN_H:
+                raise InputError(
+                    "starting_within_h",
+                    f"must be between {MIN_STARTING_WITHIN_H:g} and "
+                    f"{MAX_STARTING_WITHIN_H:g} hours",
+                )
         return cls(
             q=q,
             categories=_choices(params, "category", Category),
@@ -107,7 +125,16 @@ class SearchQuery:
             accessibility=_choices(params, "accessibility", Accessibility),
             attendance=_choices(params, "attendance", Attendance),
             peer_run=_flag(params.get("peer_run"), "peer_run"),
+            starting_within_h=starting_within,
+            in_progress=_flag(params.get("in_progress"), "in_progress"),
         )
+
+    @property
+    def needs_timezones(self) -> bool:
+        return self.in_progress or self.starting_within_h is not None
+
+    def with_timezones(self, zones: Sequence[str]) -> SearchQuery:
+        return replace(self, timezones=tuple(zones))
 
     def filter_expression(self) -> str:
         clauses = [_in("status", [s.value for s in VISIBLE_STATUSES])]
@@ -127,8 +154,26 @@ class SearchQuery:
             lat, lng = _coord(self.place.lat), _coord(self.place.lng)
             meters = _coord(self.radius_mi * METERS_PER_MILE)
             clauses.append(f"_geoRadius({lat}, {lng}, {meters})")
+        if self.in_progress:
+            clauses.append(self._meeting_time_clause("meeting_slots", 0))
+        if self.starting_within_h is not None:
+            clauses.append(self._meeting_time_clause("meeting_starts", self.starting_within_h))
         clauses.extend(self.extra_filters)
         return " AND ".join(clauses)
+
+    def _meeting_time_clause(self, attribute: str, within_h: float) -> str:
+        """Meetings whose local time matches now in their own timezone: running now
+        (`meeting_slots`) or starting in the next `within_h` hours (`meeting_starts`)."""
+        groups = []
+        for minute, zones in schedule.zones_by_minute(self.now, self.timezones).items():
+            if attribute == "meeting_slots":
+                times = f"{attribute} = {minute // schedule.SLOT_MINUTES}"
+            else:
+                ranges = schedule.week_ranges(minute, round(within_h * 60))
+                times = " OR ".join(f"{attribute} {low} TO {high}" for low, high in ranges)
+            groups.append(f"({_in('timezone', zones)} AND ({times}))")
+        # No meeting timezones known: nothing can match.
+        return "(" + " OR ".join(groups) + ")" if groups else "meeting_starts < 0"
 
     def meili_params(self) -> dict[str, Any]:
         """Keyword arguments for the SDK's `index.search` (the query string excluded)."""
@@ -166,6 +211,10 @@ class SearchQuery:
             "accessibility": [a.value for a in self.accessibility],
             "attendance": [a.value for a in self.attendance],
             "peer_run": "1" if self.peer_run else "",
+            "in_progress": "1" if self.in_progress else "",
+            "starting_within_h": (
+                f"{self.starting_within_h:g}" if self.starting_within_h is not None else ""
+            ),
             "per_page": str(self.per_page) if self.per_page != DEFAULT_PER_PAGE else "",
             "page": str(self.page) if self.page != 1 else "",
         }

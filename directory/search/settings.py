@@ -15,9 +15,12 @@ SEARCHABLE_ATTRIBUTES = [
     "subcategories",
     "category_label",
     "meeting_type_names",
+    "fellowship",
     "populations",
     "description",
+    "location_name",
     "city",
+    "regions",
     "postal_code",
 ]
 
@@ -31,6 +34,11 @@ FILTERABLE_ATTRIBUTES = [
     "postal_code",
     "source",
     "meeting_types",
+    "fellowship",
+    "regions",
+    "timezone",
+    "meeting_starts",
+    "meeting_slots",
 ]
 
 MAX_TOTAL_HITS = 1000  # pagination.maxTotalHits: hits past this are never counted or shown
