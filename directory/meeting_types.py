@@ -69,6 +69,7 @@ MEETING_TYPES: dict[str, MeetingType] = {
     "T": MeetingType("Transgender", population="lgbtq"),
     "TC": MeetingType("Location Temporarily Closed"),
     "TR": MeetingType("Tradition Study"),
+    "W": MeetingType("Women", population="women"),
     "X": MeetingType("Wheelchair Access", accessibility="wheelchair"),
     "XB": MeetingType("Wheelchair-Accessible Bathroom", accessibility="wheelchair"),
     "XT": MeetingType("Cross Talk Permitted"),

@@ -176,6 +176,11 @@ TimeZone = Annotated[str, AfterValidator(_check_timezone)]
 Slug = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.+/-]{0,79}$", strip_whitespace=True)
 ]
+# A record's key in its source: anything printable (feeds use percent-encoded slugs, UUIDs...).
+SourceId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[^\x00-\x20\x7f][^\x00-\x1f\x7f]{0,199}$", strip_whitespace=True),
+]
 LANGUAGE_CODE_PATTERN = r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$"
 # Stored lower-case ("pt-br"), so a facet value can always be sent back as a filter.
 LanguageCode = Annotated[
@@ -243,7 +248,7 @@ class ListingIn(Strict):
     """A listing as importers produce it, before the store gives it an id and timestamps."""
 
     source: Slug
-    source_id: Slug
+    source_id: SourceId
     category: Category
     subcategories: list[Slug] = Field(default_factory=list, max_length=30)
     name: Annotated[ShortText, StringConstraints(min_length=1)]

@@ -16,6 +16,7 @@ from directory.listings import ListingStore, UpsertResult
 from directory.models import ListingIn
 from directory.search import IndexWriter
 from directory.search.documents import to_document
+from indexers.formats import Format, Reader, reader_for
 from indexers.pipeline import (
     CHUNK_SIZE,
     ImportReport,
@@ -45,19 +46,21 @@ async def import_files(
     strict: bool = False,
     full: bool = False,
     progress: Callable[[int], object] | None = None,
+    reader: Reader | None = None,
 ) -> ImportReport:
     """Import `paths` into the store and the live index; the report says what happened."""
+    reader = reader or reader_for(Format.AUTO)
     report = ImportReport()
     started = time.perf_counter()
     if strict:
-        records = collect(paths, report, progress=progress)
+        records = collect(paths, report, reader, progress)
         if not report.ok:
             report.warnings.append("strict mode: nothing imported because some input was rejected")
             report.timings["total_s"] = time.perf_counter() - started
             return report
         chunks: Iterable[list[ListingIn]] = _chunks(records)
     else:
-        chunks = collect_chunks(paths, report, progress=progress)
+        chunks = collect_chunks(paths, report, reader, progress)
 
     await writer.ensure_index()  # settings before any document
     tasks: list[int] = []

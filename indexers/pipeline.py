@@ -10,14 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from directory.listings import UpsertResult
 from directory.models import ListingIn
 from indexers.geocode import place_by_zip
-from indexers.sources import SourceError, SourceFile, listing_files, read_native
+from indexers.sources import SourceError
 from indexers.validate import Rejection, validate
 
-Reader = Callable[[Path], SourceFile]
+if TYPE_CHECKING:
+    from indexers.formats import Reader
+
 CHUNK_SIZE = 10_000
 
 
@@ -62,7 +65,7 @@ class ImportReport:
 def collect_chunks(
     paths: Iterable[Path],
     report: ImportReport,
-    reader: Reader = read_native,
+    reader: Reader,
     progress: Callable[[int], object] | None = None,
     chunk_size: int = CHUNK_SIZE,
 ) -> Iterator[list[ListingIn]]:
@@ -72,14 +75,14 @@ def collect_chunks(
     first_seen: dict[tuple[str, str], str] = {}
     for path in paths:
         try:
-            files = listing_files(path)
+            files = reader.files(path)
         except SourceError as err:
             report.file_errors.append(err)
             continue
         for file in files:
             report.files.append(str(file))
             try:
-                source_file = reader(file)
+                source_file = reader.read(file)
             except SourceError as err:
                 report.file_errors.append(err)
                 continue
@@ -88,6 +91,8 @@ def collect_chunks(
                 report.read += 1
                 if progress:
                     progress(1)
+                for note in raw.warnings:
+                    report.warnings.append(f"{raw.location}: {note}")
                 outcome = validate(raw)
                 if isinstance(outcome, list):
                     report.rejections.extend(outcome)
@@ -96,7 +101,10 @@ def collect_chunks(
                 if key in first_seen:
                     report.rejections.append(
                         Rejection(
-                            raw.location, "source_id", f"duplicate of {first_seen[key]}", *key
+                            raw.location,
+                            raw.field_names.get("source_id", "source_id"),
+                            f"duplicate of {first_seen[key]}",
+                            *key,
                         )
                     )
                     continue
@@ -117,7 +125,7 @@ def collect_chunks(
 def collect(
     paths: Iterable[Path],
     report: ImportReport,
-    reader: Reader = read_native,
+    reader: Reader,
     progress: Callable[[int], object] | None = None,
 ) -> list[ListingIn]:
     """Every valid record at once (strict imports validate everything before storing)."""

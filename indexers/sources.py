@@ -7,7 +7,8 @@ and `listings`, a list of records without `source` (the file's source is used).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,12 @@ class RawRecord:
     path: str
     number: int  # 1-based position in its file
     data: Any
+    # Problems found while turning a foreign record into ours: (field, reason), fields named
+    # as in the input. A record with problems is rejected with them.
+    problems: tuple[tuple[str, str], ...] = ()
+    warnings: tuple[str, ...] = ()
+    # Our field name → the input's, for naming fields in rejections of converted records.
+    field_names: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def location(self) -> str:
@@ -72,12 +79,9 @@ class SourceFile:
     records: list[RawRecord]
 
 
-def read_native(path: Path, max_bytes: int = MAX_FILE_BYTES) -> SourceFile:
-    """Read one native listings file; each record gets the file's source."""
-    document = read_json(path, max_bytes)
-    if not isinstance(document, dict) or not isinstance(document.get("listings"), list):
-        raise SourceError(path, "expected an object with a 'listings' list")
-    source = document.get("source")
+def native_source(path: Path, document: dict[str, Any], source: str | None = None) -> SourceFile:
+    """A native listings file's records; each gets the file's source (or `source`)."""
+    source = source or document.get("source")
     if not isinstance(source, str) or not source.strip():
         raise SourceError(path, "expected a non-empty 'source' string at the top level")
     records = [
@@ -85,3 +89,11 @@ def read_native(path: Path, max_bytes: int = MAX_FILE_BYTES) -> SourceFile:
         for number, item in enumerate(document["listings"], start=1)
     ]
     return SourceFile(source.strip(), records)
+
+
+def read_native(path: Path, max_bytes: int = MAX_FILE_BYTES) -> SourceFile:
+    """Read one native listings file."""
+    document = read_json(path, max_bytes)
+    if not isinstance(document, dict) or not isinstance(document.get("listings"), list):
+        raise SourceError(path, "expected an object with a 'listings' list")
+    return native_source(path, document)

@@ -45,6 +45,11 @@ def _identity(data: Any) -> tuple[str | None, str | None]:
 def validate(raw: RawRecord) -> ListingIn | list[Rejection]:
     """A valid `ListingIn`, or one rejection per problem found."""
     source, source_id = _identity(raw.data)
+    if raw.problems:
+        return [
+            Rejection(raw.location, field, reason, source, source_id)
+            for field, reason in raw.problems
+        ]
     if not isinstance(raw.data, dict):
         return [
             Rejection(raw.location, "record", f"expected an object, got {type(raw.data).__name__}")
@@ -61,5 +66,8 @@ def validate(raw: RawRecord) -> ListingIn | list[Rejection]:
                 # Model-level checks name their field as "field: reason".
                 inner, message = named.group(1), named.group(2)
                 field = inner if field == "record" else f"{field}.{inner}"
+            if raw.field_names:
+                head, dot, rest = field.partition(".")
+                field = raw.field_names.get(head, head) + dot + rest
             rejections.append(Rejection(raw.location, field, message, source, source_id))
         return rejections

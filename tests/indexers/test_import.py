@@ -192,7 +192,7 @@ def test_wrong_shape_file_is_reported(
     path = tmp_path / "list.json"
     path.write_text("[1, 2, 3]")
     assert index(settings, path) == 1
-    assert "expected an object with a 'listings' list" in capsys.readouterr().err
+    assert "cannot tell the format" in capsys.readouterr().err
 
 
 def test_full_import_of_an_emptied_source_retires_its_listings(
