@@ -27,13 +27,38 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
 
+    # The command line is the composition root: the one place that wires the web package and
+    # the importers together (the packages never import each other that way round).
+    from indexers.formats import Format
+
     index = commands.add_parser(
         "index",
-        help="import listing files and update the search index",
-        description="Validate and import listing files (a file or a folder of .json files) "
-        "into the store, then update the search index.",
+        help="import listing files or feeds and update the search index",
+        description="Validate and import listings (files, folders or feed URLs) into the "
+        "store, then update the search index. Formats: our listings files, Meeting Guide "
+        "feeds; told apart by their shape unless --format says.",
     )
-    index.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    index.add_argument("inputs", nargs="+", metavar="PATH_OR_URL")
+    index.add_argument(
+        "--format",
+        choices=[f.value for f in Format],
+        default=Format.AUTO.value,
+        help="the input format (default: auto, told from each file's shape)",
+    )
+    index.add_argument(
+        "--source",
+        help="the source name to file records under (default: the file's own, or one made "
+        "from the file name or the URL's host)",
+    )
+    index.add_argument(
+        "--fellowship",
+        help="Meeting Guide: the fellowship of the feed's meetings (AA, NA, Al-Anon, SMART ...)",
+    )
+    index.add_argument(
+        "--timezone",
+        help="Meeting Guide: IANA timezone for meetings that neither say it nor can be "
+        "placed (e.g. America/Chicago)",
+    )
     index.add_argument(
         "--strict", action="store_true", help="import nothing unless every record is valid"
     )
@@ -167,14 +192,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             return _serve(settings, args)
         if args.command == "index":
-            # The command line is the composition root: the one place that wires the
-            # web package and the importers together (the packages never import each other
-            # that way round).
-            from indexers.cli_index import run
+            from indexers.cli_index import IndexRequest, run
 
-            return run(
-                settings, args.paths, strict=args.strict, full=args.full, rebuild=args.rebuild
-            )
+            return run(settings, IndexRequest.from_args(args))
         if args.command == "meili":
             return _meili(settings, args)
         if args.command == "db":

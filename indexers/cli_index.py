@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import fcntl
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import available_timezones
 
 from tqdm import tqdm
 
@@ -17,10 +21,48 @@ from directory.listings import ListingStore
 from directory.search import IndexWriter
 from directory.search.index import make_client
 from indexers import sync
+from indexers.fetch import fetch, is_url
+from indexers.formats import Format, Reader, ReadOptions, reader_for
 from indexers.importer import import_files
 from indexers.pipeline import ImportReport
+from indexers.sources import SourceError
 
 MAX_LISTED = 50
+
+
+@dataclass(frozen=True)
+class IndexRequest:
+    """What `peerdir index` was asked to do."""
+
+    inputs: list[str]
+    format: Format = Format.AUTO
+    options: ReadOptions = field(default_factory=ReadOptions)
+    strict: bool = False
+    full: bool = False
+    rebuild: bool = False
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> IndexRequest:
+        return cls(
+            inputs=list(args.inputs),
+            format=Format(args.format),
+            options=ReadOptions(
+                source=args.source, fellowship=args.fellowship, timezone=args.timezone
+            ),
+            strict=args.strict,
+            full=args.full,
+            rebuild=args.rebuild,
+        )
+
+    def check(self) -> str | None:
+        """A problem with the options themselves, before anything is read."""
+        zone = self.options.timezone
+        if zone is not None and zone not in available_timezones():
+            return f"--timezone: {zone!r} is not an IANA timezone such as America/Chicago"
+        source = self.options.source
+        if source is not None and not source.strip():
+            return "--source: must not be empty"
+        return None
 
 
 def _print_report(report: ImportReport) -> None:
@@ -40,6 +82,7 @@ async def _index(
     store: ListingStore,
     settings: Settings,
     paths: list[Path],
+    reader: Reader,
     *,
     strict: bool,
     full: bool,
@@ -54,7 +97,7 @@ async def _index(
         writer = IndexWriter(client, settings.meili_index)
         with tqdm(desc="importing", unit="rec", file=sys.stderr, disable=None, leave=False) as bar:
             report = await import_files(
-                paths, store, writer, strict=strict, full=full, progress=bar.update
+                paths, store, writer, strict=strict, full=full, progress=bar.update, reader=reader
             )
         _print_report(report)
         print(f"import: {report.summary()}")
@@ -92,16 +135,39 @@ def index_lock(home: Path) -> Iterator[None]:
         yield
 
 
-def run(settings: Settings, paths: list[Path], *, strict: bool, full: bool, rebuild: bool) -> int:
-    with index_lock(settings.home):
-        return _run(settings, paths, strict=strict, full=full, rebuild=rebuild)
+def run(settings: Settings, request: IndexRequest) -> int:
+    problem = request.check()
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    with index_lock(settings.home), tempfile.TemporaryDirectory(prefix="peerdir-") as folder:
+        paths = []
+        for item in request.inputs:
+            if not is_url(item):
+                paths.append(Path(item))
+                continue
+            print(f"fetching {item}", file=sys.stderr)
+            try:
+                paths.append(fetch(item, Path(folder)))
+            except SourceError as err:
+                print(f"error: {err}; nothing imported", file=sys.stderr)
+                return 1
+        return _run(settings, paths, request)
 
 
-def _run(settings: Settings, paths: list[Path], *, strict: bool, full: bool, rebuild: bool) -> int:
+def _run(settings: Settings, paths: list[Path], request: IndexRequest) -> int:
     engine = make_engine(settings.database_url)
     try:
         report = asyncio.run(
-            _index(ListingStore(engine), settings, paths, strict=strict, full=full, rebuild=rebuild)
+            _index(
+                ListingStore(engine),
+                settings,
+                paths,
+                reader_for(request.format, request.options),
+                strict=request.strict,
+                full=request.full,
+                rebuild=request.rebuild,
+            )
         )
     finally:
         engine.dispose()

@@ -7,7 +7,7 @@ data are told apart by their shape, and a shape that fits none is a clear error.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
@@ -48,7 +48,7 @@ def _looks_native(document: Any) -> bool:
 @dataclass(frozen=True)
 class JsonReader:
     format: Format
-    options: ReadOptions = ReadOptions()
+    options: ReadOptions = field(default_factory=lambda: ReadOptions())
 
     def files(self, path: Path) -> list[Path]:
         return listing_files(path)
@@ -77,5 +77,5 @@ def detect(path: Path, document: Any) -> Format:
     )
 
 
-def reader_for(fmt: Format, options: ReadOptions = ReadOptions()) -> Reader:
-    return JsonReader(fmt, options)
+def reader_for(fmt: Format, options: ReadOptions | None = None) -> Reader:
+    return JsonReader(fmt, options or ReadOptions())

@@ -12,7 +12,8 @@ import pytest
 from directory.config import Settings
 from directory.listings import ListingStore
 from directory.models import ListingIn, Status
-from indexers.cli_index import run
+from indexers.cli_index import IndexRequest, run
+from indexers.formats import Format, ReadOptions
 from tests.conftest import Indexer
 from tests.factories import listing_data
 
@@ -24,14 +25,20 @@ def write_file(path: Path, records: list[dict[str, Any]], source: str = "test") 
     return path
 
 
-def index(settings: Settings, *paths: Path, **options: bool) -> int:
-    return run(
-        settings,
-        list(paths),
-        strict=options.get("strict", False),
-        full=options.get("full", False),
-        rebuild=options.get("rebuild", False),
+def index(
+    settings: Settings,
+    *inputs: Path | str,
+    strict: bool = False,
+    full: bool = False,
+    rebuild: bool = False,
+    format: Format = Format.AUTO,
+    **read: str,
+) -> int:
+    """What `peerdir index [options] INPUT...` does."""
+    request = IndexRequest(
+        [str(i) for i in inputs], format, ReadOptions(**read), strict, full, rebuild
     )
+    return run(settings, request)
 
 
 def indexed_count(indexer: Indexer) -> int | None:
