@@ -36,7 +36,8 @@ def _parser() -> argparse.ArgumentParser:
         help="import listing files or feeds and update the search index",
         description="Validate and import listings (files, folders or feed URLs) into the "
         "store, then update the search index. Formats: our listings files, Meeting Guide "
-        "feeds; told apart by their shape unless --format says.",
+        "feeds, Open Referral HSDS 3.0 (JSON, or a folder of CSV tables); told apart by "
+        "their shape unless --format says.",
     )
     index.add_argument("inputs", nargs="+", metavar="PATH_OR_URL")
     index.add_argument(
@@ -58,6 +59,12 @@ def _parser() -> argparse.ArgumentParser:
         "--timezone",
         help="Meeting Guide: IANA timezone for meetings that neither say it nor can be "
         "placed (e.g. America/Chicago)",
+    )
+    index.add_argument(
+        "--taxonomy-map",
+        metavar="FILE",
+        help="HSDS: the TOML file mapping taxonomy terms to categories (default: "
+        "indexers/hsds/taxonomy_map.toml, which says how to write one)",
     )
     index.add_argument(
         "--strict", action="store_true", help="import nothing unless every record is valid"
