@@ -53,7 +53,15 @@ def subcategory_term_id(slug: str) -> str:
     return derived_id("subcategory", slug)
 
 
+# Tabular HSDS needs an organization for every service: one we do not know is this one, and
+# the importer reads it back as no organization.
+UNKNOWN_ORGANIZATION_ID = derived_id("organization", "(unknown)")
+UNKNOWN_ORGANIZATION_NAME = "Unknown organization"
+
+
 def organization_id(name: str) -> str:
+    if not name.strip():
+        return UNKNOWN_ORGANIZATION_ID
     return derived_id("organization", name.strip().lower())
 
 

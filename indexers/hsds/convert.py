@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import HttpUrl, TypeAdapter, ValidationError
 
 from directory.geo import gazetteer
+from directory.hsds.vocabulary import UNKNOWN_ORGANIZATION_ID
 from directory.models import Accessibility, Address, Cost, Email, Population
 from indexers.hsds.taxonomy import Classification, TaxonomyMap, classify
 
@@ -154,7 +155,9 @@ class ServiceConversion:
             "category": terms.category,
             "subcategories": terms.subcategories[:30],
             "name": _text(service.get("name")),
-            "organization": _text(organization.get("name")),
+            "organization": ""
+            if organization.get("id") == UNKNOWN_ORGANIZATION_ID
+            else _text(organization.get("name")),
             "description": self.description(),
             "location_name": _text(location.get("name")),
             "address": address,

@@ -243,7 +243,11 @@ def _read_csv(path: Path, table: str, max_bytes: int) -> list[dict[str, Any]]:
         raise SourceError(
             path, f"file is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB"
         )
-    numbers = spec.number_fields(spec.TABLES[table])
+    model = spec.TABLES[table]
+    numbers = spec.number_fields(model)
+    # An empty cell is no value, except in a required text column: there it is the empty
+    # text the JSON schemas allow (`"address_1": ""`).
+    required = {name for name, info in model.model_fields.items() if info.is_required()}
     rows = []
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
@@ -255,7 +259,11 @@ def _read_csv(path: Path, table: str, max_bytes: int) -> list[dict[str, Any]]:
                     for k, v in row.items()
                     if k is not None
                 }
-                clean = {k: v for k, v in clean.items() if v is not None}
+                clean = {
+                    k: v if v is not None else ""
+                    for k, v in clean.items()
+                    if v is not None or (k in required and k not in numbers)
+                }
                 if extra:
                     clean["\x00extra"] = len(extra)
                 rows.append(clean)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
+from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 from indexers.hsds import spec
@@ -38,7 +38,7 @@ def example(name: str) -> Any:
 @cache
 def registry() -> Registry[Any]:
     resources = [
-        (path.name, Resource(json.loads(path.read_text()), DRAFT202012))
+        (path.name, DRAFT202012.create_resource(json.loads(path.read_text())))
         for path in (OFFICIAL / "schema").glob("*.json")
         if path.name != "openapi.json"
     ]
