@@ -204,7 +204,7 @@ class ServiceConversion:
                         )
                         continue
                 terms.append(term)
-        result = classify(terms, self.context.taxonomy)
+        result = classify(terms, self.context.taxonomy, self.context.terms)
         if result.unmapped:
             self.warnings.append(
                 "attributes: taxonomy terms not in the taxonomy map (kept as subcategories): "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -129,7 +130,29 @@ def _taxonomy_of(term: dict[str, Any]) -> tuple[str, str]:
     return (_text(term.get("taxonomy_id")) or detail_id, _text(term.get("taxonomy")) or detail_name)
 
 
-def classify(terms: list[dict[str, Any]], mapping: TaxonomyMap) -> Classification:
+def _meaning(
+    term: dict[str, Any], mapping: TaxonomyMap, known: Mapping[str, dict[str, Any]]
+) -> str | None:
+    """The term's meaning, else the nearest ancestor's ("Food Pantries" under "Food")."""
+    seen: set[str] = set()
+    current: dict[str, Any] | None = term
+    while current is not None and len(seen) < 10:
+        meaning = mapping.meaning(_text(current.get("code")), _text(current.get("name")))
+        if meaning:
+            return meaning
+        seen.add(_text(current.get("id")))
+        parent = _text(current.get("parent_id"))
+        current = known.get(parent) if parent and parent not in seen else None
+    return None
+
+
+def classify(
+    terms: list[dict[str, Any]],
+    mapping: TaxonomyMap,
+    known: Mapping[str, dict[str, Any]] | None = None,
+) -> Classification:
+    """What `terms` mean here; `known` (id → term) lets a term inherit its parent's meaning."""
+    known = known or {}
     result = Classification()
     ours: list[str] = []
     mapped: list[str] = []
@@ -142,7 +165,7 @@ def classify(terms: list[dict[str, Any]], mapping: TaxonomyMap) -> Classificatio
         slug = term_slug(term)
         if slug and slug not in result.subcategories:
             result.subcategories.append(slug)
-        meaning = mapping.meaning(code, _text(term.get("name")))
+        meaning = _meaning(term, mapping, known)
         if meaning:
             mapped.append(meaning)
         elif taxonomy_id != SUBCATEGORY_TAXONOMY_ID and taxonomy_name != SUBCATEGORY_TAXONOMY_NAME:

@@ -22,6 +22,8 @@ from tests.hsds_data import (
     OFFICIAL,
     SAL_A,
     SAL_B,
+    SERVICE,
+    ident,
     needs_official,
     service,
     tables,
@@ -141,6 +143,27 @@ def test_a_taxonomy_map_file_can_say_more(tmp_path: Path) -> None:
     valid, _, warnings = read(write_json(tmp_path / "s.json", data), taxonomy_map=str(mapping))
     assert valid[0].category.value == "health" and not valid[0].peer_run
     assert any("not in the taxonomy map" in w for w in warnings)
+
+
+def test_a_term_inherits_its_parents_meaning(tmp_path: Path) -> None:
+    data = tables()
+    parent = {"id": ident(90), "name": "Legal", "description": "Legal help"}
+    data["taxonomy_terms.csv"] = [
+        parent,
+        {"id": ident(91), "name": "Eviction defence", "description": "…", "parent_id": ident(90)},
+    ]
+    data["attributes.csv"] = [
+        {
+            "id": ident(92),
+            "link_id": SERVICE,
+            "link_entity": "service",
+            "taxonomy_term_id": ident(91),
+        }
+    ]
+    valid, rejected, warnings = read(write_tables(tmp_path / "t", data))
+    assert rejected == [] and valid[0].category.value == "legal"
+    assert valid[0].subcategories == ["Eviction defence"]
+    assert not any("taxonomy map" in w for w in warnings)
 
 
 def test_a_bad_taxonomy_map_is_a_clear_error(tmp_path: Path) -> None:
@@ -320,3 +343,37 @@ def test_official_examples_are_detected_with_format_auto() -> None:
     assert reader.files(OFFICIAL / "examples" / "csv") == [OFFICIAL / "examples" / "csv"]
     for name in ("service_full.json", "tabular.json", "service_list.json"):
         assert reader.read(OFFICIAL / "examples" / name).records
+
+
+def test_peerdir_index_reads_hsds_with_a_taxonomy_map(
+    tmp_path: Path,
+    settings: Settings,
+    store: ListingStore,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from directory.cli import main
+
+    for name, value in {
+        "DATABASE_URL": settings.database_url,
+        "DIRECTORY_HOME": str(settings.home),
+        "MEILI_URL": settings.meili_url,
+        "MEILI_MASTER_KEY": settings.meili_master_key or "",
+        "DIRECTORY_MEILI_INDEX": settings.meili_index,
+    }.items():
+        monkeypatch.setenv(name, value)
+    data = tables()
+    data["attributes.csv"] = data["attributes.csv"][2:]  # only the unmapped term
+    folder = write_tables(tmp_path / "city-data", data)
+    assert main(["index", str(folder)]) == 1
+    assert "no taxonomy term maps to a category" in capsys.readouterr().err
+    mapping = tmp_path / "map.toml"
+    mapping.write_text('[terms]\n"xyz" = "food"\n')
+    args = ["index", "--format", "hsds", "--taxonomy-map", str(mapping), str(folder)]
+    assert main(args) == 0
+    assert "2 added" in capsys.readouterr().out
+    assert {r.source for r in stored_records(store)} == {"hsds.city-data"}
+
+
+def stored_records(store: ListingStore) -> list[ListingIn]:
+    return [ListingIn.model_validate(r.record) for batch in store.rows() for r in batch]
