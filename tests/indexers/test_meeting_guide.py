@@ -267,6 +267,16 @@ def test_unreadable_feeds_are_reported_and_nothing_changes(
     assert stored(store, "kept", "meeting-guide.feed").status is Status.ACTIVE
 
 
+def test_a_500_mb_feed_is_refused_before_reading(
+    tmp_path: Path, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "huge.json"
+    with path.open("wb") as handle:
+        handle.truncate(500 * 1024 * 1024)  # sparse: no disk used
+    assert index(settings, path) == 1
+    assert "huge.json: file is 524 MB; the limit is 210 MB" in capsys.readouterr().err
+
+
 def test_wrong_types_under_the_meeting_guide_format_are_named(
     tmp_path: Path, settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
