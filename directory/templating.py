@@ -42,10 +42,12 @@ LANGUAGE_NAMES = {
 
 
 def tel_href(phone: str) -> str:
-    digits = re.sub(r"[^0-9+]", "", phone.split("x")[0])
-    if len(digits) == 10:
-        digits = "+1" + digits
-    return f"tel:{digits}"
+    # Commas (pauses) and # stay, so a conference line's meeting code dials too.
+    digits = re.sub(r"[^0-9+,#*]", "", phone.split("x")[0])
+    number, pauses, rest = digits.partition(",")
+    if len(number) == 10:
+        number = "+1" + number
+    return "tel:" + (number + pauses + rest).replace("#", "%23")
 
 
 def miles(value: float | None) -> str:

@@ -3,18 +3,17 @@ minute arithmetic, the filter built from it, and real searches relative to the r
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime
 
 import pytest
 from starlette.datastructures import ImmutableMultiDict
 from starlette.testclient import TestClient
 
 from directory import schedule
-from directory.models import InputError, ListingIn
+from directory.models import InputError
 from directory.search.query import SearchQuery
 from tests.conftest import Indexer
-from tests.factories import listing
+from tests.factories import listing, meeting_at
 
 
 def test_sessions_past_midnight_and_their_slots() -> None:
@@ -57,25 +56,6 @@ def test_starting_within_is_checked(value: str) -> None:
     with pytest.raises(InputError) as caught:
         SearchQuery.from_params(ImmutableMultiDict({"starting_within_h": value}))
     assert caught.value.field == "starting_within_h"
-
-
-def meeting_at(name: str, zone: str, start_in_min: int, minutes: int = 60) -> ListingIn:
-    """A weekly meeting whose next (or current) session starts `start_in_min` from now."""
-    local = datetime.now(UTC).astimezone(ZoneInfo(zone)) + timedelta(minutes=start_in_min)
-    end = local + timedelta(minutes=minutes)
-    return listing(
-        source_id=name,
-        name=name,
-        category="support_group",
-        hours=[
-            {
-                "day": (local.weekday() + 1) % 7,
-                "opens": local.strftime("%H:%M"),
-                "closes": end.strftime("%H:%M"),
-            }
-        ],
-        timezone=zone,
-    )
 
 
 def names(client: TestClient, **params: str) -> set[str]:
