@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus, urlencode
@@ -56,6 +57,11 @@ def miles(value: float | None) -> str:
     return f"{value:.1f} mi" if value >= 0.1 else "< 0.1 mi"
 
 
+def day_and_clock(moment: datetime) -> str:
+    """A local time as people say it: 'Monday 7:30 PM'."""
+    return f"{DAY_NAMES[(moment.weekday() + 1) % 7]} {clock(moment.strftime('%H:%M'))}"
+
+
 def clock(value: str) -> str:
     """'19:30' → '7:30 PM'; '24:00' → 'midnight'."""
     if value in ("24:00", "00:00"):
@@ -93,6 +99,7 @@ def make_templates(directory: Path) -> Jinja2Templates:
     )
     env.filters.update(
         tel_href=tel_href,
+        day_and_clock=day_and_clock,
         miles=miles,
         clock=clock,
         facet_value_label=facet_value_label,

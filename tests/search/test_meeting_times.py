@@ -4,6 +4,7 @@ minute arithmetic, the filter built from it, and real searches relative to the r
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from starlette.datastructures import ImmutableMultiDict
@@ -95,3 +96,24 @@ def test_bad_starting_within_is_a_400(client: TestClient) -> None:
     response = client.get("/api/v1/listings", params={"starting_within_h": "72"})
     assert response.status_code == 400
     assert response.json()["error"]["field"] == "starting_within_h"
+
+
+def test_hits_say_when_a_meeting_next_starts(indexer: Indexer, client: TestClient) -> None:
+    indexer.add([meeting_at("Running", "America/Chicago", -10), meeting_at("Soon", "UTC", 30)])
+    body = client.get("/api/v1/listings", params={"category": "support_group"}).json()
+    hits = {hit["name"]: hit for hit in body["hits"]}
+    running = hits["Running"]["next_meeting"]
+    assert running["in_progress"] is True
+    started = datetime.fromisoformat(running["starts"])
+    assert 9 <= (datetime.now(UTC) - started).total_seconds() / 60 <= 11
+    assert started.utcoffset() == datetime.now(ZoneInfo("America/Chicago")).utcoffset()
+    soon = hits["Soon"]["next_meeting"]
+    assert soon["in_progress"] is False
+    assert (
+        29
+        <= (datetime.fromisoformat(soon["starts"]) - datetime.now(UTC)).total_seconds() / 60
+        <= 31
+    )
+    page = client.get("/", params={"category": "support_group"}).text
+    assert "<strong>In progress</strong>, started" in page
+    assert "Next meeting " in page
