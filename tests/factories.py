@@ -48,7 +48,9 @@ def offset_north(miles: float) -> dict[str, float]:
     return {"lat": PHILLY[0] + miles / 69.0547, "lng": PHILLY[1]}
 
 
-def meeting_at(name: str, zone: str, start_in_min: int, minutes: int = 60) -> ListingIn:
+def meeting_at(
+    name: str, zone: str, start_in_min: int, minutes: int = 60, **overrides: Any
+) -> ListingIn:
     """A weekly meeting whose next (or current) session starts `start_in_min` from now."""
     local = datetime.now(UTC).astimezone(ZoneInfo(zone)) + timedelta(minutes=start_in_min)
     end = local + timedelta(minutes=minutes)
@@ -64,4 +66,5 @@ def meeting_at(name: str, zone: str, start_in_min: int, minutes: int = 60) -> Li
             }
         ],
         timezone=zone,
+        **overrides,
     )
