@@ -228,7 +228,8 @@ class Address(Strict):
     def one_line(self) -> str:
         city_state = ", ".join(p for p in (self.city, self.state) if p)
         tail = " ".join(p for p in (city_state, self.postal_code) if p)
-        return ", ".join(p for p in (self.street, tail) if p)
+        country = "" if self.country == "US" else self.country
+        return ", ".join(p for p in (self.street, tail, country) if p)
 
 
 class GeoPoint(Strict):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 MINUTES_PER_DAY = 24 * 60
@@ -91,3 +91,28 @@ def week_ranges(start: int, length: int) -> list[tuple[int, int]]:
     if end < MINUTES_PER_WEEK:
         return [(start, end)]
     return [(start, MINUTES_PER_WEEK - 1), (0, end - MINUTES_PER_WEEK)]
+
+
+@dataclass(frozen=True, slots=True)
+class NextSession:
+    """The session under way now, or else the next one, in the listing's local time."""
+
+    starts: datetime
+    in_progress: bool
+
+
+def next_session(found: Sequence[Session], zone: str, now: datetime) -> NextSession | None:
+    if not found:
+        return None
+    minute = minute_of_week(now, zone)
+    best: tuple[int, int] | None = None  # (0 running / 1 upcoming, minutes from now)
+    for session in found:
+        elapsed = (minute - session.start) % MINUTES_PER_WEEK
+        if elapsed < session.minutes:
+            candidate = (0, -elapsed)
+        else:
+            candidate = (1, (session.start - minute) % MINUTES_PER_WEEK)
+        best = candidate if best is None else min(best, candidate)
+    assert best is not None
+    local_now = now.astimezone(ZoneInfo(zone)).replace(second=0, microsecond=0)
+    return NextSession(local_now + timedelta(minutes=best[1]), in_progress=best[0] == 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus, urlencode
@@ -42,16 +43,23 @@ LANGUAGE_NAMES = {
 
 
 def tel_href(phone: str) -> str:
-    digits = re.sub(r"[^0-9+]", "", phone.split("x")[0])
-    if len(digits) == 10:
-        digits = "+1" + digits
-    return f"tel:{digits}"
+    # Commas (pauses) and # stay, so a conference line's meeting code dials too.
+    digits = re.sub(r"[^0-9+,#*]", "", phone.split("x")[0])
+    number, pauses, rest = digits.partition(",")
+    if len(number) == 10:
+        number = "+1" + number
+    return "tel:" + (number + pauses + rest).replace("#", "%23")
 
 
 def miles(value: float | None) -> str:
     if value is None:
         return ""
     return f"{value:.1f} mi" if value >= 0.1 else "< 0.1 mi"
+
+
+def day_and_clock(moment: datetime) -> str:
+    """A local time as people say it: 'Monday 7:30 PM'."""
+    return f"{DAY_NAMES[(moment.weekday() + 1) % 7]} {clock(moment.strftime('%H:%M'))}"
 
 
 def clock(value: str) -> str:
@@ -91,6 +99,7 @@ def make_templates(directory: Path) -> Jinja2Templates:
     )
     env.filters.update(
         tel_href=tel_href,
+        day_and_clock=day_and_clock,
         miles=miles,
         clock=clock,
         facet_value_label=facet_value_label,

@@ -65,7 +65,7 @@ def fetch(
             for chunk in response.iter_bytes():
                 size += len(chunk)
                 if size > max_bytes:
-                    raise SourceError(url, _too_large(size, max_bytes, "more than "))
+                    raise SourceError(url, f"the feed is over the {max_bytes / 1e6:.0f} MB limit")
                 if time.monotonic() - started > deadline_s:
                     raise SourceError(url, f"download took longer than {deadline_s:g} s")
                 out.write(chunk)
@@ -78,5 +78,5 @@ def fetch(
     return target
 
 
-def _too_large(size: int, limit: int, prefix: str = "") -> str:
-    return f"the feed is {prefix}{size / 1e6:.0f} MB; the limit is {limit / 1e6:.0f} MB"
+def _too_large(size: int, limit: int) -> str:
+    return f"the feed is {size / 1e6:.0f} MB; the limit is {limit / 1e6:.0f} MB"

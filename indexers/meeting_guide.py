@@ -44,7 +44,7 @@ FEED_FIELDS = {
     "conference_phone": "conference_phone",
     "conference_notes": "conference_url_notes",
     "regions": "regions",
-    "organization": "entity",
+    "organization": "group/entity",
     "phone": "entity_phone",
     "email": "entity_email",
     "geo": "latitude/longitude",
@@ -175,7 +175,7 @@ class Conversion:
             "category": "support_group",
             "subcategories": ["meeting"],
             "name": self.text("name"),
-            "organization": self.text("entity"),
+            "organization": self.text("group") or self.text("entity"),
             "description": _paragraphs(
                 self.text("notes"), self.text("location_notes"), self.text("group_notes")
             ),
@@ -207,7 +207,8 @@ class Conversion:
         for key, value in (("conference_url", link_url), ("conference_phone", link_phone)):
             if value:
                 record[key] = value
-        self.optional(record, "website", self.text("url") or self.text("entity_url"))
+        website = self.text("url") or self.text("entity_website_url") or self.text("entity_url")
+        self.optional(record, "website", website)
         self.optional(record, "email", self.text("entity_email"))
         phone = self.text("entity_phone")
         if phone and _PHONE.match(phone):

@@ -309,6 +309,7 @@ class Builder:
             "name": name,
             "description": " ".join(sentences),
             "subcategories": [slug],
+            "fellowship": fellowship.name,
             "hours": [{"day": d, "opens": start, "closes": end} for d in days],
             "timezone": self.metro.timezone,
             "meeting_types": list(dict.fromkeys(types)),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from itertools import count
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from directory.models import ListingIn
 
@@ -44,3 +46,25 @@ def listing(**overrides: Any) -> ListingIn:
 def offset_north(miles: float) -> dict[str, float]:
     """A point `miles` due north of PHILLY (1 degree of latitude ≈ 69.05 miles)."""
     return {"lat": PHILLY[0] + miles / 69.0547, "lng": PHILLY[1]}
+
+
+def meeting_at(
+    name: str, zone: str, start_in_min: int, minutes: int = 60, **overrides: Any
+) -> ListingIn:
+    """A weekly meeting whose next (or current) session starts `start_in_min` from now."""
+    local = datetime.now(UTC).astimezone(ZoneInfo(zone)) + timedelta(minutes=start_in_min)
+    end = local + timedelta(minutes=minutes)
+    return listing(
+        source_id=name,
+        name=name,
+        category="support_group",
+        hours=[
+            {
+                "day": (local.weekday() + 1) % 7,
+                "opens": local.strftime("%H:%M"),
+                "closes": end.strftime("%H:%M"),
+            }
+        ],
+        timezone=zone,
+        **overrides,
+    )

@@ -14,18 +14,23 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from directory.listings import ListingStore
+from directory.meeting_types import type_names
 from directory.models import CATEGORY_LABELS, Category, InputError, Listing, is_sample_source
 from directory.search import SearchIndex, SearchPage, SearchQuery
 from directory.search.query import DEFAULT_RADIUS_MI
 from directory.templating import DAY_NAMES, render
 
 RADIUS_CHOICES = [1, 2, 5, 10, 25, 50, 100]
+STARTING_CHOICES = [1, 2, 3, 6, 12]
+FORM_FIELDS = ("q", "near", "radius_mi", "sort", "starting_within_h", "in_progress")
 FIELD_LABELS = {
     "q": "What you are looking for",
     "near": "Near",
     "radius_mi": "Within",
     "sort": "Order",
     "category": "Type of help",
+    "starting_within_h": "Meetings starting within",
+    "in_progress": "Meetings in progress now",
     "page": "Page",
 }
 _LISTING_ID = re.compile(r"^[0-9a-f]{16}$")
@@ -44,11 +49,13 @@ class SearchView:
         default_factory=lambda: [(c.value, label) for c, label in CATEGORY_LABELS.items()]
     )
     radius_choices: list[int] = field(default_factory=lambda: RADIUS_CHOICES)
+    starting_choices: list[int] = field(default_factory=lambda: STARTING_CHOICES)
     field_labels: dict[str, str] = field(default_factory=lambda: FIELD_LABELS)
 
     @property
     def searched(self) -> bool:
-        return any(self.form.get(k) for k in ("q", "near")) or bool(self.selected_categories)
+        asked = ("q", "near", "starting_within_h", "in_progress")
+        return any(self.form.get(k) for k in asked) or bool(self.selected_categories)
 
 
 @dataclass(frozen=True)
@@ -67,11 +74,12 @@ class ListingView:
     category_label: str
     verified_recently: bool
     sample: bool
+    meeting_type_names: list[str] = field(default_factory=list)
 
 
 async def search_page(request: Request) -> Response:
     params = request.query_params
-    form = {key: params.get(key, "") for key in ("q", "near", "radius_mi", "sort")}
+    form = {key: params.get(key, "") for key in FORM_FIELDS}
     form["radius_mi"] = form["radius_mi"] or f"{DEFAULT_RADIUS_MI:g}"
     view = SearchView(form=form, selected_categories=params.getlist("category"))
     status = 200
@@ -82,7 +90,7 @@ async def search_page(request: Request) -> Response:
         status = 400
     else:
         search: SearchIndex = request.state.search
-        results = await search.search(query) if view.searched or query.categories else None
+        results = await search.search(query) if view.searched else None
         view = SearchView(
             form=form,
             selected_categories=[c.value for c in query.categories],
@@ -118,6 +126,7 @@ async def listing_page(request: Request) -> Response:
         category_label=CATEGORY_LABELS[Category(listing.record.category)],
         verified_recently=bool(verified and (date.today() - verified).days <= 365),
         sample=is_sample_source(listing.record.source),
+        meeting_type_names=type_names(listing.record.meeting_types),
     )
     return render(request, "public/listing.html", {"page": view})
 

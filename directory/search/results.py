@@ -11,8 +11,10 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from directory import schedule
 from directory.geo import distance_mi
 from directory.models import is_sample_source
+from directory.schedule import NextSession
 from directory.search.query import (
     HIGHLIGHT_POST,
     HIGHLIGHT_PRE,
@@ -50,6 +52,7 @@ class Hit:
     website: str | None
     sample: bool
     distance_mi: float | None
+    next_meeting: NextSession | None
     name_formatted: str  # Meilisearch's highlighted text: unescaped, with private markers
     snippet_formatted: str
 
@@ -80,6 +83,11 @@ class Hit:
         }
         if self.distance_mi is not None:
             data["distance_mi"] = self.distance_mi
+        if self.next_meeting is not None:
+            data["next_meeting"] = {
+                "starts": self.next_meeting.starts.isoformat(),
+                "in_progress": self.next_meeting.in_progress,
+            }
         return data
 
     @classmethod
@@ -107,9 +115,17 @@ class Hit:
             website=raw.get("website"),
             sample=is_sample_source(raw.get("source", "")),
             distance_mi=distance,
+            next_meeting=_next_meeting(raw, query),
             name_formatted=str(formatted.get("name", raw["name"])),
             snippet_formatted=str(formatted.get("description", raw.get("description", ""))),
         )
+
+
+def _next_meeting(raw: dict[str, Any], query: SearchQuery) -> NextSession | None:
+    zone, hours = raw.get("timezone"), raw.get("hours")
+    if raw.get("category") != "support_group" or not zone or not hours:
+        return None
+    return schedule.next_session(schedule.sessions(hours), zone, query.now)
 
 
 @dataclass(frozen=True)

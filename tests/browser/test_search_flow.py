@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import Indexer
-from tests.factories import listing, offset_north
+from tests.factories import listing, meeting_at, offset_north
 
 pytestmark = pytest.mark.browser
 
@@ -81,3 +81,33 @@ def test_bad_place_is_explained(page: Page, live_server: str, listings: None) ->
     expect(page.get_by_label("Near (ZIP code or City, ST)")).to_have_attribute(
         "aria-invalid", "true"
     )
+
+
+def test_find_a_meeting_starting_soon_and_see_how_to_join(
+    page: Page, live_server: str, indexer: Indexer
+) -> None:
+    indexer.add(
+        [
+            meeting_at(
+                "Lunch Bunch",
+                "America/New_York",
+                40,
+                attendance="hybrid",
+                conference_url="https://zoom.us/j/555",
+                fellowship="Narcotics Anonymous",
+                meeting_types=["O", "ONL"],
+            ),
+            meeting_at("Night Owls", "America/New_York", 8 * 60),
+        ]
+    )
+    page.goto(live_server)
+    page.get_by_label("Meetings starting within").select_option("1")
+    page.get_by_role("button", name="Search").click()
+
+    expect(page).to_have_url(re.compile(r"starting_within_h=1"))
+    expect(page.locator(".hit h3")).to_have_text(["Lunch Bunch"])
+    expect(page.locator(".hit .when")).to_contain_text("Next meeting")
+    page.get_by_role("link", name="Lunch Bunch").click()
+    expect(page.get_by_text("Narcotics Anonymous meeting")).to_be_visible()
+    expect(page.get_by_role("link", name="https://zoom.us/j/555")).to_be_visible()
+    expect(page.get_by_text("In person or online")).to_be_visible()

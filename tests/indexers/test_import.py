@@ -12,10 +12,9 @@ import pytest
 from directory.config import Settings
 from directory.listings import ListingStore
 from directory.models import ListingIn, Status
-from indexers.cli_index import IndexRequest, run
-from indexers.formats import Format, ReadOptions
 from tests.conftest import Indexer
 from tests.factories import listing_data
+from tests.indexers.commands import index
 
 
 def write_file(path: Path, records: list[dict[str, Any]], source: str = "test") -> Path:
@@ -23,22 +22,6 @@ def write_file(path: Path, records: list[dict[str, Any]], source: str = "test") 
         record.pop("source", None)
     path.write_text(json.dumps({"source": source, "listings": records}))
     return path
-
-
-def index(
-    settings: Settings,
-    *inputs: Path | str,
-    strict: bool = False,
-    full: bool = False,
-    rebuild: bool = False,
-    format: Format = Format.AUTO,
-    **read: str,
-) -> int:
-    """What `peerdir index [options] INPUT...` does."""
-    request = IndexRequest(
-        [str(i) for i in inputs], format, ReadOptions(**read), strict, full, rebuild
-    )
-    return run(settings, request)
 
 
 def indexed_count(indexer: Indexer) -> int | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.testclient import TestClient
 
 from tests.conftest import Indexer
-from tests.factories import listing, offset_north
+from tests.factories import listing, meeting_at, offset_north
 
 
 def test_search_page_renders_results_with_distances_and_facets(
@@ -71,3 +71,47 @@ def test_pages_send_security_headers(client: TestClient) -> None:
     headers = client.get("/").headers
     assert headers["x-frame-options"] == "DENY"
     assert "default-src 'self'" in headers["content-security-policy"]
+
+
+def test_meeting_page_shows_fellowship_types_and_how_to_join(
+    indexer: Indexer, client: TestClient
+) -> None:
+    [meeting_id] = indexer.add(
+        [
+            listing(
+                source_id="m",
+                name="Serenity Group",
+                category="support_group",
+                fellowship="Alcoholics Anonymous",
+                meeting_types=["O", "W", "ONL"],
+                location_name="St. Mark's Church",
+                attendance="hybrid",
+                conference_url="https://zoom.us/j/123",
+                conference_phone="+16465588656,,123#",
+                conference_notes="Passcode: 1935",
+                regions=["Center City"],
+                hours=[{"day": 2, "opens": "19:00", "closes": "20:00"}],
+                timezone="America/New_York",
+            )
+        ]
+    )
+    text = client.get(f"/listings/{meeting_id}").text
+    assert "Alcoholics Anonymous meeting" in text
+    assert "Open, Women, Online" in text
+    assert "St. Mark&#39;s Church" in text
+    assert 'href="https://zoom.us/j/123"' in text
+    assert 'href="tel:+16465588656,,123%23"' in text
+    assert "Passcode: 1935" in text
+    assert "Center City" in text
+
+
+def test_search_page_finds_meetings_starting_soon(indexer: Indexer, client: TestClient) -> None:
+    indexer.add(
+        [meeting_at("Soon Group", "America/Denver", 45), meeting_at("Nightowl Group", "UTC", 600)]
+    )
+    page = client.get("/", params={"starting_within_h": "1"})
+    assert page.status_code == 200
+    assert "Soon Group" in page.text and "Nightowl" not in page.text
+    assert '<option value="1" selected>' in page.text
+    bad = client.get("/", params={"starting_within_h": "99"})
+    assert bad.status_code == 400 and "Meetings starting within" in bad.text

@@ -1,0 +1,25 @@
+"""Running `peerdir index` in tests, as the command line does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from directory.config import Settings
+from indexers.cli_index import IndexRequest, run
+from indexers.formats import Format, ReadOptions
+
+
+def index(
+    settings: Settings,
+    *inputs: Path | str,
+    strict: bool = False,
+    full: bool = False,
+    rebuild: bool = False,
+    format: Format = Format.AUTO,
+    **read: str | None,
+) -> int:
+    """What `peerdir index [options] INPUT...` does."""
+    request = IndexRequest(
+        [str(i) for i in inputs], format, ReadOptions(**read), strict, full, rebuild
+    )
+    return run(settings, request)

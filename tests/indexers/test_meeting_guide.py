@@ -1,0 +1,349 @@
+"""Meeting Guide feeds: every spec field, TC and online rules, timezones, bad input, the
+real NE Pennsylvania snapshot, and feeds fetched by URL."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from directory.config import Settings
+from directory.listings import ListingStore
+from directory.models import Attendance, ListingIn, Status, listing_id
+from tests.indexers.commands import index
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "meeting-guide"
+NEPA = SHARED / "nepa-aa-2022-snapshot.json"
+needs_shared = pytest.mark.skipif(
+    not NEPA.exists(), reason=f"real Meeting Guide files not present at {SHARED}"
+)
+
+
+def meeting(**fields: Any) -> dict[str, Any]:
+    """A meeting as a 12 Step Meeting List site exports it."""
+    data: dict[str, Any] = {
+        "name": "Serenity Group",
+        "slug": "serenity-group",
+        "day": 2,
+        "time": "19:00",
+        "types": ["O", "D"],
+        "location": "St. Mark's Church",
+        "formatted_address": "415 N 8th Ave, Scranton, PA 18503, USA",
+        "latitude": 41.4135683,
+        "longitude": -75.673287,
+        "updated": "2025-04-15 23:22:45",
+        "url": "https://example.org/meetings/serenity-group",
+    }
+    data.update(fields)
+    return data
+
+
+def feed(path: Path, *meetings: dict[str, Any]) -> Path:
+    path.write_text(json.dumps(list(meetings)))
+    return path
+
+
+def stored(store: ListingStore, slug: str, source: str) -> ListingIn:
+    found = store.get(listing_id(source, slug))
+    assert found is not None, f"{slug} not stored"
+    return found.record
+
+
+def import_one(tmp_path: Path, settings: Settings, store: ListingStore, **fields: Any) -> ListingIn:
+    path = feed(tmp_path / "feed.json", meeting(**fields))
+    assert index(settings, path, fellowship="AA") == 0
+    return stored(store, str(fields.get("slug", "serenity-group")), "meeting-guide.feed")
+
+
+def test_a_meeting_becomes_a_support_group_listing(
+    tmp_path: Path, settings: Settings, store: ListingStore
+) -> None:
+    record = import_one(
+        tmp_path,
+        settings,
+        store,
+        types=["C", "W", "S", "X", "BE"],
+        notes="Use the side door.",
+        location_notes="Basement",
+        regions=["Lackawanna", "Scranton"],
+        entity="District 39",
+        entity_phone="(570) 555-0100",
+    )
+    assert record.category.value == "support_group"
+    assert record.fellowship == "Alcoholics Anonymous"
+    assert record.name == "Serenity Group"
+    assert record.location_name == "St. Mark's Church"
+    assert record.address.street == "415 N 8th Ave"
+    assert (record.address.city, record.address.state) == ("Scranton", "PA")
+    assert record.address.postal_code == "18503"
+    assert record.geo is not None and round(record.geo.lat, 3) == 41.414
+    assert [(h.day, h.opens, h.closes) for h in record.hours] == [(2, "19:00", "20:00")]
+    assert record.timezone == "America/New_York"
+    assert record.meeting_types == ["C", "W", "S", "X", "BE"]
+    assert record.languages == ["es"]
+    assert [p.value for p in record.populations] == ["women"]
+    assert [a.value for a in record.accessibility] == ["wheelchair"]
+    assert record.description == "Use the side door.\n\nBasement"
+    assert record.regions == ["Lackawanna", "Scranton"]
+    assert record.organization == "District 39"
+    assert record.phone == "(570) 555-0100"
+    assert str(record.website) == "https://example.org/meetings/serenity-group"
+    assert str(record.last_verified_at) == "2025-04-15"
+    assert record.attendance is Attendance.IN_PERSON and record.status is Status.ACTIVE
+
+
+def test_several_days_and_an_end_time(
+    tmp_path: Path, settings: Settings, store: ListingStore
+) -> None:
+    record = import_one(tmp_path, settings, store, day=[1, 3, 5], time="07:00", end_time="08:30")
+    assert [(h.day, h.opens, h.closes) for h in record.hours] == [
+        (1, "07:00", "08:30"),
+        (3, "07:00", "08:30"),
+        (5, "07:00", "08:30"),
+    ]
+
+
+def test_address_in_parts_and_a_zip_place_the_meeting(
+    tmp_path: Path, settings: Settings, store: ListingStore
+) -> None:
+    fields = {
+        "formatted_address": None,
+        "latitude": None,
+        "longitude": None,
+        "address": "1700 Market St",
+        "city": "Denver",
+        "state": "CO",
+        "postal_code": "80202",
+    }
+    record = import_one(tmp_path, settings, store, **fields)
+    assert record.address.street == "1700 Market St"
+    assert record.geo is not None  # the ZIP's centroid
+    assert record.timezone == "America/Denver"
+
+
+def test_contact_names_are_never_stored(
+    tmp_path: Path, settings: Settings, store: ListingStore
+) -> None:
+    record = import_one(
+        tmp_path,
+        settings,
+        store,
+        contact_1_name="Bill W. Wilson",
+        contact_1_email="bill@example.org",
+        contact_1_phone="555-0100",
+        group="Serenity",
+    )
+    assert "Wilson" not in record.model_dump_json()
+    assert "bill@example.org" not in record.model_dump_json()
+
+
+@pytest.mark.parametrize(
+    ("fields", "attendance", "status"),
+    [
+        ({"types": ["O", "TC"]}, Attendance.IN_PERSON, Status.INACTIVE),
+        (
+            {"types": ["O", "TC", "ONL"], "conference_url": "https://zoom.us/j/123"},
+            Attendance.ONLINE,
+            Status.ACTIVE,
+        ),
+        (
+            {"types": ["O", "TC"], "conference_phone": "+16465588656,,123#"},
+            Attendance.ONLINE,
+            Status.ACTIVE,
+        ),
+        (
+            {"types": ["O", "ONL"], "conference_url": "https://us02web.zoom.us/j/9"},
+            Attendance.HYBRID,
+            Status.ACTIVE,
+        ),
+        (
+            {"approximate": "yes", "conference_url": "https://meet.google.com/abc-defg-hij"},
+            Attendance.ONLINE,
+            Status.ACTIVE,
+        ),
+        (
+            {"conference_url": "https://example.com/not-a-meeting"},
+            Attendance.IN_PERSON,
+            Status.ACTIVE,
+        ),
+        ({"attendance_option": "inactive"}, Attendance.IN_PERSON, Status.INACTIVE),
+    ],
+)
+def test_attendance_follows_links_and_tc(
+    fields: dict[str, Any],
+    attendance: Attendance,
+    status: Status,
+    tmp_path: Path,
+    settings: Settings,
+    store: ListingStore,
+) -> None:
+    record = import_one(tmp_path, settings, store, **fields)
+    assert (record.attendance, record.status) == (attendance, status)
+
+
+def test_timezone_from_the_feed_coordinates_or_the_option(
+    tmp_path: Path, settings: Settings, store: ListingStore
+) -> None:
+    given = import_one(tmp_path, settings, store, timezone="America/Chicago")
+    assert given.timezone == "America/Chicago"  # the feed's word wins
+
+    nowhere = {"formatted_address": None, "latitude": None, "longitude": None}
+    path = feed(tmp_path / "feed.json", meeting(slug="far", address="Online", **nowhere))
+    assert index(settings, path, fellowship="AA") == 1  # cannot tell its timezone
+    assert store.get(listing_id("meeting-guide.feed", "far")) is None
+    assert index(settings, path, fellowship="AA", timezone="America/Los_Angeles") == 0
+    assert stored(store, "far", "meeting-guide.feed").timezone == "America/Los_Angeles"
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "reason"),
+    [
+        ({"types": ["O", "ZZZ"]}, "types", "unknown type code 'ZZZ'"),
+        ({"day": 7}, "day", "not a day 0-6"),
+        ({"time": "7pm"}, "time", "not a time HH:MM"),
+        ({"slug": None}, "slug", "missing"),
+        ({"timezone": "Mars/Olympus"}, "timezone", "unknown IANA timezone"),
+        ({"url": "not a url"}, "url", "URL"),
+        ({"name": {"en": "x"}}, "name", "expected text"),
+        ({"formatted_address": "somewhere"}, "formatted_address", "cannot read"),
+        ({"latitude": "north"}, "latitude/longitude", "not numbers"),
+    ],
+)
+def test_bad_meetings_are_rejected_by_feed_field_and_the_rest_imported(
+    fields: dict[str, Any],
+    field: str,
+    reason: str,
+    tmp_path: Path,
+    settings: Settings,
+    store: ListingStore,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    bad = meeting(**{"slug": "bad", **fields})
+    path = feed(tmp_path / "feed.json", meeting(slug="good"), bad)
+    assert index(settings, path, fellowship="AA") == 1
+    err = capsys.readouterr().err
+    line = next(x for x in err.splitlines() if x.startswith("rejected:"))
+    assert f"{path} record 2" in line
+    assert f": {field}: " in line and reason in line, line
+    assert store.get(listing_id("meeting-guide.feed", "good")) is not None
+
+
+def test_a_rejected_meeting_keeps_its_stored_version(
+    tmp_path: Path, settings: Settings, store: ListingStore
+) -> None:
+    path = feed(tmp_path / "feed.json", meeting(slug="kept", name="First name"))
+    assert index(settings, path, fellowship="AA") == 0
+    feed(path, meeting(slug="kept", name="Changed", types=["NOPE"]))
+    assert index(settings, path, fellowship="AA", full=True) == 1
+    record = stored(store, "kept", "meeting-guide.feed")
+    assert (record.name, record.status) == ("First name", Status.ACTIVE)
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("[{", "not valid JSON"),
+        ('{"meetings": 1}', "cannot tell the format"),
+        ("[1, 2]", "cannot tell the format"),
+    ],
+)
+def test_unreadable_feeds_are_reported_and_nothing_changes(
+    content: str,
+    problem: str,
+    tmp_path: Path,
+    settings: Settings,
+    store: ListingStore,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = feed(tmp_path / "feed.json", meeting(slug="kept"))
+    assert index(settings, path, fellowship="AA") == 0
+    path.write_text(content)
+    assert index(settings, path, fellowship="AA", full=True) == 1
+    assert problem in capsys.readouterr().err
+    assert stored(store, "kept", "meeting-guide.feed").status is Status.ACTIVE
+
+
+def test_a_500_mb_feed_is_refused_before_reading(
+    tmp_path: Path, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "huge.json"
+    with path.open("wb") as handle:
+        handle.truncate(500 * 1024 * 1024)  # sparse: no disk used
+    assert index(settings, path) == 1
+    assert "huge.json: file is 524 MB; the limit is 210 MB" in capsys.readouterr().err
+
+
+def test_wrong_types_under_the_meeting_guide_format_are_named(
+    tmp_path: Path, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "feed.json"
+    path.write_text(json.dumps([meeting(slug="ok"), "not a meeting"]))
+    from indexers.formats import Format
+
+    assert index(settings, path, format=Format.MEETING_GUIDE) == 1
+    assert "record 2: meeting: expected an object, got str" in capsys.readouterr().err
+
+
+@needs_shared
+def test_the_nepa_snapshot_imports_every_meeting(
+    tmp_path: Path,
+    settings: Settings,
+    store: ListingStore,
+    client: TestClient,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    meetings = json.loads(NEPA.read_text())
+    assert index(settings, NEPA, fellowship="AA") == 0
+    out = capsys.readouterr().out
+    assert f"{len(meetings)} read, {len(meetings)} added" in out
+    assert "0 rejected" in out
+    assert store.count() == len(meetings)
+
+    source = "meeting-guide.nepa-aa-2022-snapshot"
+    records = [stored(store, m["slug"], source) for m in meetings]
+    closed = [r for m, r in zip(meetings, records, strict=True) if "TC" in m.get("types", [])]
+    assert closed and not any(
+        r.attendance is Attendance.IN_PERSON and r.status is Status.ACTIVE for r in closed
+    )
+    counts = Counter((r.attendance.value, r.status.value) for r in records)
+    # The site's own attendance_option agrees with ours for every meeting.
+    expected = Counter(
+        ("in_person", "inactive") if m["attendance_option"] == "inactive"
+        else (m["attendance_option"], "active")
+        for m in meetings
+    )  # fmt: skip
+    assert counts == expected
+
+    online = client.get("/api/v1/listings", params={"attendance": "online"}).json()
+    assert online["total"] == counts[("online", "active")]
+    assert all(h["attendance"] == "online" for h in online["hits"])
+    in_person = client.get(
+        "/api/v1/listings",
+        params={"attendance": "in_person", "near": "18503", "radius_mi": "100", "per_page": "100"},
+    ).json()
+    closed_ids = {listing_id(source, m["slug"]) for m in meetings if "TC" in m.get("types", [])}
+    assert not closed_ids & {h["id"] for h in in_person["hits"]}
+    women = client.get("/api/v1/listings", params={"q": "women"}).json()
+    assert women["total"] == sum(
+        "W" in r.meeting_types and r.status is Status.ACTIVE for r in records
+    )  # inactive meetings are never offered
+
+
+@needs_shared
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [
+        ("spec-sample-ontario-2017.json", {}),
+        ("sample-25.json", {"timezone": "America/Chicago"}),
+    ],
+)
+def test_other_real_feeds_import(
+    name: str, options: dict[str, str], settings: Settings, store: ListingStore
+) -> None:
+    meetings = json.loads((SHARED / name).read_text())
+    assert index(settings, SHARED / name, fellowship="AA", timezone=options.get("timezone")) == 0
+    assert store.count() == len(meetings)
