@@ -507,5 +507,6 @@ class ServiceConversion:
 def _ordered(
     values: list[str], vocabulary: type[Population] | type[Cost] | type[Accessibility]
 ) -> list[str]:
-    wanted = set(values)
-    return [member.value for member in vocabulary if member.value in wanted]
+    # In the order the data gives them (our export writes a listing's own order).
+    known = {member.value for member in vocabulary}
+    return list(dict.fromkeys(v for v in values if v in known))
