@@ -18,9 +18,10 @@ from directory.config import Settings
 from directory.db import make_engine
 from directory.errors import exception_handlers
 from directory.geo import gazetteer
+from directory.hsds.catalog import Catalog
 from directory.listings import ListingStore
 from directory.request_log import RequestLogMiddleware
-from directory.routes import api, health, public
+from directory.routes import api, health, hsds, public
 from directory.search import SearchIndex
 from directory.search.index import make_client
 from directory.security import SecurityHeadersMiddleware
@@ -33,6 +34,7 @@ class State(TypedDict):
     settings: Settings
     store: ListingStore
     search: SearchIndex
+    hsds: Catalog
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -50,11 +52,13 @@ def create_app(settings: Settings) -> Starlette:
         client = make_client(
             settings.meili_url, settings.meili_search_key, settings.meili_timeout_s
         )
+        store = ListingStore(engine)
         try:
             yield {
                 "settings": settings,
-                "store": ListingStore(engine),
+                "store": store,
                 "search": SearchIndex(client, settings.meili_index),
+                "hsds": Catalog(store),
             }
         finally:
             await client.aclose()
@@ -64,6 +68,7 @@ def create_app(settings: Settings) -> Starlette:
         debug=False,
         routes=[
             Mount("/api/v1", routes=api.routes, name="api"),
+            Mount("/hsds", routes=hsds.routes, name="hsds"),
             Mount(
                 "/static",
                 app=StaticFiles(directory=settings.templates_dir.parent / "static"),

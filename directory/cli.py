@@ -36,7 +36,8 @@ def _parser() -> argparse.ArgumentParser:
         help="import listing files or feeds and update the search index",
         description="Validate and import listings (files, folders or feed URLs) into the "
         "store, then update the search index. Formats: our listings files, Meeting Guide "
-        "feeds; told apart by their shape unless --format says.",
+        "feeds, Open Referral HSDS 3.0 (JSON, or a folder of CSV tables); told apart by "
+        "their shape unless --format says.",
     )
     index.add_argument("inputs", nargs="+", metavar="PATH_OR_URL")
     index.add_argument(
@@ -60,6 +61,12 @@ def _parser() -> argparse.ArgumentParser:
         "placed (e.g. America/Chicago)",
     )
     index.add_argument(
+        "--taxonomy-map",
+        metavar="FILE",
+        help="HSDS: the TOML file mapping taxonomy terms to categories (default: "
+        "indexers/hsds/taxonomy_map.toml, which says how to write one)",
+    )
+    index.add_argument(
         "--strict", action="store_true", help="import nothing unless every record is valid"
     )
     index.add_argument(
@@ -71,6 +78,15 @@ def _parser() -> argparse.ArgumentParser:
     index.add_argument(
         "--rebuild", action="store_true", help="rebuild the whole index and swap it in atomically"
     )
+
+    export = commands.add_parser(
+        "export",
+        help="write every stored listing in an open format",
+        description="Write every stored listing to DIR: with --format hsds, an Open Referral "
+        "HSDS 3.0 tabular datapackage (datapackage.json and CSV tables) and services.json.",
+    )
+    export.add_argument("folder", type=Path, metavar="DIR")
+    export.add_argument("--format", choices=["hsds"], required=True, help="the format (hsds)")
 
     meili = commands.add_parser(
         "meili",
@@ -195,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
             from indexers.cli_index import IndexRequest, run
 
             return run(settings, IndexRequest.from_args(args))
+        if args.command == "export":
+            return _export(settings, args)
         if args.command == "meili":
             return _meili(settings, args)
         if args.command == "db":
@@ -215,6 +233,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: indexing failed: {err}", file=sys.stderr)
         return 1
     return 2
+
+
+def _export(settings: Settings, args: argparse.Namespace) -> int:
+    from directory.db import make_engine
+    from directory.listings import ListingStore
+    from indexers.hsds.export import export_hsds
+
+    engine = make_engine(settings.database_url)
+    try:
+        report = export_hsds(ListingStore(engine), args.folder)
+    except OSError as err:
+        print(f"error: cannot write {args.folder}: {err.strerror}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    print(f"export: {report.listings} listings as HSDS 3.0 in {args.folder}")
+    return 0
 
 
 def _safe_url(url: str) -> str:

@@ -31,7 +31,7 @@ MESSAGES = {
 
 
 def _wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    return request.url.path.startswith(("/api/", "/hsds"))
 
 
 def _render(request: Request, status: int, message: str, field: str | None = None) -> Response:

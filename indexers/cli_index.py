@@ -47,7 +47,10 @@ class IndexRequest:
             inputs=list(args.inputs),
             format=Format(args.format),
             options=ReadOptions(
-                source=args.source, fellowship=args.fellowship, timezone=args.timezone
+                source=args.source,
+                fellowship=args.fellowship,
+                timezone=args.timezone,
+                taxonomy_map=getattr(args, "taxonomy_map", None),
             ),
             strict=args.strict,
             full=args.full,

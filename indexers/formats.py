@@ -12,14 +12,28 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
+from indexers.hsds.read import (
+    hsds_json_source,
+    is_tabular_folder,
+    looks_like_hsds,
+    read_tabular_folder,
+)
 from indexers.meeting_guide import looks_like_meeting_guide, meeting_guide_source
-from indexers.sources import SourceError, SourceFile, listing_files, native_source, read_json
+from indexers.sources import (
+    MAX_FILE_BYTES,
+    SourceError,
+    SourceFile,
+    listing_files,
+    native_source,
+    read_json,
+)
 
 
 class Format(StrEnum):
     AUTO = "auto"
     NATIVE = "native"
     MEETING_GUIDE = "meeting-guide"
+    HSDS = "hsds"
 
 
 @dataclass(frozen=True)
@@ -29,6 +43,7 @@ class ReadOptions:
     source: str | None = None  # the source name to file records under
     fellowship: str | None = None  # Meeting Guide: AA, NA, Al-Anon ...
     timezone: str | None = None  # Meeting Guide: for meetings whose zone cannot be found
+    taxonomy_map: str | None = None  # HSDS: a taxonomy map file (default: the packaged one)
 
 
 class Reader(Protocol):
@@ -49,12 +64,17 @@ def _looks_native(document: Any) -> bool:
 class JsonReader:
     format: Format
     options: ReadOptions = field(default_factory=lambda: ReadOptions())
+    max_bytes: int = MAX_FILE_BYTES
 
     def files(self, path: Path) -> list[Path]:
+        if self.format in (Format.AUTO, Format.HSDS) and is_tabular_folder(path):
+            return [path]  # HSDS CSV tables: one input
         return listing_files(path)
 
     def read(self, path: Path) -> SourceFile:
-        document = read_json(path)
+        if path.is_dir():
+            return read_tabular_folder(path, self.options, self.max_bytes)
+        document = read_json(path, self.max_bytes)
         fmt = self.format
         if fmt is Format.AUTO:
             fmt = detect(path, document)
@@ -62,6 +82,14 @@ class JsonReader:
             if not _looks_native(document):
                 raise SourceError(path, "expected an object with a 'listings' list")
             return native_source(path, document, self.options.source)
+        if fmt is Format.HSDS:
+            if not looks_like_hsds(document):
+                raise SourceError(
+                    path,
+                    "not HSDS 3.0 JSON: expected a service, a service_at_location, an "
+                    "organization with services, a page of them, or tabular.json",
+                )
+            return hsds_json_source(path, document, self.options)
         return meeting_guide_source(path, document, self.options)
 
 
@@ -70,10 +98,12 @@ def detect(path: Path, document: Any) -> Format:
         return Format.NATIVE
     if looks_like_meeting_guide(document):
         return Format.MEETING_GUIDE
+    if looks_like_hsds(document):
+        return Format.HSDS
     raise SourceError(
         path,
-        "cannot tell the format: expected a listings file (an object with 'listings') or a "
-        "Meeting Guide feed (a list of meetings); name it with --format",
+        "cannot tell the format: expected a listings file (an object with 'listings'), a "
+        "Meeting Guide feed (a list of meetings) or HSDS 3.0 JSON; name it with --format",
     )
 
 

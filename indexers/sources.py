@@ -37,10 +37,11 @@ class RawRecord:
     warnings: tuple[str, ...] = ()
     # Our field name → the input's, for naming fields in rejections of converted records.
     field_names: Mapping[str, str] = field(default_factory=dict)
+    unit: str = "record"  # what `number` counts in the file: "record", "row", "service" ...
 
     @property
     def location(self) -> str:
-        return f"{self.path} record {self.number}"
+        return f"{self.path} {self.unit} {self.number}"
 
 
 def listing_files(path: Path) -> list[Path]:
