@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from pydantic import ValidationError
 
@@ -59,7 +61,29 @@ def test_private_marker_characters_are_removed_from_text() -> None:
     assert listing(name="Safe\ue000 Haven\ue001").name == "Safe Haven"
 
 
+def test_text_is_cleaned_before_its_length_is_checked() -> None:
+    assert listing(name=" \x01Haven\x7f\n").name == "Haven"
+    assert listing(organization=" " + "x" * 300 + "\x00 ").organization == "x" * 300
+    with pytest.raises(ValidationError) as caught:
+        listing(name="\x01 \t")
+    assert [(e["loc"], e["msg"]) for e in caught.value.errors()] == [
+        (("name",), "Value should have at least 1 item after validation, not 0")
+    ]
+    with pytest.raises(ValidationError) as caught:
+        listing(address={"street": "x" * 301})
+    assert [(e["loc"], e["msg"]) for e in caught.value.errors()] == [
+        (("address", "street"), "Value should have at most 300 items after validation, not 301")
+    ]
+
+
 def test_id_is_stable_and_depends_on_source_and_source_id() -> None:
     assert listing_id("a", "1") == listing_id("a", "1")
     assert listing_id("a", "1") != listing_id("b", "1")
     assert listing(source="a", source_id="1").listing_id == listing_id("a", "1")
+
+
+@pytest.mark.parametrize(("source", "source_id"), [("a", "1"), ("aa-nyc", "M 12/é"), ("", "")])
+def test_id_is_the_uuid5_of_source_and_source_id(source: str, source_id: str) -> None:
+    namespace = uuid.UUID("6f1c2e0a-8c47-4d0e-9a51-2b7d3c9e4f10")
+    expected = uuid.uuid5(namespace, f"{source}\x1f{source_id}").hex[:16]
+    assert listing_id(source, source_id) == expected

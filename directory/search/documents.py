@@ -36,15 +36,18 @@ def valid_geo(geo: Any) -> dict[str, float] | None:
 
 
 def one_line_address(address: dict[str, str]) -> str:
-    city_state = ", ".join(p for p in (address.get("city", ""), address.get("state", "")) if p)
-    tail = " ".join(p for p in (city_state, address.get("postal_code", "")) if p)
-    return ", ".join(p for p in (address.get("street", ""), tail) if p)
+    city_state = ", ".join([p for p in (address.get("city", ""), address.get("state", "")) if p])
+    tail = " ".join([p for p in (city_state, address.get("postal_code", "")) if p])
+    country = address.get("country", "US")
+    foreign = "" if country == "US" else country
+    return ", ".join([p for p in (address.get("street", ""), tail, foreign) if p])
 
 
 def to_document(listing_id: str, record: dict[str, Any], updated_at: datetime) -> dict[str, Any]:
     """Flatten a listing record (its JSON form) into a Meilisearch document."""
     address = record.get("address") or {}
     category = record["category"]
+    meeting_types = record.get("meeting_types", [])
     doc: dict[str, Any] = {
         "id": listing_id,
         "source": record["source"],
@@ -68,8 +71,8 @@ def to_document(listing_id: str, record: dict[str, Any], updated_at: datetime) -
         "website": record.get("website"),
         "hours": record.get("hours", []),
         "timezone": record.get("timezone"),
-        "meeting_types": record.get("meeting_types", []),
-        "meeting_type_names": type_names(record.get("meeting_types", [])),
+        "meeting_types": meeting_types,
+        "meeting_type_names": type_names(meeting_types),
         "fellowship": record.get("fellowship", ""),
         "attendance": record.get("attendance", "in_person"),
         "conference_url": record.get("conference_url"),
