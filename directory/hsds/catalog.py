@@ -68,6 +68,7 @@ def _codes(record: dict[str, Any]) -> list[str]:
     codes += [f"accessibility:{value}" for value in record.get("accessibility", [])]
     if record.get("peer_run"):
         codes.append(PEER_RUN)
+    codes += [f"meeting_type:{code}" for code in record.get("meeting_types", [])]
     return codes
 
 

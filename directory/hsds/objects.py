@@ -2,9 +2,9 @@
 its location, address, phones, weekly schedules, languages, service area, cost and taxonomy
 terms. The importer reads these back into the same listing (see vocabulary.py for ids).
 
-What HSDS has no place for is not written: meeting fields (fellowship, meeting types,
-conference notes and phone) and a hybrid listing's conference link; several regions are
-written as one, joined with " / ".
+Meeting Guide type codes travel as terms of our own taxonomy (`meeting_type:O` ...). What HSDS
+has no place for is not written: the fellowship, conference notes and phone, and a hybrid
+listing's conference link; several regions are written as one, joined with " / ".
 """
 
 from __future__ import annotations
@@ -99,6 +99,7 @@ def term_codes(record: ListingIn) -> list[str]:
     codes += [f"accessibility:{a.value}" for a in record.accessibility]
     if record.peer_run:
         codes.append(PEER_RUN)
+    codes += [f"meeting_type:{code}" for code in record.meeting_types]
     return codes
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 
+from directory.meeting_types import MEETING_TYPES
 from directory.models import Accessibility, Category, Cost, Population
 
 NAMESPACE = uuid.UUID("2f0e3c55-5b7c-4a53-9a55-0c6f7a1d8e42")
@@ -74,4 +75,5 @@ def vocabulary_terms() -> list[tuple[str, str]]:
         (f"accessibility:{a.value}", a.value.replace("_", " ").capitalize()) for a in Accessibility
     ]
     terms.append((PEER_RUN, "Peer-run"))
+    terms += [(f"meeting_type:{code}", t.name) for code, t in MEETING_TYPES.items()]
     return terms

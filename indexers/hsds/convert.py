@@ -170,6 +170,7 @@ class ServiceConversion:
                 terms.facets.get("accessibility", []) + self.access(location), Accessibility
             ),
             "peer_run": terms.peer_run,
+            "meeting_types": terms.meeting_types,
             "status": STATUSES.get(_text(service.get("status")), "active"),
         }
         if len(terms.subcategories) > 30:

@@ -21,6 +21,7 @@ from directory.hsds.vocabulary import (
     TAXONOMY_ID,
     TAXONOMY_NAME,
 )
+from directory.meeting_types import MEETING_TYPES
 from directory.models import Accessibility, Category, Cost, Population
 from indexers.sources import SourceError
 
@@ -106,6 +107,7 @@ class Classification:
     subcategories: list[str] = field(default_factory=list)
     facets: dict[str, list[str]] = field(default_factory=dict)
     peer_run: bool = False
+    meeting_types: list[str] = field(default_factory=list)
     unmapped: list[str] = field(default_factory=list)
     seen: list[str] = field(default_factory=list)
 
@@ -179,6 +181,9 @@ def classify(
         kind, _, value = meaning.partition(":")
         if meaning == PEER_RUN:
             result.peer_run = True
+        elif kind == "meeting_type" and value in MEETING_TYPES:
+            if value not in result.meeting_types:
+                result.meeting_types.append(value)
         elif kind == "category" and value in Category.__members__.values():
             result.category = result.category or value
         elif kind in FACETS and value in FACETS[kind].__members__.values():

@@ -200,3 +200,18 @@ def test_the_catalog_follows_the_store(store: ListingStore, client: TestClient) 
     store.write([listing(source_id="late", name="Late Addition")])
     body = client.get("/hsds/services").json()
     assert [s["name"] for s in body["contents"]] == ["Late Addition"]
+
+
+def test_meetings_are_found_by_their_type_terms(store: ListingStore, client: TestClient) -> None:
+    store.write(
+        [
+            listing(source_id="w", name="Women's Step Study", category="support_group",
+                    meeting_types=["W", "ST"]),
+            listing(source_id="o", name="Open Discussion", category="support_group",
+                    meeting_types=["O", "D"]),
+        ]
+    )  # fmt: skip
+    women = client.get("/hsds/services", params={"taxonomy_term_id": term_id("meeting_type:W")})
+    assert [s["name"] for s in women.json()["contents"]] == ["Women's Step Study"]
+    terms = client.get("/hsds/taxonomy_terms", params={"per_page": "100", "page": "1"}).json()
+    assert terms["total_items"] > 100  # our categories, facets and every meeting type
