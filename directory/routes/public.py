@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -16,6 +16,7 @@ from starlette.routing import Route
 from directory.listings import ListingStore
 from directory.meeting_types import type_names
 from directory.models import CATEGORY_LABELS, Category, InputError, Listing, is_sample_source
+from directory.schedule import NextSession, next_session, sessions
 from directory.search import SearchIndex, SearchPage, SearchQuery
 from directory.search.query import DEFAULT_RADIUS_MI
 from directory.templating import DAY_NAMES, render
@@ -75,6 +76,7 @@ class ListingView:
     verified_recently: bool
     sample: bool
     meeting_type_names: list[str] = field(default_factory=list)
+    next_meeting: NextSession | None = None
 
 
 async def search_page(request: Request) -> Response:
@@ -110,6 +112,14 @@ def _opening_days(listing: Listing) -> list[OpeningDay]:
     return [OpeningDay(DAY_NAMES[d], by_day[d]) for d in order if d in by_day]
 
 
+def _next_meeting(listing: Listing) -> NextSession | None:
+    record = listing.record
+    if record.category is not Category.SUPPORT_GROUP or not record.timezone:
+        return None
+    hours = [h.model_dump() for h in record.hours]
+    return next_session(sessions(hours), record.timezone, datetime.now(UTC))
+
+
 async def listing_page(request: Request) -> Response:
     listing_id = request.path_params["listing_id"]
     store: ListingStore = request.state.store
@@ -127,6 +137,7 @@ async def listing_page(request: Request) -> Response:
         verified_recently=bool(verified and (date.today() - verified).days <= 365),
         sample=is_sample_source(listing.record.source),
         meeting_type_names=type_names(listing.record.meeting_types),
+        next_meeting=_next_meeting(listing),
     )
     return render(request, "public/listing.html", {"page": view})
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from starlette.testclient import TestClient
 
 from tests.conftest import Indexer
@@ -112,6 +114,8 @@ def test_search_page_finds_meetings_starting_soon(indexer: Indexer, client: Test
     page = client.get("/", params={"starting_within_h": "1"})
     assert page.status_code == 200
     assert "Soon Group" in page.text and "Nightowl" not in page.text
+    soon_id = re.findall(r"/listings/([0-9a-f]{16})", page.text)[0]
+    assert "Next meeting: " in client.get(f"/listings/{soon_id}").text
     assert '<option value="1" selected>' in page.text
     bad = client.get("/", params={"starting_within_h": "99"})
     assert bad.status_code == 400 and "Meetings starting within" in bad.text
