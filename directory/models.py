@@ -205,10 +205,13 @@ TimeZone = Annotated[str, AfterValidator(_check_timezone)]
 Slug = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.+/-]{0,79}$", strip_whitespace=True)
 ]
-# A record's key in its source: anything printable (feeds use percent-encoded slugs, UUIDs...).
+# A record's key in its source: anything printable (feeds use percent-encoded slugs, UUIDs...),
+# at most 80 characters (the database column's width).
 SourceId = Annotated[
     str,
-    StringConstraints(pattern=r"^[^\x00-\x20\x7f][^\x00-\x1f\x7f]{0,199}$", strip_whitespace=True),
+    StringConstraints(
+        pattern=r"^[^\x00-\x20\x7f][^\x00-\x1f\x7f]*$", strip_whitespace=True, max_length=80
+    ),
 ]
 LANGUAGE_CODE_PATTERN = r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$"
 # Stored lower-case ("pt-br"), so a facet value can always be sent back as a filter.

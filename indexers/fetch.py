@@ -7,6 +7,7 @@ errors that say what went wrong in plain words.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from pathlib import Path
@@ -28,9 +29,14 @@ def is_url(text: str) -> bool:
 
 
 def local_name(url: str) -> str:
-    """A file name for a fetched feed: its host, so a default source name reads well."""
+    """A file name for a fetched feed: its host and path, so a default source name reads well
+    and two feeds of one site stay apart ("aa.example.org-meetings.json")."""
     parts = urlsplit(url)
-    return _UNSAFE.sub("-", parts.hostname or "feed")[:80] + ".json"
+    name = _UNSAFE.sub("-", f"{parts.hostname or 'feed'}{parts.path}").strip("-.")
+    name = name.removesuffix("-json").removesuffix(".json")
+    if len(name) > 60 or parts.query:
+        name = f"{name[:50]}-{hashlib.sha256(url.encode()).hexdigest()[:8]}"
+    return name + ".json"
 
 
 def fetch(
@@ -42,7 +48,10 @@ def fetch(
     timeout: httpx.Timeout | None = None,
 ) -> Path:
     """Download `url` into `folder`; raise SourceError naming the URL and the problem."""
-    target = folder / local_name(url)
+    try:
+        target = folder / local_name(url)
+    except ValueError as err:
+        raise SourceError(url, f"not a usable URL ({err})") from None
     timeout = timeout or httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
     started = time.monotonic()
     try:

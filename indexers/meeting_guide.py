@@ -13,6 +13,7 @@ link means nobody can attend it now, so it is stored inactive.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -86,10 +87,13 @@ CONFERENCE_HOSTS = (
 DAY_NAMES = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"]
 COUNTRIES = {"us": "US", "usa": "US", "united states": "US", "ca": "CA", "canada": "CA"}
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::\d{2})?$")
+_CANADIAN_POSTAL = re.compile(r"^[A-Z]\d[A-Z] ?\d[A-Z]\d$")
 _STATE_ZIP = re.compile(
     r"^([A-Za-z]{2})(?:\s+(\d{5}(?:-\d{4})?|[A-Za-z]\d[A-Za-z] ?\d[A-Za-z]\d))?$"
 )
-_PHONE = re.compile(r"^[0-9+()\-. x,#*]{1,60}$")
+_PHONE = re.compile(r"^[0-9+()\-. x,#*]{1,60}$")  # conference lines: pauses and codes too
+_ENTITY_PHONE = re.compile(r"^[0-9+()\-. x]{1,40}$")  # as ListingIn.phone
+_DAY = re.compile(r"^[0-6]$")
 _SOURCE_CHARS = re.compile(r"[^A-Za-z0-9_.+/-]+")
 
 
@@ -211,7 +215,7 @@ class Conversion:
         self.optional(record, "website", website)
         self.optional(record, "email", self.text("entity_email"))
         phone = self.text("entity_phone")
-        if phone and _PHONE.match(phone):
+        if phone and _ENTITY_PHONE.match(phone):
             record["phone"] = phone
         elif phone:
             self.warnings.append(f"entity_phone {phone[:40]!r} is not a phone number; left out")
@@ -249,8 +253,8 @@ class Conversion:
         for value in values:
             if isinstance(value, str) and value.strip().lower() in DAY_NAMES:
                 days.append(DAY_NAMES.index(value.strip().lower()))
-            elif isinstance(value, int | str) and str(value).strip() in "0123456" and str(value):
-                days.append(int(value))
+            elif isinstance(value, int | str) and _DAY.match(str(value).strip()):
+                days.append(int(str(value).strip()))
             else:
                 self.problems.append(("day", f"{value!r} is not a day 0-6 (0 = Sunday)"))
         return sorted(set(days))
@@ -292,13 +296,14 @@ class Conversion:
                 "city": self.text("city"),
                 "state": self.text("state"),
                 "postal_code": self.text("postal_code"),
-                "country": self.text("country") or "US",
+                "country": self.text("country"),
             }
             street, city = parts["street"], parts["city"]
             if street and not city and "," in street:
                 parsed = _parse_formatted(street)  # "100 Main St, Tupelo, MS"
                 if parsed:
                     parts = parsed | {k: v for k, v in parts.items() if v and k != "street"}
+            parts["country"] = parts["country"] or "US"
             country = COUNTRIES.get(parts["country"].lower(), parts["country"].upper())
             if len(country) != 2:
                 self.problems.append(("country", f"{parts['country'][:40]!r} is not a country"))
@@ -311,16 +316,21 @@ class Conversion:
 
     def geo(self, address: dict[str, str]) -> dict[str, float] | None:
         lat, lng = self.meeting.get("latitude"), self.meeting.get("longitude")
-        if lat not in (None, "") and lng not in (None, ""):
-            try:
-                point = {"lat": float(lat), "lng": float(lng)}
-            except (TypeError, ValueError):
-                self.problems.append(("latitude/longitude", "not numbers"))
-                return None
-            if point == {"lat": 0.0, "lng": 0.0}:
-                return self.place(address)  # a common placeholder for "unknown"
-            return point
-        return self.place(address)
+        if lat in (None, "") or lng in (None, ""):
+            return self.place(address)
+        try:
+            point = {"lat": float(lat), "lng": float(lng)}
+        except (TypeError, ValueError):
+            self.problems.append(("latitude/longitude", "not numbers"))
+            return None
+        if not all(math.isfinite(v) for v in point.values()) or not (
+            -90 <= point["lat"] <= 90 and -180 <= point["lng"] <= 180
+        ):
+            self.problems.append(("latitude/longitude", f"({lat}, {lng}) is not a place on Earth"))
+            return None
+        if point == {"lat": 0.0, "lng": 0.0}:
+            return self.place(address)  # a common placeholder for "unknown"
+        return point
 
     @staticmethod
     def place(address: dict[str, str]) -> dict[str, float] | None:
@@ -400,17 +410,22 @@ class Conversion:
         if not value:
             return None
         try:
-            return date.fromisoformat(value[:10]).isoformat()
+            updated = date.fromisoformat(value[:10])
         except ValueError:
             self.warnings.append(f"updated {value[:30]!r} is not a date; left out")
             return None
+        if updated > date.today():
+            self.warnings.append(f"updated {value[:30]!r} is in the future; left out")
+            return None
+        return updated.isoformat()
 
 
 def _parse_formatted(text: str) -> dict[str, str] | None:
     """'415 N 8th Ave, Scranton, PA 18503, USA' → street, city, state, postal code, country."""
     parts = [p.strip() for p in text.split(",") if p.strip()]
-    country = "US"
-    if parts and parts[-1].lower() in COUNTRIES:
+    country = ""
+    # A last part naming a country ("USA", "Canada") goes, unless it is the state: "…, CA".
+    if len(parts) > 2 and parts[-1].lower() in COUNTRIES and _STATE_ZIP.match(parts[-2]):
         country = COUNTRIES[parts.pop().lower()]
     if len(parts) < 2:
         return None
@@ -418,6 +433,7 @@ def _parse_formatted(text: str) -> dict[str, str] | None:
     if not match:
         return None
     state, postal = match.group(1).upper(), (match.group(2) or "").upper()
+    country = country or ("CA" if _CANADIAN_POSTAL.match(postal) else "US")
     city = parts[-2]
     street = ", ".join(parts[:-2])
     return {

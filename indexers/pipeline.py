@@ -139,7 +139,7 @@ def retirement_sources(report: ImportReport, *, full: bool) -> set[str]:
     if report.file_errors:
         report.warnings.append("full import: no record made inactive, a file could not be read")
         return set()
-    if any(r.source is None or r.source_id is None for r in report.rejections):
+    if any(not r.source or not r.source_id for r in report.rejections):
         report.warnings.append(
             "full import: no record made inactive, a rejected record has no usable source_id"
         )

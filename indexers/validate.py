@@ -36,10 +36,10 @@ def _identity(data: Any) -> tuple[str | None, str | None]:
     if not isinstance(data, dict):
         return None, None
     source, source_id = data.get("source"), data.get("source_id")
-    return (
-        source if isinstance(source, str) else None,
-        str(source_id) if isinstance(source_id, str | int) else None,
-    )
+    # Stripped as the model strips them; an empty key identifies nothing.
+    source = source.strip() if isinstance(source, str) else ""
+    ident = str(source_id).strip() if isinstance(source_id, str | int) else ""
+    return source or None, ident or None
 
 
 def validate(raw: RawRecord) -> ListingIn | list[Rejection]:

@@ -35,13 +35,16 @@ DEFAULT_PER_PAGE, MAX_PER_PAGE = 50, 100
 MAX_SEARCH_LENGTH = 200
 MAX_PROXIMITY_M = 500_000
 _POSTCODE = re.compile(r"^\d{5}(-\d{4})?$")
+_DIGITS = re.compile(r"^[0-9]{1,9}$")  # ASCII only: str.isdigit() also takes "²"
+# A "+hh:mm" offset arrives as " hh:mm" when the plus sign was not URL-encoded.
+_BARE_OFFSET = re.compile(r" (\d\d(:?\d\d)?)$")
 
 
 def _integer(params: Any, name: str, default: int, low: int, high: int) -> int:
     raw = (params.get(name) or "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not _DIGITS.fullmatch(raw) or not low <= int(raw) <= high:
         raise InputError(name, f"must be a whole number from {low} to {high}")
     return int(raw)
 
@@ -65,7 +68,7 @@ def _modified_after(params: Any) -> datetime | None:
     if not raw:
         return None
     try:
-        moment = datetime.fromisoformat(raw.replace(" ", "+"))
+        moment = datetime.fromisoformat(_BARE_OFFSET.sub(r"+\1", raw))
     except ValueError:
         raise InputError(
             "modified_after", "must be an ISO 8601 date or date-time (2024-05-01T00:00:00Z)"

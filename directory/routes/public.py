@@ -4,7 +4,7 @@ is stored."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
 from starlette.concurrency import run_in_threadpool
@@ -18,7 +18,7 @@ from directory.meeting_types import type_names
 from directory.models import CATEGORY_LABELS, Category, InputError, Listing, is_sample_source
 from directory.schedule import NextSession, next_session, sessions
 from directory.search import SearchIndex, SearchPage, SearchQuery
-from directory.search.query import DEFAULT_RADIUS_MI
+from directory.search.query import DEFAULT_RADIUS_MI, VISIBLE_STATUSES
 from directory.templating import DAY_NAMES, render
 
 RADIUS_CHOICES = [1, 2, 5, 10, 25, 50, 100]
@@ -55,8 +55,10 @@ class SearchView:
 
     @property
     def searched(self) -> bool:
-        asked = ("q", "near", "starting_within_h", "in_progress")
-        return any(self.form.get(k) for k in asked) or bool(self.selected_categories)
+        if self.query is not None:
+            q = self.query
+            return bool(q.q or q.place or q.categories or q.needs_timezones)
+        return any(self.form.get(k) for k in ("q", "near")) or bool(self.selected_categories)
 
 
 @dataclass(frozen=True)
@@ -92,13 +94,11 @@ async def search_page(request: Request) -> Response:
         status = 400
     else:
         search: SearchIndex = request.state.search
-        results = await search.search(query) if view.searched else None
         view = SearchView(
-            form=form,
-            selected_categories=[c.value for c in query.categories],
-            query=query,
-            results=results,
+            form=form, selected_categories=[c.value for c in query.categories], query=query
         )
+        if view.searched:
+            view = replace(view, results=await search.search(query))
     template = "public/_results.html" if request.headers.get("HX-Request") else "public/search.html"
     return render(request, template, {"page": view}, status_code=status)
 
@@ -116,6 +116,8 @@ def _next_meeting(listing: Listing) -> NextSession | None:
     record = listing.record
     if record.category is not Category.SUPPORT_GROUP or not record.timezone:
         return None
+    if record.status not in VISIBLE_STATUSES:
+        return None  # not offered: no next meeting to point to
     hours = [h.model_dump() for h in record.hours]
     return next_session(sessions(hours), record.timezone, datetime.now(UTC))
 

@@ -28,7 +28,7 @@ from directory.models import (
     Population,
     Status,
 )
-from directory.search.settings import FACETS, MAX_TOTAL_HITS
+from directory.search.settings import FACETS, MAX_FACET_VALUES, MAX_TOTAL_HITS
 
 HIGHLIGHT_PRE = "\ue000"
 HIGHLIGHT_POST = "\ue001"
@@ -307,7 +307,9 @@ def _language(raw: str) -> str:
 def describe_facets(distribution: Mapping[str, Mapping[str, int]]) -> dict[str, dict[str, int]]:
     """Facets in the order of FACETS, values by count descending."""
     return {
-        facet: dict(sorted(distribution[facet].items(), key=lambda kv: (-kv[1], kv[0])))
+        facet: dict(
+            sorted(distribution[facet].items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_FACET_VALUES]
+        )
         for facet in FACETS
         if facet in distribution
     }

@@ -41,6 +41,10 @@ FILTERABLE_ATTRIBUTES = [
     "meeting_slots",
 ]
 
+# Every timezone must come back when the meeting-time filters ask for the zones in use (there
+# are about 600); searches show at most MAX_FACET_VALUES values of a facet.
+MAX_FACET_VALUES_INDEXED = 1000
+MAX_FACET_VALUES = 100
 MAX_TOTAL_HITS = 1000  # pagination.maxTotalHits: hits past this are never counted or shown
 
 SORTABLE_ATTRIBUTES = ["_geo", "name", "updated_at"]
@@ -78,6 +82,6 @@ def index_settings() -> dict[str, Any]:
         "filterableAttributes": FILTERABLE_ATTRIBUTES,
         "sortableAttributes": SORTABLE_ATTRIBUTES,
         "synonyms": synonyms(),
-        "faceting": {"maxValuesPerFacet": 100},
+        "faceting": {"maxValuesPerFacet": MAX_FACET_VALUES_INDEXED},
         "pagination": {"maxTotalHits": MAX_TOTAL_HITS},
     }

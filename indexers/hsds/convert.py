@@ -10,11 +10,12 @@ listing wrong is a problem that rejects it.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, TypeGuard
 
 from pydantic import HttpUrl, TypeAdapter, ValidationError
 
@@ -336,7 +337,7 @@ class ServiceConversion:
             for phone in _objects(owner.get("phones")):
                 number = _text(phone.get("number")).strip("\"' ")
                 extension = phone.get("extension")
-                if isinstance(extension, int | float) and extension == int(extension):
+                if _whole(extension):
                     number += f" x{int(extension)}"
                 if number and _PHONE.match(number):
                     record["phone"] = number
@@ -474,7 +475,7 @@ class ServiceConversion:
             return self.context.timezone
         for schedule in self.schedules(place, location):
             offset = schedule.get("timezone")
-            if isinstance(offset, int | float) and offset == int(offset) and -12 <= offset <= 14:
+            if _whole(offset) and -12 <= offset <= 14:
                 self.warnings.append(
                     "schedules.timezone: only a UTC offset is known; hours are kept at that "
                     "fixed offset (no daylight saving)"
@@ -511,3 +512,13 @@ def _ordered(
     # In the order the data gives them (our export writes a listing's own order).
     known = {member.value for member in vocabulary}
     return list(dict.fromkeys(v for v in values if v in known))
+
+
+def _whole(value: Any) -> TypeGuard[float]:
+    """A finite whole number (NaN and infinities are not, and must not reach int())."""
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value == int(value)
+    )

@@ -15,6 +15,7 @@ cells are read as CSV cells are (the official example writes some text columns a
 from __future__ import annotations
 
 import csv
+import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -131,16 +132,19 @@ def _service_of_place(place: dict[str, Any]) -> Any:
     return {**service, "service_at_locations": [rest]}
 
 
-def _embedded_terms(value: Any, found: dict[str, dict[str, Any]]) -> None:
-    if isinstance(value, dict):
-        term = value.get("taxonomy_term")
-        if isinstance(term, dict) and isinstance(term.get("id"), str):
-            found.setdefault(term["id"], term)
-        for item in value.values():
-            _embedded_terms(item, found)
-    elif isinstance(value, list):
-        for item in value:
-            _embedded_terms(item, found)
+def _embedded_terms(document: Any, found: dict[str, dict[str, Any]]) -> None:
+    """Every `taxonomy_term` object nested anywhere in `document` (walked without recursion,
+    so hostile nesting cannot exhaust the stack)."""
+    pending = [document]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            term = value.get("taxonomy_term")
+            if isinstance(term, dict) and isinstance(term.get("id"), str):
+                found.setdefault(term["id"], term)
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
 
 
 def hsds_json_source(path: Path, document: Any, options: ReadOptions) -> SourceFile:
@@ -212,6 +216,8 @@ def _cell(value: str | None, number: bool) -> Any:
             parsed = float(value)
         except ValueError:
             return value  # the model names it: "Input should be a valid number"
+        if not math.isfinite(parsed):
+            return value
         return int(parsed) if parsed.is_integer() and "." not in value else parsed
     return value
 

@@ -22,12 +22,15 @@ from tests.indexers.commands import index
 from tests.indexers.test_meeting_guide import meeting
 
 FEED = json.dumps([meeting(slug="from-the-web")]).encode()
+OTHER = json.dumps([meeting(slug="other-feed")]).encode()
 
 
 class FeedHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path == "/feed.json":
             self._send(200, FEED)
+        elif self.path == "/other.json":
+            self._send(200, OTHER)
         elif self.path == "/hang":
             time.sleep(3)
             self._send(200, FEED)
@@ -67,7 +70,7 @@ def test_a_feed_url_is_fetched_and_imported(
 ) -> None:
     assert index(settings, f"{server}/feed.json", fellowship="NA") == 0
     assert "1 added" in capsys.readouterr().out
-    found = store.get(listing_id("meeting-guide.127.0.0.1", "from-the-web"))
+    found = store.get(listing_id("meeting-guide.127.0.0.1-feed", "from-the-web"))
     assert found is not None and found.record.fellowship == "Narcotics Anonymous"
 
 
@@ -99,6 +102,21 @@ def test_an_unreachable_host_is_a_clear_error(
     err = capsys.readouterr().err
     assert "http://127.0.0.1:9/feed.json: cannot be fetched" in err
     assert "nothing imported" in err
+
+
+def test_two_feeds_of_one_host_stay_apart(
+    server: str, settings: Settings, store: ListingStore
+) -> None:
+    assert index(settings, f"{server}/feed.json", f"{server}/other.json") == 0
+    assert store.get(listing_id("meeting-guide.127.0.0.1-feed", "from-the-web")) is not None
+    assert store.get(listing_id("meeting-guide.127.0.0.1-other", "other-feed")) is not None
+
+
+def test_a_malformed_url_is_a_clear_error(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert index(settings, "http://[::1/feed.json") == 1
+    assert "not a usable URL" in capsys.readouterr().err
 
 
 def test_a_hanging_server_times_out(server: str, tmp_path: Path) -> None:

@@ -225,6 +225,24 @@ def test_invalid_csv_rows_reject_the_listings_that_use_them(tmp_path: Path) -> N
     assert ("phones.csv row 3", "id") in fields  # used by no listing, still reported
 
 
+@pytest.mark.parametrize("value", ["nan", "inf", "1e999", "-inf"])
+def test_non_finite_numbers_are_not_a_crash(value: str, tmp_path: Path) -> None:
+    data = tables()
+    for row in data["phones.csv"]:
+        row["extension"] = value
+    valid, rejected, _ = read(write_tables(tmp_path / "t", data))
+    assert len(valid) + len({r.location for r in rejected}) == 2  # each listing accounted for
+
+
+def test_deep_nesting_is_not_a_crash(tmp_path: Path) -> None:
+    data = service()
+    data["attributes"] = "DEEP"  # nested 1,000 deep: the JSON parser allows 1,024
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(data).replace('"DEEP"', "[" * 1000 + "]" * 1000))
+    valid, rejected, _ = read(path)
+    assert valid == [] and rejected
+
+
 def test_broken_references_are_named(tmp_path: Path) -> None:
     data = tables()
     data["service_at_location.csv"][1]["location_id"] = "0b1e5f0a-0000-4000-8000-999999999999"

@@ -211,6 +211,11 @@ def test_timezone_from_the_feed_coordinates_or_the_option(
         ({"name": {"en": "x"}}, "name", "expected text"),
         ({"formatted_address": "somewhere"}, "formatted_address", "cannot read"),
         ({"latitude": "north"}, "latitude/longitude", "not numbers"),
+        ({"latitude": 139.95}, "latitude/longitude", "not a place on Earth"),
+        ({"latitude": "nan"}, "latitude/longitude", "not a place on Earth"),
+        ({"day": " "}, "day", "not a day 0-6"),
+        ({"day": "12"}, "day", "not a day 0-6"),
+        ({"slug": "x" * 81}, "slug", "at most 80 characters"),
     ],
 )
 def test_bad_meetings_are_rejected_by_feed_field_and_the_rest_imported(
@@ -230,6 +235,49 @@ def test_bad_meetings_are_rejected_by_feed_field_and_the_rest_imported(
     assert f"{path} record 2" in line
     assert f": {field}: " in line and reason in line, line
     assert store.get(listing_id("meeting-guide.feed", "good")) is not None
+
+
+def test_meetings_without_slugs_never_retire_the_others(
+    tmp_path: Path, settings: Settings, store: ListingStore
+) -> None:
+    path = feed(tmp_path / "feed.json", meeting(slug="a"), meeting(slug="b"))
+    assert index(settings, path, fellowship="AA") == 0
+    # The feed now keys meetings by "id": nothing identifies them, so nothing is retired.
+    feed(path, meeting(slug=None, id=1), meeting(slug=None, id=2))
+    assert index(settings, path, fellowship="AA", full=True) == 1
+    assert stored(store, "a", "meeting-guide.feed").status is Status.ACTIVE
+    assert stored(store, "b", "meeting-guide.feed").status is Status.ACTIVE
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("123 Main St, Los Angeles, CA", ("123 Main St", "Los Angeles", "CA", "", "US")),
+        (
+            "100 Queen St W, Toronto, ON M5H 2N2, Canada",
+            ("100 Queen St W", "Toronto", "ON", "M5H 2N2", "CA"),
+        ),
+        ("Scranton, PA 18510, USA", ("", "Scranton", "PA", "18510", "US")),
+    ],
+)
+def test_formatted_addresses_are_read(
+    text: str, parts: tuple[str, ...], tmp_path: Path, settings: Settings, store: ListingStore
+) -> None:
+    record = import_one(
+        tmp_path, settings, store, formatted_address=text, timezone="America/New_York"
+    )
+    address = record.address
+    assert (address.street, address.city, address.state) == parts[:3]
+    assert (address.postal_code, address.country) == parts[3:]
+
+
+def test_odd_entity_phones_and_future_dates_are_left_out(
+    tmp_path: Path, settings: Settings, store: ListingStore
+) -> None:
+    record = import_one(
+        tmp_path, settings, store, entity_phone="215-555-0100,,123#", updated="2999-01-01"
+    )
+    assert record.phone == "" and record.last_verified_at is None
 
 
 def test_a_rejected_meeting_keeps_its_stored_version(

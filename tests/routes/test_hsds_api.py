@@ -121,6 +121,8 @@ def test_filters(stocked: ListingStore, client: TestClient) -> None:
     assert names("/hsds/services", organization_id=org) == {"Harbor Shelter"}
     assert names("/hsds/services", modified_after="2999-01-01") == set()
     assert len(names("/hsds/services", modified_after="2000-01-01T00:00:00Z")) == 3
+    assert len(names("/hsds/services", modified_after="2000-01-01 10:00:00")) == 3
+    assert len(names("/hsds/services", modified_after="2000-01-01T10:00:00 05:00")) == 3
     assert names("/hsds/services", taxonomy_id=SUBCATEGORY_TAXONOMY_ID) == {"Harbor Food Pantry"}
 
     places = client.get("/hsds/service_at_locations", params={"postcode": "19122"}).json()
@@ -169,6 +171,8 @@ def test_organizations_and_taxonomies(stocked: ListingStore, client: TestClient)
     [
         ("/hsds/services", {"page": "0"}, "page"),
         ("/hsds/services", {"page": "x"}, "page"),
+        ("/hsds/services", {"page": "²"}, "page"),
+        ("/hsds/services", {"page": "1" * 5000}, "page"),
         ("/hsds/services", {"per_page": "1000"}, "per_page"),
         ("/hsds/services", {"taxonomy_term_id": "food"}, "taxonomy_term_id"),
         ("/hsds/services", {"organization_id": "1"}, "organization_id"),

@@ -119,3 +119,13 @@ def test_search_page_finds_meetings_starting_soon(indexer: Indexer, client: Test
     assert '<option value="1" selected>' in page.text
     bad = client.get("/", params={"starting_within_h": "99"})
     assert bad.status_code == 400 and "Meetings starting within" in bad.text
+
+
+def test_an_unticked_meeting_filter_is_not_a_search(client: TestClient) -> None:
+    page = client.get("/", params={"in_progress": "0"})
+    assert page.status_code == 200 and "Start with what you need" in page.text
+
+
+def test_an_inactive_meeting_has_no_next_meeting(indexer: Indexer, client: TestClient) -> None:
+    [meeting_id] = indexer.add([meeting_at("Closed Group", "UTC", 30, status="inactive")])
+    assert "Next meeting" not in client.get(f"/listings/{meeting_id}").text

@@ -117,3 +117,12 @@ def test_hits_say_when_a_meeting_next_starts(indexer: Indexer, client: TestClien
     page = client.get("/", params={"category": "support_group"}).text
     assert "<strong>In progress</strong>, started" in page
     assert "Next meeting " in page
+
+
+def test_meetings_in_any_of_many_timezones_are_found(indexer: Indexer, client: TestClient) -> None:
+    from zoneinfo import available_timezones
+
+    zones = sorted(available_timezones())[:110]  # more zones than a facet lists by default
+    indexer.add([meeting_at(f"Group {n}", zone, 30) for n, zone in enumerate(zones)])
+    indexer.add([meeting_at("Last Zone Group", "UTC", 30)])
+    assert "Last Zone Group" in names(client, starting_within_h="1", q="last zone")
