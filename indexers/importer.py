@@ -47,7 +47,7 @@ def _gc_paused() -> Iterator[None]:
     Every record adds a few dozen long-lived objects (raw dicts, models, row dicts), so
     collections keep re-scanning a growing heap: they took more than half the import's CPU
     (about 85 µs of 200 µs per record at 100,000 records). The import makes next to no cyclic
-    garbage, so nothing is lost by collecting once at the end instead.
+    garbage, so nothing is lost by letting the collector resume once it is done.
     """
     enabled = gc.isenabled()
     gc.disable()
