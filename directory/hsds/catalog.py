@@ -20,7 +20,6 @@ from starlette.concurrency import run_in_threadpool
 
 from directory.geo import METERS_PER_MILE, distance_mi
 from directory.hsds.vocabulary import (
-    PEER_RUN,
     SUBCATEGORY_TAXONOMY_ID,
     TAXONOMY_ID,
     UNKNOWN_ORGANIZATION_NAME,
@@ -28,6 +27,7 @@ from directory.hsds.vocabulary import (
     organization_id,
     service_at_location_id,
     subcategory_term_id,
+    term_codes,
     term_id,
 )
 from directory.listings import ListingStore
@@ -61,17 +61,6 @@ class Entry:
         return distance_mi(lat, lng, self.lat, self.lng) * METERS_PER_MILE <= meters
 
 
-def _codes(record: dict[str, Any]) -> list[str]:
-    codes = [f"category:{record.get('category')}"]
-    for kind, key in (("population", "populations"), ("cost", "cost")):
-        codes += [f"{kind}:{value}" for value in record.get(key, [])]
-    codes += [f"accessibility:{value}" for value in record.get("accessibility", [])]
-    if record.get("peer_run"):
-        codes.append(PEER_RUN)
-    codes += [f"meeting_type:{code}" for code in record.get("meeting_types", [])]
-    return codes
-
-
 def entry(listing_id: str, record: dict[str, Any], updated_at: datetime) -> Entry:
     sal_id = service_at_location_id(listing_id, str(record.get("source_id", "")))
     geo = record.get("geo") or {}
@@ -96,7 +85,7 @@ def entry(listing_id: str, record: dict[str, Any], updated_at: datetime) -> Entr
         organization_id=organization_id(organization),
         organization=organization or UNKNOWN_ORGANIZATION_NAME,
         term_ids=frozenset(
-            [term_id(code) for code in _codes(record)]
+            [term_id(code) for code in term_codes(record)]
             + [subcategory_term_id(s) for s in subcategories]
         ),
         subcategories=subcategories,

@@ -16,18 +16,19 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from directory.hsds.vocabulary import (
-    PEER_RUN,
     SUBCATEGORY_TAXONOMY_ID,
     SUBCATEGORY_TAXONOMY_NAME,
     TAXONOMY_DESCRIPTION,
     TAXONOMY_ID,
     TAXONOMY_NAME,
+    TERM_FIELDS,
     UNKNOWN_ORGANIZATION_ID,
     UNKNOWN_ORGANIZATION_NAME,
     derived_id,
     organization_id,
     service_at_location_id,
     subcategory_term_id,
+    term_codes,
     term_id,
     vocabulary_terms,
 )
@@ -92,22 +93,10 @@ def vocabulary() -> list[dict[str, Any]]:
     return [our_term(code) for code, _ in vocabulary_terms()]
 
 
-def term_codes(record: ListingIn) -> list[str]:
-    codes = [f"category:{record.category.value}"]
-    codes += [f"population:{p.value}" for p in record.populations]
-    codes += [f"cost:{c.value}" for c in record.cost]
-    codes += [f"accessibility:{a.value}" for a in record.accessibility]
-    if record.peer_run:
-        codes.append(PEER_RUN)
-    codes += [f"meeting_type:{code}" for code in record.meeting_types]
-    return codes
-
-
 def listing_terms(record: ListingIn) -> list[dict[str, Any]]:
     """The taxonomy terms a listing carries: ours, then its subcategories."""
-    return [our_term(c) for c in term_codes(record)] + [
-        subcategory_term(s) for s in record.subcategories
-    ]
+    codes = term_codes(record.model_dump(mode="json", include=TERM_FIELDS))
+    return [our_term(c) for c in codes] + [subcategory_term(s) for s in record.subcategories]
 
 
 def organization(record: ListingIn) -> dict[str, Any]:

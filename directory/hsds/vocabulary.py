@@ -10,6 +10,8 @@ id derived with uuid5 from its listing id; the other objects' ids are derived fr
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 from directory.meeting_types import MEETING_TYPES
 from directory.models import Accessibility, Category, Cost, Population
@@ -77,3 +79,18 @@ def vocabulary_terms() -> list[tuple[str, str]]:
     terms.append((PEER_RUN, "Peer-run"))
     terms += [(f"meeting_type:{code}", t.name) for code, t in MEETING_TYPES.items()]
     return terms
+
+
+TERM_FIELDS = {"category", "populations", "cost", "accessibility", "peer_run", "meeting_types"}
+
+
+def term_codes(record: Mapping[str, Any]) -> list[str]:
+    """The codes of our taxonomy a listing carries, from its JSON form (TERM_FIELDS)."""
+    codes = [f"category:{record.get('category')}"]
+    for kind, key in (("population", "populations"), ("cost", "cost")):
+        codes += [f"{kind}:{value}" for value in record.get(key, [])]
+    codes += [f"accessibility:{value}" for value in record.get("accessibility", [])]
+    if record.get("peer_run"):
+        codes.append(PEER_RUN)
+    codes += [f"meeting_type:{code}" for code in record.get("meeting_types", [])]
+    return codes
