@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PEERDIR := $(BIN)/peerdir
 STAMP := $(VENV)/.installed
+NPM_STAMP := node_modules/.installed
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -16,13 +17,19 @@ test: setup chromium
 	$(PEERDIR) meili install
 	$(BIN)/pytest
 
-setup: $(STAMP)
+setup: $(STAMP) $(NPM_STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+# Browser assets (htmx) and the accessibility checker the browser tests inject (axe-core),
+# exactly as package-lock.json pins them.
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NPM_STAMP)
 
 services: setup
 	$(PEERDIR) db upgrade
@@ -49,4 +56,4 @@ stop:
 	-$(PEERDIR) meili stop
 
 clean: stop
-	rm -rf $(VENV) .peerdir
+	rm -rf $(VENV) .peerdir node_modules

@@ -14,20 +14,30 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from directory.config import Settings
+from directory.accounts import AccountStore
+from directory.audit import AuditLog
+from directory.auth import BodyLimitMiddleware
+from directory.config import PROJECT_ROOT, Settings
+from directory.consents import ConsentStore
 from directory.db import make_engine
 from directory.errors import exception_handlers
 from directory.geo import gazetteer
 from directory.hsds.catalog import Catalog
 from directory.listings import ListingStore
+from directory.passwords import Passwords
+from directory.peers import PeerStore
+from directory.referrals import ReferralStore
 from directory.request_log import RequestLogMiddleware
-from directory.routes import api, health, hsds, public
+from directory.routes import api, health, hsds, public, specialist
 from directory.search import SearchIndex
 from directory.search.index import make_client
 from directory.security import SecurityHeadersMiddleware
+from directory.sessions import SessionStore
 from directory.templating import make_templates
 
 log = logging.getLogger(__name__)
+# Browser libraries installed from npm with the lockfile (`make setup`), served as they are.
+_VENDOR = PROJECT_ROOT / "node_modules" / "htmx.org" / "dist"
 
 
 class State(TypedDict):
@@ -35,6 +45,12 @@ class State(TypedDict):
     store: ListingStore
     search: SearchIndex
     hsds: Catalog
+    accounts: AccountStore
+    sessions: SessionStore
+    peers: PeerStore
+    referrals: ReferralStore
+    consents: ConsentStore
+    audit: AuditLog
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -53,12 +69,21 @@ def create_app(settings: Settings) -> Starlette:
             settings.meili_url, settings.meili_search_key, settings.meili_timeout_s
         )
         store = ListingStore(engine)
+        passwords = await run_in_threadpool(Passwords, settings.password_cost)
         try:
             yield {
                 "settings": settings,
                 "store": store,
                 "search": SearchIndex(client, settings.meili_index),
                 "hsds": Catalog(store),
+                "accounts": AccountStore(engine, passwords),
+                "sessions": SessionStore(
+                    engine, idle=settings.session_idle, absolute=settings.session_absolute
+                ),
+                "peers": PeerStore(engine),
+                "referrals": ReferralStore(engine),
+                "consents": ConsentStore(engine),
+                "audit": AuditLog(engine),
             }
         finally:
             await client.aclose()
@@ -70,17 +95,24 @@ def create_app(settings: Settings) -> Starlette:
             Mount("/api/v1", routes=api.routes, name="api"),
             Mount("/hsds", routes=hsds.routes, name="hsds"),
             Mount(
+                "/static/vendor",
+                app=StaticFiles(directory=_VENDOR, check_dir=False),
+                name="vendor",
+            ),
+            Mount(
                 "/static",
                 app=StaticFiles(directory=settings.templates_dir.parent / "static"),
                 name="static",
             ),
             *health.routes,
+            Mount("/work", routes=specialist.routes, name="work"),
             Mount("", routes=public.routes, name="public"),
         ],
         middleware=[
             Middleware(RequestLogMiddleware),
             Middleware(SecurityHeadersMiddleware),
             Middleware(GZipMiddleware, minimum_size=1000),
+            Middleware(BodyLimitMiddleware),
         ],
         exception_handlers=exception_handlers,
         lifespan=lifespan,

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 from meilisearch_python_sdk.errors import MeilisearchCommunicationError
 
-from directory import meili_server, migrations
+from directory import cli_users, meili_server, migrations
 from directory.config import DEFAULT_MEILI_PORT, Settings
 from directory.search.index import IndexTaskFailed
 
@@ -102,6 +102,8 @@ def _parser() -> argparse.ArgumentParser:
     meili_commands.add_parser("stop", help="stop it")
     meili_commands.add_parser("status", help="say whether it is running and healthy")
 
+    cli_users.add_parser(commands)
+
     db = commands.add_parser("db", help="database tasks", description="Database tasks.")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_commands.add_parser("upgrade", help="apply migrations up to the latest")
@@ -183,6 +185,14 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     # The web layer never holds the admin key.
     settings = replace(settings, meili_master_key=None)
     app = create_app(settings)
+    base_url = settings.public_base_url or f"http://{args.host}:{args.port}"
+    link = cli_users.setup_link(settings, base_url)
+    if link:
+        print(
+            "No account exists yet. To create the first administrator, open this one-time "
+            f"link:\n\n    {link}\n",
+            flush=True,
+        )
     print(f"Serving http://{args.host}:{args.port}", flush=True)
     # uvicorn's access log would record query strings (what people searched for): ours doesn't.
     uvicorn.run(
@@ -211,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
             from indexers.cli_index import IndexRequest, run
 
             return run(settings, IndexRequest.from_args(args))
+        if args.command == "user":
+            return cli_users.run(settings, args)
         if args.command == "export":
             return _export(settings, args)
         if args.command == "meili":

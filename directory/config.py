@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
+
+from directory.passwords import HashCost
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_HOME = PROJECT_ROOT / ".peerdir"
@@ -27,6 +30,12 @@ class Settings:
     templates_dir: Path = PROJECT_ROOT / "templates"
     meili_timeout_s: float = 5.0
     debug: bool = False
+    # Workspace sessions: ended after 30 idle minutes (a shared workstation) or 12 hours.
+    session_idle: timedelta = timedelta(minutes=30)
+    session_absolute: timedelta = timedelta(hours=12)
+    password_cost: HashCost = field(default_factory=HashCost)
+    # Where QR codes on printed sheets point (the public site); default: the request's own.
+    public_base_url: str = ""
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -64,6 +73,7 @@ class Settings:
             meili_master_key=env.get("MEILI_MASTER_KEY") or None,
             meili_search_key=env.get("DIRECTORY_MEILI_SEARCH_KEY") or None,
             debug=env.get("DIRECTORY_DEBUG", "") == "1",
+            public_base_url=env.get("DIRECTORY_PUBLIC_BASE_URL", "").rstrip("/"),
         ).with_keys()
 
 

@@ -13,15 +13,19 @@ from typing import Any
 import orjson
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     Date,
     DateTime,
     Engine,
     Float,
+    ForeignKey,
     Index,
+    Integer,
     MetaData,
     String,
     Table,
+    Text,
     UniqueConstraint,
     create_engine,
     event,
@@ -50,6 +54,168 @@ listings_table = Table(
     Index("ix_listings_category_status", "category", "status"),
 )
 
+# The specialist workspace. Ids are opaque random strings (never peer data in a URL); peers and
+# referrals belong to a team. Nothing here holds a name, birth date, SSN or diagnosis.
+ID = 24  # width of an opaque id column
+
+teams_table = Table(
+    "teams",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("name", String(120), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+accounts_table = Table(
+    "accounts",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("display_name", String(80), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("team_id", String(ID), ForeignKey("teams.id"), nullable=False),
+    Column("disabled_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_sign_in_at", DateTime(timezone=True), nullable=True),
+)
+
+# Server-side sessions: the cookie holds a random token; only its SHA-256 is stored.
+sessions_table = Table(
+    "sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("account_id", String(ID), ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True), nullable=True),
+)
+
+sign_in_attempts_table = Table(
+    "sign_in_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("email", String(254), nullable=False),
+    Column("address", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("succeeded", Boolean, nullable=False),
+    Index("ix_sign_in_attempts_email_at", "email", "at"),
+    Index("ix_sign_in_attempts_address_at", "address", "at"),
+)
+
+# The one-time link that creates the first admin (its SHA-256; gone once an admin exists).
+setup_tokens_table = Table(
+    "setup_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+peers_table = Table(
+    "peers",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("team_id", String(ID), ForeignKey("teams.id"), nullable=False, index=True),
+    Column("code", String(16), nullable=False, unique=True),
+    Column("alias", String(40), nullable=False),
+    Column("contact_preference", String(16), nullable=False),
+    Column("goals", Text, nullable=False),
+    Column("created_by", String(ID), ForeignKey("accounts.id"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("form_key", String(64), nullable=True, unique=True),
+)
+
+shortlist_table = Table(
+    "shortlist_items",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("peer_id", String(ID), ForeignKey("peers.id"), nullable=False),
+    Column("listing_id", String(16), ForeignKey("listings.id"), nullable=False),
+    Column("distance_mi", Float, nullable=True),
+    Column("near_label", String(120), nullable=False),
+    Column("added_by", String(ID), ForeignKey("accounts.id"), nullable=False),
+    Column("added_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("peer_id", "listing_id", name="uq_shortlist_peer_listing"),
+)
+
+consents_table = Table(
+    "consents",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("team_id", String(ID), ForeignKey("teams.id"), nullable=False),
+    Column("peer_id", String(ID), ForeignKey("peers.id"), nullable=False, index=True),
+    Column("discloser", String(200), nullable=False),
+    Column("recipient", String(300), nullable=False),
+    Column("recipient_listing_id", String(16), ForeignKey("listings.id"), nullable=False),
+    Column("purpose", String(500), nullable=False),
+    Column("information", String(500), nullable=False),
+    Column("expires_on", Date, nullable=False),
+    Column("revocation_explained", Boolean, nullable=False),
+    Column("method", String(24), nullable=False),
+    Column("witness", String(80), nullable=False),
+    Column("given_on", Date, nullable=False),
+    Column("part2", Boolean, nullable=False),
+    Column("recorded_by", String(ID), ForeignKey("accounts.id"), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("revoked_by", String(ID), ForeignKey("accounts.id"), nullable=True),
+    Column("form_key", String(64), nullable=True, unique=True),
+)
+
+referrals_table = Table(
+    "referrals",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("team_id", String(ID), ForeignKey("teams.id"), nullable=False, index=True),
+    Column("peer_id", String(ID), ForeignKey("peers.id"), nullable=False, index=True),
+    Column("listing_id", String(16), ForeignKey("listings.id"), nullable=False),
+    Column("listing_snapshot", JSON, nullable=False),
+    Column("need", String(32), nullable=False),
+    Column("mode", String(24), nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("follow_up_on", Date, nullable=True),
+    Column("assigned_to", String(ID), ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("consent_id", String(ID), ForeignKey("consents.id"), nullable=True),
+    Column("replaces_id", String(ID), ForeignKey("referrals.id"), nullable=True),
+    Column("created_by", String(ID), ForeignKey("accounts.id"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("form_key", String(64), nullable=True, unique=True),
+)
+
+# Append-only: a referral's whole history, one row per change (including its creation).
+referral_events_table = Table(
+    "referral_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("referral_id", String(ID), ForeignKey("referrals.id"), nullable=False, index=True),
+    Column("from_status", String(24), nullable=True),
+    Column("to_status", String(24), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor_id", String(ID), ForeignKey("accounts.id"), nullable=False),
+    Column("code", String(32), nullable=False),
+    Column("note", String(1000), nullable=False),
+    Column("follow_up_on", Date, nullable=True),
+)
+
+# Append-only: who did what to which object, written in the same transaction as the change.
+# Field names only, never values: no peer free text is copied here.
+audit_table = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("actor_id", String(ID), nullable=True),
+    Column("team_id", String(ID), nullable=True),
+    Column("action", String(48), nullable=False),
+    Column("object_type", String(24), nullable=False),
+    Column("object_id", String(ID), nullable=True),
+    Column("fields", JSON, nullable=False),
+    Index("ix_audit_object", "object_type", "object_id"),
+)
+
 
 def normalize_url(url: str) -> str:
     """Use the psycopg 3 driver for plain postgres URLs."""
@@ -65,11 +231,21 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, connect_args={"timeout": 30}, json_serializer=_json_dumps, **kwargs
+            url,
+            connect_args={"timeout": 30},
+            json_serializer=_json_dumps,
+            hide_parameters=True,  # error messages must never carry peer data
+            **kwargs,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, json_serializer=_json_dumps, **kwargs)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        json_serializer=_json_dumps,
+        hide_parameters=True,
+        **kwargs,
+    )
 
 
 def _json_dumps(value: Any) -> str:

@@ -25,6 +25,7 @@ SEARCH_DOWN_MESSAGE = (
     "if it keeps happening, call the listing's phone number or ask staff for help."
 )
 MESSAGES = {
+    403: "Your account's role does not allow this. Ask a supervisor or an administrator.",
     404: "We could not find that page. The listing may have been removed or the link mistyped.",
     500: "Something went wrong on our side. Please try again.",
 }
@@ -41,7 +42,8 @@ def _render(request: Request, status: int, message: str, field: str | None = Non
             body["error"]["field"] = field
         return JSONResponse(body, status_code=status)
     context = {"status": status, "message": message, "field": field}
-    return render(request, "public/error.html", context, status_code=status)
+    audience = "specialist" if request.url.path.startswith("/work") else "public"
+    return render(request, f"{audience}/error.html", context, status_code=status)
 
 
 async def input_error(request: Request, exc: Exception) -> Response:
@@ -58,8 +60,15 @@ async def search_unavailable(request: Request, exc: Exception) -> Response:
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    message = MESSAGES.get(exc.status_code, exc.detail)
+    custom = exc.status_code not in (404, 500) and exc.detail != _default_detail(exc.status_code)
+    message = exc.detail if custom else MESSAGES.get(exc.status_code, exc.detail)
     return _render(request, exc.status_code, str(message))
+
+
+def _default_detail(status: int) -> str:
+    from http import HTTPStatus
+
+    return HTTPStatus(status).phrase
 
 
 async def server_error(request: Request, exc: Exception) -> Response:

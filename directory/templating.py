@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from directory.models import CATEGORY_LABELS, Category
+from directory.referral_rules import CODE_LABELS
 
 DAY_NAMES = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
 FACET_LABELS = {
@@ -112,6 +113,7 @@ def make_templates(directory: Path) -> Jinja2Templates:
         CATEGORY_LABELS={c.value: label for c, label in CATEGORY_LABELS.items()},
         LANGUAGE_NAMES=LANGUAGE_NAMES,
         map_url=map_url,
+        CODE_LABELS=CODE_LABELS,
         facet_value_label=facet_value_label,
     )
     return Jinja2Templates(env=env)

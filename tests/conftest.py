@@ -21,11 +21,14 @@ from directory.config import DEFAULT_HOME, Settings
 from directory.db import make_engine
 from directory.listings import ListingStore
 from directory.models import ListingIn
+from directory.passwords import HashCost
 from directory.search import IndexWriter
 from directory.search.index import make_client
 from indexers import sync
 
 T = TypeVar("T")
+# Argon2 at its cheapest: the tests sign in hundreds of times (production uses the default).
+CHEAP_HASHING = HashCost(time_cost=1, memory_kib=64, parallelism=1)
 PG_DSN = os.environ.get("TEST_POSTGRES_DSN", "postgresql://root@127.0.0.1:5432/test")
 TEST_MASTER_KEY = "test-master-key-" + uuid.uuid4().hex
 
@@ -137,6 +140,7 @@ def settings(
         meili_master_key=TEST_MASTER_KEY,
         meili_search_key=search_key,
         meili_external=True,
+        password_cost=CHEAP_HASHING,
     )
 
 
@@ -174,3 +178,6 @@ def client(settings: Settings) -> Iterator[TestClient]:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run the (slowest) browser tests last."""
     items.sort(key=lambda item: "tests/browser/" in item.nodeid)
+
+
+from tests.workspace import accounts  # noqa: E402, F401 - a fixture for every test module

@@ -81,29 +81,33 @@ class ListingView:
     next_meeting: NextSession | None = None
 
 
-async def search_page(request: Request) -> Response:
+async def run_search(request: Request) -> tuple[SearchView, int]:
+    """The search form's state and results for the request's URL parameters, and the status
+    (400 when a parameter is wrong: the view then carries the error)."""
     params = request.query_params
     form = {key: params.get(key, "") for key in FORM_FIELDS}
     form["radius_mi"] = form["radius_mi"] or f"{DEFAULT_RADIUS_MI:g}"
-    view = SearchView(form=form, selected_categories=params.getlist("category"))
-    status = 200
+    selected = params.getlist("category")
     try:
         query = SearchQuery.from_params(params)
     except InputError as error:
-        view = SearchView(form=form, selected_categories=view.selected_categories, error=error)
-        status = 400
-    else:
-        search: SearchIndex = request.state.search
-        view = SearchView(
-            form=form, selected_categories=[c.value for c in query.categories], query=query
-        )
-        if view.searched:
-            view = replace(view, results=await search.search(query))
+        return SearchView(form=form, selected_categories=selected, error=error), 400
+    search: SearchIndex = request.state.search
+    view = SearchView(
+        form=form, selected_categories=[c.value for c in query.categories], query=query
+    )
+    if view.searched:
+        view = replace(view, results=await search.search(query))
+    return view, 200
+
+
+async def search_page(request: Request) -> Response:
+    view, status = await run_search(request)
     template = "public/_results.html" if request.headers.get("HX-Request") else "public/search.html"
     return render(request, template, {"page": view}, status_code=status)
 
 
-def _opening_days(listing: Listing) -> list[OpeningDay]:
+def opening_days(listing: Listing) -> list[OpeningDay]:
     by_day: dict[int, list[tuple[str, str]]] = {}
     for interval in sorted(listing.record.hours, key=lambda h: (h.day, h.opens)):
         by_day.setdefault(interval.day, []).append((interval.opens, interval.closes))
@@ -112,7 +116,7 @@ def _opening_days(listing: Listing) -> list[OpeningDay]:
     return [OpeningDay(DAY_NAMES[d], by_day[d]) for d in order if d in by_day]
 
 
-def _next_meeting(listing: Listing) -> NextSession | None:
+def next_meeting(listing: Listing) -> NextSession | None:
     record = listing.record
     if record.category is not Category.SUPPORT_GROUP or not record.timezone:
         return None
@@ -134,12 +138,12 @@ async def listing_page(request: Request) -> Response:
     view = ListingView(
         listing=listing,
         address=listing.record.address.one_line(),
-        opening_days=_opening_days(listing),
+        opening_days=opening_days(listing),
         category_label=CATEGORY_LABELS[Category(listing.record.category)],
         verified_recently=bool(verified and (date.today() - verified).days <= 365),
         sample=is_sample_source(listing.record.source),
         meeting_type_names=type_names(listing.record.meeting_types),
-        next_meeting=_next_meeting(listing),
+        next_meeting=next_meeting(listing),
     )
     return render(request, "public/listing.html", {"page": view})
 

@@ -1,0 +1,394 @@
+"""The referral store: closed-loop referrals and their append-only history.
+
+Moves are checked by `referral_rules` (pure); this module stores them: the referral's new
+status and follow-up date, one event row, and one audit entry, in one transaction. A referral
+keeps a snapshot of its listing as it was when made.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, true, update
+from sqlalchemy.exc import IntegrityError
+
+from directory import audit
+from directory.db import accounts_table as accounts
+from directory.db import peers_table as peers
+from directory.db import referral_events_table as events
+from directory.db import referrals_table as t
+from directory.models import Category, InputError, Listing
+from directory.peers import actor_of
+from directory.referral_rules import (
+    OPEN_STATUSES,
+    ReferralMode,
+    ReferralStatus,
+    Transition,
+    check_transition,
+)
+from directory.workspace import Account, Peer, Role, listing_snapshot, new_id
+
+STALE_AFTER = timedelta(days=14)
+
+
+@dataclass(frozen=True)
+class ReferralEvent:
+    from_status: ReferralStatus | None
+    to_status: ReferralStatus
+    at: datetime
+    actor_name: str
+    code: str
+    note: str
+    follow_up_on: date | None
+
+
+@dataclass(frozen=True)
+class Referral:
+    id: str
+    team_id: str
+    peer_id: str
+    peer_code: str
+    listing_id: str
+    snapshot: dict[str, Any]
+    need: Category
+    mode: ReferralMode
+    status: ReferralStatus
+    follow_up_on: date | None
+    assigned_to: str
+    assigned_name: str
+    consent_id: str | None
+    replaces_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    events: list[ReferralEvent] = field(default_factory=list)
+    replaced_by: list[str] = field(default_factory=list)
+
+    @property
+    def open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def part2(self) -> bool:
+        return bool(self.snapshot.get("part2"))
+
+
+@dataclass(frozen=True)
+class NewReferral:
+    """A referral ready to store: checked by `check_new_referral` and the consent rules."""
+
+    peer: Peer
+    listing: Listing
+    need: Category
+    mode: ReferralMode
+    first: Transition
+    consent_id: str | None
+    replaces_id: str | None
+
+
+@dataclass(frozen=True)
+class FollowUpQueue:
+    due_today: list[Referral]
+    overdue: list[Referral]
+    stale: list[Referral]
+
+    @property
+    def count(self) -> int:
+        return len(self.due_today) + len(self.overdue) + len(self.stale)
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class ReferralStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def create(self, viewer: Account, new: NewReferral, *, form_key: str = "") -> Referral:
+        """Store a referral and its first event. When it replaces an open referral, that one
+        is cancelled as "referred elsewhere" in the same transaction."""
+        now = datetime.now(UTC)
+        referral_id = new_id()
+        try:
+            with self.engine.begin() as conn:
+                old = None
+                if new.replaces_id:
+                    old = self._visible(conn, viewer, new.replaces_id)
+                    if old is None or old.peer_id != new.peer.id:
+                        raise InputError("replaces", "the referral being replaced was not found")
+                conn.execute(
+                    insert(t).values(
+                        id=referral_id,
+                        team_id=new.peer.team_id,
+                        peer_id=new.peer.id,
+                        listing_id=new.listing.id,
+                        listing_snapshot=listing_snapshot(new.listing.id, new.listing.record),
+                        need=new.need.value,
+                        mode=new.mode.value,
+                        status=ReferralStatus.REQUESTED.value,
+                        follow_up_on=new.first.follow_up_on,
+                        assigned_to=viewer.id,
+                        consent_id=new.consent_id,
+                        replaces_id=new.replaces_id,
+                        created_by=viewer.id,
+                        created_at=now,
+                        updated_at=now,
+                        form_key=form_key or None,
+                    )
+                )
+                self._add_event(conn, referral_id, new.first, viewer, now)
+                audit.record(
+                    conn,
+                    actor_of(viewer),
+                    "referral.create",
+                    "referral",
+                    referral_id,
+                    ["listing_id", "need", "mode", "follow_up_on", "note", "consent_id"],
+                )
+                if old is not None and old.open:
+                    move = check_transition(
+                        old.status,
+                        ReferralStatus.CANCELLED,
+                        role=viewer.role,
+                        code="referred_elsewhere",
+                        today=now.date(),
+                        system=True,
+                    )
+                    self._apply(conn, viewer, old.id, move, now)
+        except IntegrityError:
+            existing = self._by_form_key(viewer, form_key) if form_key else None
+            if existing is None:
+                raise
+            return existing
+        found = self.get(viewer, referral_id, audit_view=False)
+        assert found is not None
+        return found
+
+    def get(self, viewer: Account, referral_id: str, *, audit_view: bool = True) -> Referral | None:
+        """A referral with its history, if the viewer's team holds it (the view is logged)."""
+        with self.engine.begin() as conn:
+            referral = self._visible(conn, viewer, referral_id)
+            if referral is None:
+                return None
+            if audit_view:
+                audit.record(conn, actor_of(viewer), "referral.view", "referral", referral_id)
+            rows = conn.execute(
+                select(events, accounts.c.display_name)
+                .join(accounts, accounts.c.id == events.c.actor_id)
+                .where(events.c.referral_id == referral_id)
+                .order_by(events.c.id)
+            ).all()
+            replaced_by = conn.execute(
+                select(t.c.id).where(t.c.replaces_id == referral_id).order_by(t.c.created_at)
+            ).all()
+        history = [
+            ReferralEvent(
+                from_status=ReferralStatus(row.from_status) if row.from_status else None,
+                to_status=ReferralStatus(row.to_status),
+                at=_utc(row.at),
+                actor_name=row.display_name,
+                code=row.code,
+                note=row.note,
+                follow_up_on=row.follow_up_on,
+            )
+            for row in rows
+        ]
+        return _with(referral, events=history, replaced_by=[r.id for r in replaced_by])
+
+    def move(
+        self,
+        viewer: Account,
+        referral_id: str,
+        target: ReferralStatus,
+        *,
+        expected: ReferralStatus,
+        code: str = "",
+        note: str = "",
+        follow_up_on: date | None = None,
+        today: date,
+    ) -> Referral | None:
+        """Move a referral to `target`. `expected` is the status the form was shown with: a
+        resubmitted or stale form does not move it twice."""
+        with self.engine.begin() as conn:
+            referral = self._visible(conn, viewer, referral_id)
+            if referral is None:
+                return None
+            if referral.status is not expected:
+                raise InputError(
+                    "status",
+                    f"this referral changed while the page was open: it is now "
+                    f"“{referral.status.label}”. Nothing was saved.",
+                )
+            transition = check_transition(
+                referral.status,
+                target,
+                role=viewer.role,
+                code=code,
+                note=note,
+                follow_up_on=follow_up_on,
+                today=today,
+            )
+            self._apply(conn, viewer, referral_id, transition, datetime.now(UTC))
+        return self.get(viewer, referral_id, audit_view=False)
+
+    def reassign(self, viewer: Account, referral_id: str, account_id: str) -> Referral | None:
+        """Hand a referral to another active member of its team (supervisors and admins)."""
+        if not viewer.role.at_least(Role.SUPERVISOR):
+            raise PermissionError("reassign")
+        with self.engine.begin() as conn:
+            referral = self._visible(conn, viewer, referral_id)
+            if referral is None:
+                return None
+            target = conn.execute(
+                select(accounts.c.id).where(
+                    accounts.c.id == account_id,
+                    accounts.c.team_id == referral.team_id,
+                    accounts.c.disabled_at.is_(None),
+                )
+            ).first()
+            if target is None:
+                raise InputError("assigned_to", "choose an active member of this team")
+            if account_id != referral.assigned_to:
+                conn.execute(
+                    update(t)
+                    .where(t.c.id == referral_id)
+                    .values(assigned_to=account_id, updated_at=datetime.now(UTC))
+                )
+                audit.record(
+                    conn, actor_of(viewer), "referral.reassign", "referral", referral_id,
+                    ["assigned_to"],
+                )  # fmt: skip
+        return self.get(viewer, referral_id, audit_view=False)
+
+    def for_peer(self, viewer: Account, peer_id: str) -> list[Referral]:
+        with self.engine.connect() as conn:
+            return self._select(conn, viewer, t.c.peer_id == peer_id, order=t.c.created_at.desc())
+
+    def for_team(self, viewer: Account, *, open_only: bool = True) -> list[Referral]:
+        where = t.c.status.in_([s.value for s in OPEN_STATUSES]) if open_only else true()
+        with self.engine.connect() as conn:
+            return self._select(conn, viewer, where, order=t.c.follow_up_on)
+
+    def queue(self, viewer: Account, *, mine: bool, today: date) -> FollowUpQueue:
+        """Open referrals due today, overdue, and stale (no event for 14 days)."""
+        stale_before = datetime.combine(today, datetime.min.time(), UTC) - STALE_AFTER
+        last_event = (
+            select(events.c.referral_id, func.max(events.c.at).label("last_at"))
+            .group_by(events.c.referral_id)
+            .subquery()
+        )
+        where = and_(
+            t.c.status.in_([s.value for s in OPEN_STATUSES]),
+            or_(t.c.follow_up_on <= today, last_event.c.last_at < stale_before),
+        )
+        if mine:
+            where = and_(where, t.c.assigned_to == viewer.id)
+        with self.engine.connect() as conn:
+            found = self._select(
+                conn, viewer, where, order=t.c.follow_up_on,
+                join=(last_event, last_event.c.referral_id == t.c.id),
+            )  # fmt: skip
+        due = [r for r in found if r.follow_up_on == today]
+        overdue = [r for r in found if r.follow_up_on is not None and r.follow_up_on < today]
+        stale = [r for r in found if r not in due and r not in overdue]
+        return FollowUpQueue(due_today=due, overdue=overdue, stale=stale)
+
+    # Rows
+
+    def _apply(
+        self, conn: Connection, viewer: Account, referral_id: str, move: Transition, now: datetime
+    ) -> None:
+        conn.execute(
+            update(t)
+            .where(t.c.id == referral_id)
+            .values(status=move.to_status.value, follow_up_on=move.follow_up_on, updated_at=now)
+        )
+        self._add_event(conn, referral_id, move, viewer, now)
+        audit.record(
+            conn,
+            actor_of(viewer),
+            "referral.move",
+            "referral",
+            referral_id,
+            ["status", "follow_up_on", *(["code"] if move.code else []), "note"],
+        )
+
+    @staticmethod
+    def _add_event(
+        conn: Connection, referral_id: str, move: Transition, viewer: Account, now: datetime
+    ) -> None:
+        conn.execute(
+            insert(events).values(
+                referral_id=referral_id,
+                from_status=move.from_status.value if move.from_status else None,
+                to_status=move.to_status.value,
+                at=now,
+                actor_id=viewer.id,
+                code=move.code,
+                note=move.note,
+                follow_up_on=move.follow_up_on,
+            )
+        )
+
+    def _visible(self, conn: Connection, viewer: Account, referral_id: str) -> Referral | None:
+        if not referral_id or len(referral_id) > 24:
+            return None
+        found = self._select(conn, viewer, t.c.id == referral_id)
+        return found[0] if found else None
+
+    def _by_form_key(self, viewer: Account, form_key: str) -> Referral | None:
+        with self.engine.connect() as conn:
+            found = self._select(conn, viewer, t.c.form_key == form_key)
+        return found[0] if found else None
+
+    def _select(
+        self,
+        conn: Connection,
+        viewer: Account,
+        where: Any,
+        *,
+        order: Any = None,
+        join: tuple[Any, Any] | None = None,
+    ) -> list[Referral]:
+        query = (
+            select(t, peers.c.code.label("peer_code"), accounts.c.display_name)
+            .join(peers, peers.c.id == t.c.peer_id)
+            .join(accounts, accounts.c.id == t.c.assigned_to)
+            .where(where)
+        )
+        if join is not None:
+            query = query.join(*join)
+        if viewer.role is not Role.ADMIN:
+            query = query.where(t.c.team_id == viewer.team_id)
+        if order is not None:
+            query = query.order_by(order)
+        return [_to_referral(row) for row in conn.execute(query.limit(1000))]
+
+
+def _with(referral: Referral, **changes: Any) -> Referral:
+    from dataclasses import replace
+
+    return replace(referral, **changes)
+
+
+def _to_referral(row: Any) -> Referral:
+    return Referral(
+        id=row.id,
+        team_id=row.team_id,
+        peer_id=row.peer_id,
+        peer_code=row.peer_code,
+        listing_id=row.listing_id,
+        snapshot=dict(row.listing_snapshot),
+        need=Category(row.need),
+        mode=ReferralMode(row.mode),
+        status=ReferralStatus(row.status),
+        follow_up_on=row.follow_up_on,
+        assigned_to=row.assigned_to,
+        assigned_name=row.display_name,
+        consent_id=row.consent_id,
+        replaces_id=row.replaces_id,
+        created_at=_utc(row.created_at),
+        updated_at=_utc(row.updated_at),
+    )

@@ -1,0 +1,81 @@
+"""What every workspace page shares: reading forms, the signed-in context, finding a peer."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from directory.auth import visitor
+from directory.peers import PeerStore
+from directory.referrals import ReferralStore
+from directory.templating import render
+from directory.workspace import Account, Peer
+
+MAX_FIELD = 5000
+
+
+async def form_fields(request: Request) -> dict[str, str]:
+    """The posted form as text fields (files are ignored); each field at most MAX_FIELD."""
+    form = await request.form()
+    fields: dict[str, str] = {}
+    for key, value in form.multi_items():
+        if isinstance(value, str) and key not in fields:
+            fields[key] = value[: MAX_FIELD + 1]
+    return fields
+
+
+def new_form_key() -> str:
+    """A one-time key for a create form: the same key posted twice creates one thing."""
+    return secrets.token_urlsafe(18)
+
+
+def form_key(fields: dict[str, str]) -> str:
+    key = fields.get("form_key", "")
+    return key if 16 <= len(key) <= 64 and key.replace("-", "").replace("_", "").isalnum() else ""
+
+
+def today() -> date:
+    return date.today()
+
+
+def me(request: Request) -> Account:
+    return visitor(request).account
+
+
+async def workspace_page(
+    request: Request, template: str, page: Any, *, status_code: int = 200
+) -> Response:
+    """Render a workspace page with the signed-in account, its CSRF token and the count of
+    follow-ups due (shown in the navigation)."""
+    who = visitor(request)
+    referrals: ReferralStore = request.state.referrals
+    queue = await run_in_threadpool(referrals.queue, who.account, mine=True, today=today())
+    context = {
+        "page": page,
+        "me": who.account,
+        "csrf_token": who.session.csrf_token,
+        "due_count": len(queue.due_today) + len(queue.overdue),
+    }
+    if request.headers.get("HX-Request") and hasattr(page, "partial"):
+        template = page.partial
+    return render(request, template, context, status_code=status_code)
+
+
+async def peer_or_404(request: Request, *, audit_action: str | None = "peer.view") -> Peer:
+    """The peer named in the path, if the signed-in account's team holds it; else 404.
+    A view is audit-logged as `audit_action` (None: the caller's write logs itself)."""
+    peers: PeerStore = request.state.peers
+    peer_id = request.path_params["peer_id"]
+    if audit_action is None:
+        peer = await run_in_threadpool(peers.visible, me(request), peer_id)
+    else:
+        peer = await run_in_threadpool(peers.view, me(request), peer_id, action=audit_action)
+    if peer is None:
+        raise HTTPException(404)
+    return peer

@@ -1,0 +1,116 @@
+"""Consents to disclose (42 CFR 2.31 elements), recorded before a referral is sent."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from directory.auth import requires
+from directory.consents import ConsentFields, ConsentStore
+from directory.listings import ListingStore
+from directory.models import InputError, Listing
+from directory.routes.specialist.common import (
+    form_fields,
+    form_key,
+    me,
+    new_form_key,
+    peer_or_404,
+    today,
+    workspace_page,
+)
+from directory.workspace import CONSENT_METHOD_LABELS, Peer, is_part2
+
+_LISTING_ID = re.compile(r"^[0-9a-f]{16}$")
+CONSENT_FIELDS = (
+    "discloser", "recipient", "purpose", "information", "expires_on", "revocation_explained",
+    "method", "witness", "given_on",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ConsentForm:
+    """Context of specialist/consent_form.html."""
+
+    peer: Peer
+    listing: Listing
+    part2: bool
+    form: dict[str, str]
+    form_key: str
+    error: InputError | None = None
+    methods: list[tuple[str, str]] = field(
+        default_factory=lambda: [(m.value, label) for m, label in CONSENT_METHOD_LABELS.items()]
+    )
+
+
+async def _listing(request: Request, listing_id: str) -> Listing:
+    store: ListingStore = request.state.store
+    found = (
+        await run_in_threadpool(store.get, listing_id) if _LISTING_ID.match(listing_id) else None
+    )
+    if found is None:
+        raise InputError("listing_id", "no listing has this id")
+    return found
+
+
+@requires()
+async def new_consent(request: Request) -> Response:
+    peer = await peer_or_404(request)
+    listing = await _listing(request, request.query_params.get("listing", ""))
+    account = me(request)
+    record = listing.record
+    form = {
+        "discloser": f"{account.display_name}, {account.team_name}",
+        "recipient": " / ".join(p for p in (record.organization, record.name) if p)[:300],
+        "purpose": "To refer the peer for services they asked for",
+        "information": "The peer's first name or initials, how to reach them, and what help "
+        "they are looking for",
+        "given_on": today().isoformat(),
+        "expires_on": (today() + timedelta(days=365)).isoformat(),
+        "method": "",
+        "witness": "",
+        "revocation_explained": "",
+    }
+    view = ConsentForm(peer, listing, is_part2(record), form, new_form_key())
+    return await workspace_page(request, "specialist/consent_form.html", view)
+
+
+@requires()
+async def create_consent(request: Request) -> Response:
+    peer = await peer_or_404(request, audit_action=None)
+    fields = await form_fields(request)
+    listing = await _listing(request, fields.get("listing_id", ""))
+    part2 = is_part2(listing.record)
+    key = form_key(fields)
+    try:
+        parsed = ConsentFields.parse(
+            fields, recipient_listing_id=listing.id, part2=part2, today=today()
+        )
+    except InputError as error:
+        shown = {k: fields.get(k, "") for k in CONSENT_FIELDS}
+        view = ConsentForm(peer, listing, part2, shown, key, error)
+        return await workspace_page(request, "specialist/consent_form.html", view, status_code=400)
+    consents: ConsentStore = request.state.consents
+    await run_in_threadpool(
+        lambda: consents.create(me(request), peer.team_id, peer.id, parsed, form_key=key)
+    )
+    target = request.url_for("work:new_referral", peer_id=peer.id).path
+    return RedirectResponse(f"{target}?listing={listing.id}", status_code=303)
+
+
+@requires()
+async def revoke_consent(request: Request) -> Response:
+    consents: ConsentStore = request.state.consents
+    revoked = await run_in_threadpool(
+        consents.revoke, me(request), request.path_params["consent_id"]
+    )
+    if revoked is None:
+        raise HTTPException(404)
+    return RedirectResponse(
+        request.url_for("work:peer", peer_id=revoked.peer_id).path + "#consents", status_code=303
+    )

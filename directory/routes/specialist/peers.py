@@ -1,0 +1,169 @@
+"""Peers: the team's list, a new peer, a peer's page (shortlist, referrals, consents), edits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from directory.auth import requires
+from directory.consents import ConsentStore
+from directory.listings import ListingStore
+from directory.models import InputError, Listing
+from directory.peers import PeerFields, PeerStore
+from directory.pii import PiiFinding, find_pii
+from directory.referrals import Referral, ReferralStore
+from directory.routes.public import next_meeting
+from directory.routes.specialist.common import (
+    form_fields,
+    form_key,
+    me,
+    new_form_key,
+    peer_or_404,
+    workspace_page,
+)
+from directory.schedule import NextSession
+from directory.workspace import CONTACT_LABELS, Consent, Peer, ShortlistItem
+
+
+@dataclass(frozen=True)
+class PeerForm:
+    """Context of specialist/peer_form.html (new and edit)."""
+
+    form: dict[str, str]
+    form_key: str = ""
+    peer: Peer | None = None
+    error: InputError | None = None
+    warnings: list[PiiFinding] = field(default_factory=list)
+    contact_choices: list[tuple[str, str]] = field(
+        default_factory=lambda: [(c.value, label) for c, label in CONTACT_LABELS.items()]
+    )
+
+
+@dataclass(frozen=True)
+class ShortlistEntry:
+    item: ShortlistItem
+    listing: Listing
+    next_meeting: NextSession | None
+
+
+@dataclass(frozen=True)
+class PeerView:
+    """Context of specialist/peer.html."""
+
+    peer: Peer
+    shortlist: list[ShortlistEntry]
+    referrals: list[Referral]
+    consents: list[Consent]
+    listing_names: dict[str, str]
+    replaces: Referral | None = None
+
+
+@dataclass(frozen=True)
+class PeerListView:
+    peers: list[Peer]
+
+
+@requires()
+async def peer_list(request: Request) -> Response:
+    peers: PeerStore = request.state.peers
+    found = await run_in_threadpool(peers.team_peers, me(request))
+    return await workspace_page(request, "specialist/peers.html", PeerListView(found))
+
+
+@requires()
+async def new_peer(request: Request) -> Response:
+    view = PeerForm(form={"contact_preference": "phone"}, form_key=new_form_key())
+    return await workspace_page(request, "specialist/peer_form.html", view)
+
+
+def _parse(fields: dict[str, str]) -> tuple[PeerFields, list[PiiFinding]]:
+    parsed = PeerFields.parse(
+        fields.get("alias", ""), fields.get("contact_preference", ""), fields.get("goals", "")
+    )
+    warnings = [] if fields.get("confirm_pii") == "yes" else find_pii(
+        {"alias": parsed.alias, "goals": parsed.goals}
+    )  # fmt: skip
+    return parsed, warnings
+
+
+@requires()
+async def create_peer(request: Request) -> Response:
+    fields = await form_fields(request)
+    shown = {k: fields.get(k, "") for k in ("alias", "contact_preference", "goals")}
+    key = form_key(fields)
+    try:
+        parsed, warnings = _parse(fields)
+    except InputError as error:
+        view = PeerForm(form=shown, form_key=key, error=error)
+        return await workspace_page(request, "specialist/peer_form.html", view, status_code=400)
+    if warnings:
+        view = PeerForm(form=shown, form_key=key, warnings=warnings)
+        return await workspace_page(request, "specialist/peer_form.html", view, status_code=422)
+    peers: PeerStore = request.state.peers
+    peer = await run_in_threadpool(peers.create, me(request), parsed, form_key=key)
+    return RedirectResponse(request.url_for("work:peer", peer_id=peer.id).path, status_code=303)
+
+
+async def shortlist_entries(request: Request, peer: Peer) -> list[ShortlistEntry]:
+    peers: PeerStore = request.state.peers
+    store: ListingStore = request.state.store
+    items = await run_in_threadpool(peers.shortlist, me(request), peer.id)
+    entries = []
+    for item in items:
+        listing = await run_in_threadpool(store.get, item.listing_id)
+        if listing is not None:
+            entries.append(ShortlistEntry(item, listing, next_meeting(listing)))
+    return entries
+
+
+@requires()
+async def peer_page(request: Request) -> Response:
+    peer = await peer_or_404(request)
+    referrals: ReferralStore = request.state.referrals
+    consents: ConsentStore = request.state.consents
+    shortlist = await shortlist_entries(request, peer)
+    found = await run_in_threadpool(referrals.for_peer, me(request), peer.id)
+    peer_consents = await run_in_threadpool(consents.for_peer, peer.id)
+    replaces = None
+    replaces_id = request.query_params.get("replaces", "")
+    if replaces_id:
+        replaces = next((r for r in found if r.id == replaces_id), None)
+    names = {e.listing.id: e.listing.record.name for e in shortlist}
+    names.update({r.listing_id: r.snapshot["name"] for r in found})
+    view = PeerView(peer, shortlist, found, peer_consents, names, replaces)
+    return await workspace_page(request, "specialist/peer.html", view)
+
+
+@requires()
+async def edit_peer(request: Request) -> Response:
+    peer = await peer_or_404(request)
+    form = {
+        "alias": peer.alias,
+        "contact_preference": peer.contact_preference.value,
+        "goals": peer.goals,
+    }
+    return await workspace_page(request, "specialist/peer_form.html", PeerForm(form, peer=peer))
+
+
+@requires()
+async def update_peer(request: Request) -> Response:
+    peer = await peer_or_404(request, audit_action=None)
+    fields = await form_fields(request)
+    shown = {k: fields.get(k, "") for k in ("alias", "contact_preference", "goals")}
+    try:
+        parsed, warnings = _parse(fields)
+    except InputError as error:
+        view = PeerForm(form=shown, peer=peer, error=error)
+        return await workspace_page(request, "specialist/peer_form.html", view, status_code=400)
+    if warnings:
+        view = PeerForm(form=shown, peer=peer, warnings=warnings)
+        return await workspace_page(request, "specialist/peer_form.html", view, status_code=422)
+    peers: PeerStore = request.state.peers
+    updated = await run_in_threadpool(peers.update, me(request), peer.id, parsed)
+    if updated is None:
+        raise HTTPException(404)
+    return RedirectResponse(request.url_for("work:peer", peer_id=peer.id).path, status_code=303)
