@@ -1,5 +1,11 @@
 # The web app and the peerdir tools. Meilisearch and PostgreSQL run as their own services
 # (docker-compose.yml); this image never holds the Meilisearch binary.
+# Browser assets pinned by package-lock.json (htmx), without the test-only packages.
+FROM node:20-slim AS assets
+WORKDIR /assets
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DIRECTORY_HOME=/var/lib/peerdir
@@ -10,6 +16,7 @@ COPY directory ./directory
 COPY indexers ./indexers
 COPY templates ./templates
 COPY static ./static
+COPY --from=assets /assets/node_modules/htmx.org/dist ./node_modules/htmx.org/dist
 COPY seed_data ./seed_data
 RUN pip install --no-cache-dir -e . && useradd --system --home /var/lib/peerdir peerdir \
     && mkdir -p /var/lib/peerdir && chown peerdir /var/lib/peerdir

@@ -20,13 +20,14 @@ from sqlalchemy.exc import IntegrityError
 
 from directory import audit
 from directory.db import accounts_table as accounts
+from directory.db import as_utc
 from directory.db import sessions_table as sessions
 from directory.db import setup_tokens_table as setup_tokens
 from directory.db import sign_in_attempts_table as attempts
 from directory.db import teams_table as teams
 from directory.models import InputError
 from directory.passwords import Passwords, check_policy
-from directory.workspace import Account, Role, Team, new_id
+from directory.workspace import Account, Role, Team, new_id, one_line
 
 THROTTLE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_ACCOUNT = 5
@@ -49,25 +50,8 @@ def normalize_email(value: str, field: str = "email") -> str:
     return email
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _clean_name(value: str, field: str, max_length: int) -> str:
-    name = " ".join(value.split())
-    if not name:
-        raise InputError(field, "is required")
-    if len(name) > max_length:
-        raise InputError(field, f"is longer than {max_length} characters")
-    if not name.isprintable():
-        raise InputError(field, "contains characters that cannot be shown")
-    return name
 
 
 class AccountStore:
@@ -78,7 +62,7 @@ class AccountStore:
     # Teams and accounts
 
     def ensure_team(self, conn: Connection, name: str) -> Team:
-        name = _clean_name(name, "team", 120)
+        name = one_line(name, "team", 120)
         row = conn.execute(select(teams).where(teams.c.name == name)).first()
         if row:
             return Team(row.id, row.name)
@@ -100,7 +84,7 @@ class AccountStore:
         """Create an account (its team too, when new). InputError names what is wrong."""
         email = normalize_email(email)
         check_policy(password, email=email)
-        display_name = _clean_name(display_name or email.split("@")[0], "display_name", 80)
+        display_name = one_line(display_name or email.split("@")[0], "display_name", 80)
         if conn is None:
             with self.engine.begin() as own:
                 return self.add(
@@ -252,7 +236,7 @@ class AccountStore:
             ).all()
             if len(failures) >= limit:
                 # Allowed again once the oldest of the last `limit` failures leaves the window.
-                oldest = _utc(failures[-1].at)
+                oldest = as_utc(failures[-1].at)
                 assert oldest is not None
                 waits.append(oldest + THROTTLE_WINDOW - now)
         if not waits:
@@ -329,7 +313,7 @@ class AccountStore:
 
     @staticmethod
     def _to_account(row: Any) -> Account:
-        created = _utc(row.created_at)
+        created = as_utc(row.created_at)
         assert created is not None
         return Account(
             id=row.id,
@@ -340,5 +324,5 @@ class AccountStore:
             team_name=row.team_name,
             disabled=row.disabled_at is not None,
             created_at=created,
-            last_sign_in_at=_utc(row.last_sign_in_at),
+            last_sign_in_at=as_utc(row.last_sign_in_at),
         )

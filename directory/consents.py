@@ -15,23 +15,13 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from directory import audit
+from directory.db import as_utc
 from directory.db import consents_table as t
 from directory.models import InputError
 from directory.peers import actor_of
-from directory.workspace import Account, Consent, ConsentMethod, new_id
+from directory.workspace import Account, Consent, ConsentMethod, new_id, one_line
 
 MAX_CONSENT_DAYS = 366 * 2
-
-
-def _text(value: str, field: str, max_length: int, *, required: bool = True) -> str:
-    text = " ".join(value.split())
-    if required and not text:
-        raise InputError(field, "is required")
-    if len(text) > max_length:
-        raise InputError(field, f"is longer than {max_length} characters")
-    if not text.isprintable():
-        raise InputError(field, "contains characters that cannot be shown")
-    return text
 
 
 def parse_date(value: str, field: str) -> date:
@@ -60,19 +50,21 @@ class ConsentFields:
         cls, form: dict[str, str], *, recipient_listing_id: str, part2: bool, today: date
     ) -> ConsentFields:
         """Check every element a consent must have; InputError names the first missing."""
-        discloser = _text(form.get("discloser", ""), "discloser", 200)
-        recipient = _text(form.get("recipient", ""), "recipient", 300)
-        purpose = _text(form.get("purpose", ""), "purpose", 500)
-        information = _text(form.get("information", ""), "information", 500)
+        discloser = one_line(form.get("discloser", ""), "discloser", 200)
+        recipient = one_line(form.get("recipient", ""), "recipient", 300)
+        purpose = one_line(form.get("purpose", ""), "purpose", 500)
+        information = one_line(form.get("information", ""), "information", 500)
         try:
             method = ConsentMethod(form.get("method", ""))
         except ValueError:
             raise InputError("method", "say how the peer gave consent") from None
-        witness = _text(
+        witness = one_line(
             form.get("witness", ""),
             "witness",
             80,
-            required=method is ConsentMethod.VERBAL_WITH_WITNESS,
+            required="is required for consent said out loud"
+            if method is ConsentMethod.VERBAL_WITH_WITNESS
+            else "",
         )
         given_on = parse_date(form.get("given_on", ""), "given_on")
         if given_on > today:
@@ -101,12 +93,6 @@ class ConsentFields:
             given_on=given_on,
             part2=part2,
         )
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class ConsentStore:
@@ -196,7 +182,7 @@ class ConsentStore:
 
     @staticmethod
     def _to_consent(row: Any) -> Consent:
-        recorded = _utc(row.recorded_at)
+        recorded = as_utc(row.recorded_at)
         assert recorded is not None
         return Consent(
             id=row.id,
@@ -215,5 +201,5 @@ class ConsentStore:
             part2=row.part2,
             recorded_by=row.recorded_by,
             recorded_at=recorded,
-            revoked_at=_utc(row.revoked_at),
+            revoked_at=as_utc(row.revoked_at),
         )

@@ -7,8 +7,9 @@ The schema is defined here with SQLAlchemy Core and created by Alembic migration
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import orjson
 from sqlalchemy import (
@@ -215,6 +216,17 @@ audit_table = Table(
     Column("fields", JSON, nullable=False),
     Index("ix_audit_object", "object_type", "object_id"),
 )
+
+
+@overload
+def as_utc(value: datetime) -> datetime: ...
+@overload
+def as_utc(value: None) -> None: ...
+def as_utc(value: datetime | None) -> datetime | None:
+    """A stored time as an aware UTC datetime (SQLite gives back naive ones; all are UTC)."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
 
 
 def normalize_url(url: str) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
 
+from directory.db import as_utc
 from directory.db import listings_table as t
 from directory.models import Listing, ListingIn, Status
 
@@ -42,10 +43,6 @@ class StoredRow:
     id: str
     record: dict[str, Any]
     updated_at: datetime
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def content_hash(dumped: dict[str, Any]) -> str:
@@ -221,7 +218,7 @@ class ListingStore:
     def latest_update(self) -> datetime | None:
         with self.engine.connect() as conn:
             latest = conn.execute(select(func.max(t.c.updated_at))).scalar_one()
-        return _utc(latest) if latest is not None else None
+        return as_utc(latest) if latest is not None else None
 
     def rows(
         self, ids: Iterable[str] | None = None, *, batch_size: int = 5000
@@ -249,7 +246,7 @@ class ListingStore:
 
     @staticmethod
     def _to_stored(row: Any) -> StoredRow:
-        return StoredRow(id=row[0], record=row[1], updated_at=_utc(row[2]))
+        return StoredRow(id=row[0], record=row[1], updated_at=as_utc(row[2]))
 
     @staticmethod
     def _to_listing(row: Any) -> Listing:
@@ -257,6 +254,6 @@ class ListingStore:
             id=row.id,
             record=ListingIn.model_validate(row.record),
             content_hash=row.content_hash,
-            created_at=_utc(row.created_at),
-            updated_at=_utc(row.updated_at),
+            created_at=as_utc(row.created_at),
+            updated_at=as_utc(row.updated_at),
         )

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from directory import audit
+from directory.db import as_utc
 from directory.db import peers_table as t
 from directory.db import shortlist_table as shortlist
 from directory.models import InputError
@@ -26,6 +27,7 @@ from directory.workspace import (
     ShortlistItem,
     new_id,
     new_peer_code,
+    one_line,
 )
 
 MAX_ALIAS = 40
@@ -43,13 +45,7 @@ class PeerFields:
 
     @classmethod
     def parse(cls, alias: str, contact_preference: str, goals: str) -> PeerFields:
-        alias = " ".join(alias.split())
-        if not alias:
-            raise InputError("alias", "enter initials or a nickname the peer chooses")
-        if len(alias) > MAX_ALIAS:
-            raise InputError("alias", f"is longer than {MAX_ALIAS} characters")
-        if not alias.isprintable():
-            raise InputError("alias", "contains characters that cannot be shown")
+        alias = one_line(alias, "alias", MAX_ALIAS, required="enter initials or a nickname")
         try:
             preference = ContactPreference(contact_preference)
         except ValueError:
@@ -62,10 +58,6 @@ class PeerFields:
         if any(not (c.isprintable() or c == "\n") for c in goals):
             raise InputError("goals", "contains characters that cannot be shown")
         return cls(alias, preference, goals)
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def actor_of(account: Account) -> audit.Actor:
@@ -175,7 +167,7 @@ class PeerStore:
                 select(shortlist).where(shortlist.c.peer_id == peer_id).order_by(shortlist.c.id)
             ).all()
         return [
-            ShortlistItem(row.listing_id, row.distance_mi, row.near_label, _utc(row.added_at))
+            ShortlistItem(row.listing_id, row.distance_mi, row.near_label, as_utc(row.added_at))
             for row in rows
         ]
 
@@ -263,6 +255,6 @@ class PeerStore:
             contact_preference=ContactPreference(row.contact_preference),
             goals=row.goals,
             created_by=row.created_by,
-            created_at=_utc(row.created_at),
-            updated_at=_utc(row.updated_at),
+            created_at=as_utc(row.created_at),
+            updated_at=as_utc(row.updated_at),
         )

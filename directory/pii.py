@@ -25,10 +25,10 @@ PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "a full date (like a date of birth)",
         re.compile(
-            rf"(?<!\d)(?:\d{{1,2}}[/.-]\d{{1,2}}[/.-](?:{_YEAR}|\d{{2}})"
-            rf"|{_YEAR}[/.-]\d{{1,2}}[/.-]\d{{1,2}}"
-            rf"|{_MONTHS}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+{_YEAR}"
-            rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:de\s+|of\s+)?{_MONTHS}\.?,?\s+(?:de\s+)?{_YEAR})"
+            rf"(?<!\d)(?:\d{{1,2}}([/.-])\d{{1,2}}\1(?:{_YEAR}|\d{{2}})"
+            rf"|{_YEAR}([/.-])\d{{1,2}}\2\d{{1,2}}"
+            rf"|{_MONTHS}\.?[\s-]+\d{{1,2}}(?:st|nd|rd|th)?,?[\s-]+{_YEAR}"
+            rf"|\d{{1,2}}(?:st|nd|rd|th)?[\s-]+(?:de\s+|of\s+)?{_MONTHS}\.?,?[\s-]+(?:del?\s+)?{_YEAR})"
             r"(?!\d)",
             re.IGNORECASE,
         ),

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from directory import audit
 from directory.db import accounts_table as accounts
+from directory.db import as_utc
 from directory.db import peers_table as peers
 from directory.db import referral_events_table as events
 from directory.db import referrals_table as t
@@ -96,10 +97,6 @@ class FollowUpQueue:
     @property
     def count(self) -> int:
         return len(self.due_today) + len(self.overdue) + len(self.stale)
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class ReferralStore:
@@ -187,7 +184,7 @@ class ReferralStore:
             ReferralEvent(
                 from_status=ReferralStatus(row.from_status) if row.from_status else None,
                 to_status=ReferralStatus(row.to_status),
-                at=_utc(row.at),
+                at=as_utc(row.at),
                 actor_name=row.display_name,
                 code=row.code,
                 note=row.note,
@@ -389,6 +386,6 @@ def _to_referral(row: Any) -> Referral:
         assigned_name=row.display_name,
         consent_id=row.consent_id,
         replaces_id=row.replaces_id,
-        created_at=_utc(row.created_at),
-        updated_at=_utc(row.updated_at),
+        created_at=as_utc(row.created_at),
+        updated_at=as_utc(row.updated_at),
     )

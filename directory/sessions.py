@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, insert, select, update
 
 from directory.db import accounts_table as accounts
+from directory.db import as_utc
 from directory.db import sessions_table as t
 
 # Refresh `last_seen_at` at most this often: one write a minute, not one per request.
@@ -31,10 +32,6 @@ class ActiveSession:
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class SessionStore:
@@ -75,7 +72,7 @@ class SessionStore:
             ).first()
         if row is None or row.ended_at is not None or row.disabled_at is not None:
             return None
-        created, last_seen = _utc(row.created_at), _utc(row.last_seen_at)
+        created, last_seen = as_utc(row.created_at), as_utc(row.last_seen_at)
         if now - last_seen > self.idle or now - created > self.absolute:
             self.end(token_hash, now=now)
             return None

@@ -13,7 +13,20 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from directory.models import ListingIn
+from directory.models import InputError, ListingIn
+
+
+def one_line(value: str, field: str, max_length: int, *, required: str = "is required") -> str:
+    """Form text on one line, spaces collapsed; InputError naming `field` when it is empty
+    (pass required="" to allow that), too long, or holds characters that cannot be shown."""
+    text = " ".join(value.split())
+    if required and not text:
+        raise InputError(field, required)
+    if len(text) > max_length:
+        raise InputError(field, f"is longer than {max_length} characters")
+    if not text.isprintable():
+        raise InputError(field, "contains characters that cannot be shown")
+    return text
 
 
 def new_id() -> str:

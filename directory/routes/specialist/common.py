@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import date
 from typing import Any
@@ -12,12 +13,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from directory.auth import visitor
+from directory.listings import ListingStore
+from directory.models import InputError, Listing
 from directory.peers import PeerStore
 from directory.referrals import ReferralStore
 from directory.templating import render
 from directory.workspace import Account, Peer
 
 MAX_FIELD = 5000
+_LISTING_ID = re.compile(r"^[0-9a-f]{16}$")
 
 
 async def form_fields(request: Request) -> dict[str, str]:
@@ -79,3 +83,14 @@ async def peer_or_404(request: Request, *, audit_action: str | None = "peer.view
     if peer is None:
         raise HTTPException(404)
     return peer
+
+
+async def listing_or_error(request: Request, listing_id: str) -> Listing:
+    """The listing a form names; a 400 naming `listing_id` when there is none."""
+    store: ListingStore = request.state.store
+    found = (
+        await run_in_threadpool(store.get, listing_id) if _LISTING_ID.match(listing_id) else None
+    )
+    if found is None:
+        raise InputError("listing_id", "no listing has this id")
+    return found

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -13,11 +12,11 @@ from starlette.responses import RedirectResponse, Response
 
 from directory.auth import requires
 from directory.consents import ConsentFields, ConsentStore
-from directory.listings import ListingStore
 from directory.models import InputError, Listing
 from directory.routes.specialist.common import (
     form_fields,
     form_key,
+    listing_or_error,
     me,
     new_form_key,
     peer_or_404,
@@ -26,7 +25,6 @@ from directory.routes.specialist.common import (
 )
 from directory.workspace import CONSENT_METHOD_LABELS, Peer, is_part2
 
-_LISTING_ID = re.compile(r"^[0-9a-f]{16}$")
 CONSENT_FIELDS = (
     "discloser", "recipient", "purpose", "information", "expires_on", "revocation_explained",
     "method", "witness", "given_on",
@@ -48,20 +46,10 @@ class ConsentForm:
     )
 
 
-async def _listing(request: Request, listing_id: str) -> Listing:
-    store: ListingStore = request.state.store
-    found = (
-        await run_in_threadpool(store.get, listing_id) if _LISTING_ID.match(listing_id) else None
-    )
-    if found is None:
-        raise InputError("listing_id", "no listing has this id")
-    return found
-
-
 @requires()
 async def new_consent(request: Request) -> Response:
     peer = await peer_or_404(request)
-    listing = await _listing(request, request.query_params.get("listing", ""))
+    listing = await listing_or_error(request, request.query_params.get("listing", ""))
     account = me(request)
     record = listing.record
     form = {
@@ -84,7 +72,7 @@ async def new_consent(request: Request) -> Response:
 async def create_consent(request: Request) -> Response:
     peer = await peer_or_404(request, audit_action=None)
     fields = await form_fields(request)
-    listing = await _listing(request, fields.get("listing_id", ""))
+    listing = await listing_or_error(request, fields.get("listing_id", ""))
     part2 = is_part2(listing.record)
     key = form_key(fields)
     try:

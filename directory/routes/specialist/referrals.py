@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -14,7 +13,6 @@ from starlette.responses import RedirectResponse, Response
 from directory.accounts import AccountStore
 from directory.auth import requires
 from directory.consents import ConsentStore, parse_date
-from directory.listings import ListingStore
 from directory.models import CATEGORY_LABELS, Category, InputError, Listing
 from directory.pii import PiiFinding, find_pii
 from directory.referral_rules import (
@@ -31,6 +29,7 @@ from directory.referrals import NewReferral, Referral, ReferralStore
 from directory.routes.specialist.common import (
     form_fields,
     form_key,
+    listing_or_error,
     me,
     new_form_key,
     peer_or_404,
@@ -39,7 +38,6 @@ from directory.routes.specialist.common import (
 )
 from directory.workspace import Account, Consent, Peer, Role, is_part2
 
-_LISTING_ID = re.compile(r"^[0-9a-f]{16}$")
 FOLLOW_UP_DAYS = 7
 
 
@@ -87,16 +85,6 @@ class ReferralView:
     warnings: list[PiiFinding] = field(default_factory=list)
 
 
-async def _listing(request: Request, listing_id: str) -> Listing:
-    store: ListingStore = request.state.store
-    found = (
-        await run_in_threadpool(store.get, listing_id) if _LISTING_ID.match(listing_id) else None
-    )
-    if found is None:
-        raise InputError("listing_id", "no listing has this id")
-    return found
-
-
 async def _usable_consents(request: Request, peer: Peer, listing: Listing) -> list[Consent]:
     consents: ConsentStore = request.state.consents
     return await run_in_threadpool(
@@ -107,7 +95,7 @@ async def _usable_consents(request: Request, peer: Peer, listing: Listing) -> li
 @requires()
 async def new_referral(request: Request) -> Response:
     peer = await peer_or_404(request)
-    listing = await _listing(request, request.query_params.get("listing", ""))
+    listing = await listing_or_error(request, request.query_params.get("listing", ""))
     usable = await _usable_consents(request, peer, listing)
     form = {
         "need": listing.record.category.value,
@@ -145,7 +133,7 @@ def _optional_date(value: str, name: str) -> date | None:
 async def create_referral(request: Request) -> Response:
     peer = await peer_or_404(request, audit_action=None)
     fields = await form_fields(request)
-    listing = await _listing(request, fields.get("listing_id", ""))
+    listing = await listing_or_error(request, fields.get("listing_id", ""))
     usable = await _usable_consents(request, peer, listing)
     shown = {k: fields.get(k, "") for k in ("need", "mode", "follow_up_on", "note", "consent_id")}
     key = form_key(fields)

@@ -6,7 +6,6 @@ The search is the public one, in the workspace layout, with "Add to shortlist" o
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
@@ -16,14 +15,17 @@ from starlette.responses import RedirectResponse, Response
 
 from directory.auth import requires
 from directory.geo import distance_mi, resolve_place
-from directory.listings import ListingStore
 from directory.models import InputError
 from directory.peers import PeerStore
 from directory.routes.public import SearchView, run_search
-from directory.routes.specialist.common import form_fields, me, peer_or_404, workspace_page
+from directory.routes.specialist.common import (
+    form_fields,
+    listing_or_error,
+    me,
+    peer_or_404,
+    workspace_page,
+)
 from directory.workspace import Peer
-
-_LISTING_ID = re.compile(r"^[0-9a-f]{16}$")
 
 
 @dataclass(frozen=True)
@@ -67,13 +69,7 @@ async def peer_search(request: Request) -> Response:
 async def add_to_shortlist(request: Request) -> Response:
     peer = await peer_or_404(request, audit_action=None)
     fields = await form_fields(request)
-    listing_id = fields.get("listing_id", "")
-    store: ListingStore = request.state.store
-    listing = (
-        await run_in_threadpool(store.get, listing_id) if _LISTING_ID.match(listing_id) else None
-    )
-    if listing is None:
-        raise InputError("listing_id", "no listing has this id")
+    listing = await listing_or_error(request, fields.get("listing_id", ""))
     distance, near_label = None, ""
     near = fields.get("near", "").strip()[:100]
     if near:
