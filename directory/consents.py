@@ -19,7 +19,7 @@ from directory.db import as_utc
 from directory.db import consents_table as t
 from directory.models import InputError
 from directory.peers import actor_of
-from directory.workspace import Account, Consent, ConsentMethod, new_id, one_line
+from directory.workspace import FORM_USED, Account, Consent, ConsentMethod, new_id, one_line
 
 MAX_CONSENT_DAYS = 366 * 2
 
@@ -58,6 +58,8 @@ class ConsentFields:
             method = ConsentMethod(form.get("method", ""))
         except ValueError:
             raise InputError("method", "say how the peer gave consent") from None
+        if part2 and method is ConsentMethod.VERBAL_WITH_WITNESS:  # 42 CFR 2.31: written
+            raise InputError("method", "a Part 2 consent must be signed, on paper or online")
         witness = one_line(
             form.get("witness", ""),
             "witness",
@@ -128,8 +130,10 @@ class ConsentStore:
         except IntegrityError:
             with self.engine.connect() as conn:
                 row = conn.execute(select(t).where(t.c.form_key == form_key)).first()
-            if not form_key or row is None or row.peer_id != peer_id:
+            if not form_key:
                 raise
+            if row is None or row.peer_id != peer_id:
+                raise InputError("form_key", FORM_USED) from None
             return self._to_consent(row)
         found = self.get(viewer, consent_id)
         assert found is not None

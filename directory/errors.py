@@ -60,7 +60,9 @@ async def search_unavailable(request: Request, exc: Exception) -> Response:
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    custom = exc.status_code not in (404, 500) and exc.detail != _default_detail(exc.status_code)
+    # A workspace 404 may say why (a spent setup link); elsewhere a 404 reads the same.
+    hidden = (500,) if request.url.path.startswith("/work/") else (404, 500)
+    custom = exc.status_code not in hidden and exc.detail != _default_detail(exc.status_code)
     message = exc.detail if custom else MESSAGES.get(exc.status_code, exc.detail)
     return _render(request, exc.status_code, str(message))
 

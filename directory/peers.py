@@ -20,6 +20,7 @@ from directory.db import peers_table as t
 from directory.db import shortlist_table as shortlist
 from directory.models import InputError
 from directory.workspace import (
+    FORM_USED,
     Account,
     ContactPreference,
     Peer,
@@ -52,7 +53,7 @@ class PeerFields:
             raise InputError(
                 "contact_preference", "choose how the peer wants to be reached"
             ) from None
-        goals = goals.strip().replace("\r\n", "\n")
+        goals = goals.strip().replace("\r\n", "\n").replace("\t", " ")
         if len(goals) > MAX_GOALS:
             raise InputError("goals", f"is longer than {MAX_GOALS} characters")
         if any(not (c.isprintable() or c == "\n") for c in goals):
@@ -99,8 +100,10 @@ class PeerStore:
                 )
         except IntegrityError:
             existing = self._by_form_key(form_key) if form_key else None
-            if existing is None or not viewer.can_see_team(existing.team_id):
+            if not form_key:
                 raise
+            if existing is None or not viewer.can_see_team(existing.team_id):
+                raise InputError("form_key", FORM_USED) from None
             return existing
         peer = self._get(peer_id)
         assert peer is not None

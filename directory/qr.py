@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import segno
 from markupsafe import Markup
 
 
+@lru_cache(maxsize=1024)
 def qr_svg(url: str, *, title: str) -> Markup:
-    """An SVG QR code for `url`, sized by its viewBox so CSS sets the printed size."""
+    """An SVG QR code for `url`, sized by its viewBox so CSS sets the printed size.
+
+    Cached: a listing's code is the same on every sheet, and segno's search for the best mask
+    costs milliseconds per code."""
     code = segno.make(url, error="m")
     svg = code.svg_inline(scale=4, border=2, title=title, svgclass="qr", lineclass=None)
     return Markup(svg)  # noqa: S704 - segno escapes the title; the rest is generated markup

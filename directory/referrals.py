@@ -29,7 +29,7 @@ from directory.referral_rules import (
     Transition,
     check_transition,
 )
-from directory.workspace import Account, Peer, Role, listing_snapshot, new_id
+from directory.workspace import FORM_USED, Account, Peer, Role, listing_snapshot, new_id
 
 STALE_AFTER = timedelta(days=14)
 
@@ -155,9 +155,11 @@ class ReferralStore:
                     )
                     self._apply(conn, viewer, old.id, move, now)
         except IntegrityError:
-            existing = self._by_form_key(viewer, form_key) if form_key else None
-            if existing is None:
+            if not form_key:
                 raise
+            existing = self._by_form_key(viewer, form_key)
+            if existing is None or existing.peer_id != new.peer.id:
+                raise InputError("form_key", FORM_USED) from None
             return existing
         found = self.get(viewer, referral_id, audit_view=False)
         assert found is not None
@@ -289,8 +291,27 @@ class ReferralStore:
             )  # fmt: skip
         due = [r for r in found if r.follow_up_on == today]
         overdue = [r for r in found if r.follow_up_on is not None and r.follow_up_on < today]
-        stale = [r for r in found if r not in due and r not in overdue]
+        dated = {r.id for r in due} | {r.id for r in overdue}  # by id: comparing whole
+        stale = [r for r in found if r.id not in dated]  # referrals is quadratic and slow
         return FollowUpQueue(due_today=due, overdue=overdue, stale=stale)
+
+    def due_count(self, viewer: Account, *, today: date) -> int:
+        """How many of the viewer's open referrals are due today or overdue: the queue's
+        `due_today` + `overdue` for `mine=True`, counted in the database (every workspace
+        page shows it in the navigation)."""
+        query = (
+            select(func.count())
+            .select_from(t)
+            .where(
+                t.c.status.in_([s.value for s in OPEN_STATUSES]),
+                t.c.follow_up_on <= today,
+                t.c.assigned_to == viewer.id,
+            )
+        )
+        if viewer.role is not Role.ADMIN:
+            query = query.where(t.c.team_id == viewer.team_id)
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
 
     # Rows
 

@@ -29,6 +29,9 @@ def one_line(value: str, field: str, max_length: int, *, required: str = "is req
     return text
 
 
+FORM_USED = "this form was already sent from another page; reload the page and try again"
+
+
 def new_id() -> str:
     """An opaque random id (16 URL-safe characters, 96 bits): safe to put in a URL."""
     return secrets.token_urlsafe(12)

@@ -59,12 +59,12 @@ async def workspace_page(
     follow-ups due (shown in the navigation)."""
     who = visitor(request)
     referrals: ReferralStore = request.state.referrals
-    queue = await run_in_threadpool(referrals.queue, who.account, mine=True, today=today())
+    due_count = await run_in_threadpool(referrals.due_count, who.account, today=today())
     context = {
         "page": page,
         "me": who.account,
         "csrf_token": who.session.csrf_token,
-        "due_count": len(queue.due_today) + len(queue.overdue),
+        "due_count": due_count,
     }
     if request.headers.get("HX-Request") and hasattr(page, "partial"):
         template = page.partial
