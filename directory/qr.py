@@ -15,5 +15,9 @@ def qr_svg(url: str, *, title: str) -> Markup:
     Cached: a listing's code is the same on every sheet, and segno's search for the best mask
     costs milliseconds per code."""
     code = segno.make(url, error="m")
-    svg = code.svg_inline(scale=4, border=2, title=title, svgclass="qr", lineclass=None)
+    # omitsize: a viewBox instead of a fixed width and height, so that CSS scales the whole
+    # code (a fixed-size SVG drawn in a smaller box is cropped and no longer scans).
+    svg = code.svg_inline(
+        scale=4, border=2, title=title, svgclass="qr", lineclass=None, omitsize=True
+    )
     return Markup(svg)  # noqa: S704 - segno escapes the title; the rest is generated markup
