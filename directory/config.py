@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from directory.passwords import HashCost
 
@@ -34,10 +35,19 @@ class Settings:
     session_idle: timedelta = timedelta(minutes=30)
     session_absolute: timedelta = timedelta(hours=12)
     password_cost: HashCost = field(default_factory=HashCost)
+    # The workspace's local time: follow-up dates ("due today") and times shown to staff.
+    timezone: str = field(default_factory=lambda: local_zone())
     # Where QR codes on printed sheets point (the public site); default: the request's own.
     public_base_url: str = ""
 
     def __post_init__(self) -> None:
+        try:
+            ZoneInfo(self.timezone)
+        except (ValueError, ZoneInfoNotFoundError):
+            raise ValueError(
+                f"DIRECTORY_TIMEZONE: {self.timezone!r} is not an IANA timezone "
+                "(e.g. America/Chicago)"
+            ) from None
         if not self.database_url:
             object.__setattr__(self, "database_url", f"sqlite:///{self.home / 'directory.db'}")
 
@@ -74,7 +84,28 @@ class Settings:
             meili_search_key=env.get("DIRECTORY_MEILI_SEARCH_KEY") or None,
             debug=env.get("DIRECTORY_DEBUG", "") == "1",
             public_base_url=env.get("DIRECTORY_PUBLIC_BASE_URL", "").rstrip("/"),
+            timezone=env.get("DIRECTORY_TIMEZONE", "") or local_zone(),
         ).with_keys()
+
+
+def local_zone() -> str:
+    """The machine's IANA timezone (TZ, else /etc/localtime's target), else UTC: staff work in
+    the local time of the place that runs the service unless DIRECTORY_TIMEZONE says."""
+    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    try:
+        target = str(Path("/etc/localtime").resolve())
+    except OSError:
+        target = ""
+    if "zoneinfo/" in target:
+        candidates.append(target.split("zoneinfo/", 1)[1])
+    for name in candidates:
+        if name and "/" in name or name == "UTC":
+            try:
+                ZoneInfo(name)
+            except (ValueError, ZoneInfoNotFoundError):
+                continue
+            return name
+    return "UTC"
 
 
 def _read_secret(path: Path) -> str | None:

@@ -29,6 +29,9 @@ MESSAGES = {
     404: "We could not find that page. The listing may have been removed or the link mistyped.",
     500: "Something went wrong on our side. Please try again.",
 }
+WORKSPACE_NOT_FOUND = (
+    "We could not find that. It may belong to another team, or the link may be mistyped."
+)
 
 
 def _wants_json(request: Request) -> bool:
@@ -41,9 +44,14 @@ def _render(request: Request, status: int, message: str, field: str | None = Non
         if field:
             body["error"]["field"] = field
         return JSONResponse(body, status_code=status)
-    context = {"status": status, "message": message, "field": field}
-    audience = "specialist" if request.url.path.startswith("/work") else "public"
-    return render(request, f"{audience}/error.html", context, status_code=status)
+    context: dict[str, Any] = {"status": status, "message": message, "field": field}
+    if not request.url.path.startswith("/work"):
+        return render(request, "public/error.html", context, status_code=status)
+    # Signed in: keep the workspace's navigation and sign-out on the error page.
+    who = getattr(request.state, "visitor", None)
+    if who is not None:
+        context.update(me=who.account, csrf_token=who.session.csrf_token, due_count=0)
+    return render(request, "specialist/error.html", context, status_code=status)
 
 
 async def input_error(request: Request, exc: Exception) -> Response:
@@ -61,9 +69,12 @@ async def search_unavailable(request: Request, exc: Exception) -> Response:
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     # A workspace 404 may say why (a spent setup link); elsewhere a 404 reads the same.
-    hidden = (500,) if request.url.path.startswith("/work/") else (404, 500)
+    workspace = request.url.path.startswith("/work/")
+    hidden = (500,) if workspace else (404, 500)
     custom = exc.status_code not in hidden and exc.detail != _default_detail(exc.status_code)
     message = exc.detail if custom else MESSAGES.get(exc.status_code, exc.detail)
+    if workspace and exc.status_code == 404 and not custom:
+        message = WORKSPACE_NOT_FOUND
     return _render(request, exc.status_code, str(message))
 
 

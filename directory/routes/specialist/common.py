@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -44,8 +45,10 @@ def form_key(fields: dict[str, str]) -> str:
     return key if 16 <= len(key) <= 64 and key.replace("-", "").replace("_", "").isalnum() else ""
 
 
-def today() -> date:
-    return date.today()
+def today(request: Request) -> date:
+    """Today in the workspace's timezone (what "due today" means to its staff)."""
+    zone = ZoneInfo(request.state.settings.timezone)
+    return datetime.now(zone).date()
 
 
 def me(request: Request) -> Account:
@@ -59,7 +62,7 @@ async def workspace_page(
     follow-ups due (shown in the navigation)."""
     who = visitor(request)
     referrals: ReferralStore = request.state.referrals
-    due_count = await run_in_threadpool(referrals.due_count, who.account, today=today())
+    due_count = await run_in_threadpool(referrals.due_count, who.account, today=today(request))
     context = {
         "page": page,
         "me": who.account,

@@ -58,8 +58,8 @@ async def new_consent(request: Request) -> Response:
         "purpose": "To refer the peer for services they asked for",
         "information": "The peer's first name or initials, how to reach them, and what help "
         "they are looking for",
-        "given_on": today().isoformat(),
-        "expires_on": (today() + timedelta(days=365)).isoformat(),
+        "given_on": today(request).isoformat(),
+        "expires_on": (today(request) + timedelta(days=365)).isoformat(),
         "method": "",
         "witness": "",
         "revocation_explained": "",
@@ -77,7 +77,7 @@ async def create_consent(request: Request) -> Response:
     key = form_key(fields)
     try:
         parsed = ConsentFields.parse(
-            fields, recipient_listing_id=listing.id, part2=part2, today=today()
+            fields, recipient_listing_id=listing.id, part2=part2, today=today(request)
         )
     except InputError as error:
         shown = {k: fields.get(k, "") for k in CONSENT_FIELDS}

@@ -36,8 +36,12 @@ class QueueView:
 async def home(request: Request) -> Response:
     mine = request.query_params.get("scope") != "team"
     referrals: ReferralStore = request.state.referrals
-    queue = await run_in_threadpool(lambda: referrals.queue(me(request), mine=mine, today=today()))
-    return await workspace_page(request, "specialist/home.html", QueueView(queue, mine, today()))
+    queue = await run_in_threadpool(
+        lambda: referrals.queue(me(request), mine=mine, today=today(request))
+    )
+    return await workspace_page(
+        request, "specialist/home.html", QueueView(queue, mine, today(request))
+    )
 
 
 @dataclass(frozen=True)

@@ -88,7 +88,9 @@ class ReferralView:
 async def _usable_consents(request: Request, peer: Peer, listing: Listing) -> list[Consent]:
     consents: ConsentStore = request.state.consents
     return await run_in_threadpool(
-        lambda: consents.usable(peer.id, listing.id, part2=is_part2(listing.record), today=today())
+        lambda: consents.usable(
+            peer.id, listing.id, part2=is_part2(listing.record), today=today(request)
+        )
     )
 
 
@@ -100,7 +102,7 @@ async def new_referral(request: Request) -> Response:
     form = {
         "need": listing.record.category.value,
         "mode": ReferralMode.WARM_HANDOFF.value,
-        "follow_up_on": (today() + timedelta(days=FOLLOW_UP_DAYS)).isoformat(),
+        "follow_up_on": (today(request) + timedelta(days=FOLLOW_UP_DAYS)).isoformat(),
         "note": "",
         "consent_id": usable[0].id if usable else "",
     }
@@ -161,7 +163,7 @@ async def create_referral(request: Request) -> Response:
                 "provider",
             )
         first = check_new_referral(
-            mode, follow_up_on=follow_up_on, today=today(), note=fields.get("note", ""),
+            mode, follow_up_on=follow_up_on, today=today(request), note=fields.get("note", ""),
             has_consent=bool(consent_id),
         )  # fmt: skip
     except InputError as error:
@@ -198,7 +200,7 @@ async def _referral_view(request: Request, referral: Referral, **extra: object) 
             a for a in await run_in_threadpool(accounts.list, referral.team_id) if not a.disabled
         ]
     return ReferralView(
-        referral, moves, today() + timedelta(days=FOLLOW_UP_DAYS), team, can_reassign,
+        referral, moves, today(request) + timedelta(days=FOLLOW_UP_DAYS), team, can_reassign,
         **extra,  # type: ignore[arg-type]
     )  # fmt: skip
 
@@ -240,7 +242,7 @@ async def move_referral(request: Request) -> Response:
                 me(request), referral.id, target, expected=expected,
                 code=fields.get("code", ""), note=note,
                 follow_up_on=_optional_date(fields.get("follow_up_on", ""), "follow_up_on"),
-                today=today(),
+                today=today(request),
             )
         )  # fmt: skip
     except InputError as error:
