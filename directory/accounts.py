@@ -9,13 +9,12 @@ until the oldest of those failures leaves the window.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from directory import audit
@@ -27,11 +26,13 @@ from directory.db import sign_in_attempts_table as attempts
 from directory.db import teams_table as teams
 from directory.models import InputError
 from directory.passwords import Passwords, check_policy
+from directory.sessions import hash_token
 from directory.workspace import Account, Role, Team, new_id, one_line
 
 THROTTLE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_ACCOUNT = 5
 MAX_FAILURES_PER_ADDRESS = 20
+KEEP_ATTEMPTS = timedelta(days=1)  # older tries are pruned at the next try for that email
 _EMAIL = re.compile(r"^[^@\s<>\"]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
 
@@ -48,10 +49,6 @@ def normalize_email(value: str, field: str = "email") -> str:
     if len(email) > 254 or not _EMAIL.match(email):
         raise InputError(field, "is not an email address (name@example.org)")
     return email
-
-
-def _hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class AccountStore:
@@ -177,37 +174,43 @@ class AccountStore:
         address = address[:64]
         since = now - THROTTLE_WINDOW
         with self.engine.begin() as conn:
-            wait = self._throttled_for(conn, email, address, since, now)
+            # The try is counted as a failure before the (slow) password check, in a
+            # transaction that serialises tries for the same email: requests sent at once
+            # cannot all slip under the limit. It becomes a success below if the password is right.
+            if conn.dialect.name == "postgresql":
+                conn.execute(
+                    text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": "e:" + email}
+                )
+            inserted = conn.execute(
+                insert(attempts).values(email=email, address=address, at=now, succeeded=False)
+            ).inserted_primary_key
+            assert inserted is not None
+            attempt_id = int(inserted[0])
+            conn.execute(
+                delete(attempts).where(
+                    attempts.c.email == email, attempts.c.at < now - KEEP_ATTEMPTS
+                )
+            )
+            wait = self._throttled_for(conn, email, address, since, now, attempt_id)
             row = conn.execute(
                 select(accounts.c.id, accounts.c.password_hash, accounts.c.disabled_at).where(
                     accounts.c.email == email
                 )
             ).first()
+            actor = audit.Actor(row.id if row else None, None)
             if wait is not None:
-                audit.record(
-                    conn,
-                    audit.Actor(row.id if row else None, None),
-                    "sign_in.throttled",
-                    "account",
-                    row.id if row else None,
-                )
+                # A refused try is not a failure of its own: waiting out the pause works.
+                conn.execute(delete(attempts).where(attempts.c.id == attempt_id))
+                audit.record(conn, actor, "sign_in.throttled", "account", actor.account_id)
         if wait is not None:  # raised after the commit, so the refusal stays in the log
             raise SignInThrottled(wait)
+        ok = self.passwords.verify(row.password_hash if row else None, password)
+        ok = ok and row is not None and row.disabled_at is None
         with self.engine.begin() as conn:
-            ok = self.passwords.verify(row.password_hash if row else None, password)
-            ok = ok and row is not None and row.disabled_at is None
-            conn.execute(
-                insert(attempts).values(email=email, address=address, at=now, succeeded=ok)
-            )
             if not ok or row is None:
-                audit.record(
-                    conn,
-                    audit.Actor(row.id if row else None, None),
-                    "sign_in.failed",
-                    "account",
-                    row.id if row else None,
-                )
+                audit.record(conn, actor, "sign_in.failed", "account", actor.account_id)
                 return None
+            conn.execute(update(attempts).where(attempts.c.id == attempt_id).values(succeeded=True))
             values: dict[str, Any] = {"last_sign_in_at": now}
             if self.passwords.needs_rehash(row.password_hash):
                 values["password_hash"] = self.passwords.hash(password)
@@ -220,7 +223,13 @@ class AccountStore:
         return account
 
     def _throttled_for(
-        self, conn: Connection, email: str, address: str, since: datetime, now: datetime
+        self,
+        conn: Connection,
+        email: str,
+        address: str,
+        since: datetime,
+        now: datetime,
+        this_try: int,
     ) -> int | None:
         """Minutes to wait, or None when tries are allowed."""
         waits = []
@@ -230,7 +239,12 @@ class AccountStore:
         ):
             failures = conn.execute(
                 select(attempts.c.at)
-                .where(column == value, attempts.c.at > since, attempts.c.succeeded.is_(False))
+                .where(
+                    column == value,
+                    attempts.c.at > since,
+                    attempts.c.succeeded.is_(False),
+                    attempts.c.id != this_try,
+                )
                 .order_by(attempts.c.at.desc())
                 .limit(limit)
             ).all()
@@ -254,7 +268,7 @@ class AccountStore:
                 return None
             conn.execute(
                 insert(setup_tokens).values(
-                    token_hash=_hash_token(token), created_at=datetime.now(UTC)
+                    token_hash=hash_token(token), created_at=datetime.now(UTC)
                 )
             )
         return token
@@ -267,7 +281,7 @@ class AccountStore:
                 return False
             found = conn.execute(
                 select(setup_tokens.c.token_hash).where(
-                    setup_tokens.c.token_hash == _hash_token(token)
+                    setup_tokens.c.token_hash == hash_token(token)
                 )
             ).first()
         return found is not None
@@ -277,13 +291,13 @@ class AccountStore:
     ) -> Account:
         """Create the first admin with a valid setup token; the tokens are then spent."""
         with self.engine.begin() as conn:
-            found = conn.execute(
-                select(setup_tokens.c.token_hash).where(
-                    setup_tokens.c.token_hash == _hash_token(token)
-                )
-            ).first()
+            # Spend the token first: of two requests at once, the second deletes nothing
+            # (it waits for the first's lock) and is refused.
+            spent = conn.execute(
+                delete(setup_tokens).where(setup_tokens.c.token_hash == hash_token(token))
+            ).rowcount
             has_accounts = conn.execute(select(func.count()).select_from(accounts)).scalar_one()
-            if found is None or has_accounts:
+            if spent != 1 or has_accounts:
                 raise InputError("token", "this setup link has been used or is not valid")
             account = self.add(
                 email, password, Role.ADMIN, team, display_name=display_name, conn=conn

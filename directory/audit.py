@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine, insert, select
 
 from directory.db import audit_table as t
+from directory.workspace import Account
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,10 @@ class Actor:
 
     account_id: str | None
     team_id: str | None
+
+    @classmethod
+    def of(cls, account: Account) -> Actor:
+        return cls(account.id, account.team_id)
 
 
 @dataclass(frozen=True)

@@ -193,7 +193,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             f"link:\n\n    {link}\n",
             flush=True,
         )
-    print(f"Serving http://{args.host}:{args.port}", flush=True)
+    print(
+        f"Serving http://{args.host}:{args.port} (workspace timezone {settings.timezone}; "
+        "set DIRECTORY_TIMEZONE to change it)",
+        flush=True,
+    )
     # uvicorn's access log would record query strings (what people searched for): ours doesn't.
     uvicorn.run(
         app,
@@ -201,7 +205,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         port=args.port,
         log_level="info",
         access_log=False,
-        proxy_headers=False,
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips or None,
     )
     return 0
 

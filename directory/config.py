@@ -37,6 +37,10 @@ class Settings:
     password_cost: HashCost = field(default_factory=HashCost)
     # The workspace's local time: follow-up dates ("due today") and times shown to staff.
     timezone: str = field(default_factory=lambda: local_zone())
+    # Reverse proxies whose X-Forwarded-For/-Proto are believed (uvicorn's forwarded_allow_ips,
+    # e.g. "127.0.0.1" or "*"): behind a TLS proxy, cookies are then Secure, writes' Origin
+    # matches, and sign-in throttling counts the visitor's address, not the proxy's.
+    forwarded_allow_ips: str = ""
     # Where QR codes on printed sheets point (the public site); default: the request's own.
     public_base_url: str = ""
 
@@ -85,6 +89,7 @@ class Settings:
             debug=env.get("DIRECTORY_DEBUG", "") == "1",
             public_base_url=env.get("DIRECTORY_PUBLIC_BASE_URL", "").rstrip("/"),
             timezone=env.get("DIRECTORY_TIMEZONE", "") or local_zone(),
+            forwarded_allow_ips=env.get("DIRECTORY_FORWARDED_ALLOW_IPS", "").strip(),
         ).with_keys()
 
 
@@ -99,7 +104,7 @@ def local_zone() -> str:
     if "zoneinfo/" in target:
         candidates.append(target.split("zoneinfo/", 1)[1])
     for name in candidates:
-        if name and "/" in name or name == "UTC":
+        if (name and "/" in name) or name == "UTC":
             try:
                 ZoneInfo(name)
             except (ValueError, ZoneInfoNotFoundError):

@@ -18,7 +18,6 @@ from directory import audit
 from directory.db import as_utc
 from directory.db import consents_table as t
 from directory.models import InputError
-from directory.peers import actor_of
 from directory.workspace import FORM_USED, Account, Consent, ConsentMethod, new_id, one_line
 
 MAX_CONSENT_DAYS = 366 * 2
@@ -121,7 +120,7 @@ class ConsentStore:
                 )
                 audit.record(
                     conn,
-                    actor_of(viewer),
+                    audit.Actor.of(viewer),
                     "consent.create",
                     "consent",
                     consent_id,
@@ -155,7 +154,12 @@ class ConsentStore:
                     .values(revoked_at=datetime.now(UTC), revoked_by=viewer.id)
                 )
                 audit.record(
-                    conn, actor_of(viewer), "consent.revoke", "consent", consent_id, ["revoked_at"]
+                    conn,
+                    audit.Actor.of(viewer),
+                    "consent.revoke",
+                    "consent",
+                    consent_id,
+                    ["revoked_at"],
                 )
             return self._visible(conn, viewer, consent_id)
 

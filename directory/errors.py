@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 
 from directory.models import InputError
 from directory.search import SearchUnavailable
-from directory.security import HEADERS
+from directory.security import HEADERS, PRIVATE_HEADERS, PRIVATE_PREFIX
 from directory.templating import render
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,8 @@ async def server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     response = _render(request, 500, MESSAGES[500])
     # This handler runs outside the middleware stack, so the headers are added here.
-    for name, value in HEADERS:
+    private = PRIVATE_HEADERS if request.url.path.startswith(PRIVATE_PREFIX) else []
+    for name, value in [*HEADERS, *private]:
         response.headers[name.decode()] = value.decode()
     return response
 

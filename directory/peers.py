@@ -61,10 +61,6 @@ class PeerFields:
         return cls(alias, preference, goals)
 
 
-def actor_of(account: Account) -> audit.Actor:
-    return audit.Actor(account.id, account.team_id)
-
-
 class PeerStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -92,7 +88,7 @@ class PeerStore:
                 )
                 audit.record(
                     conn,
-                    actor_of(viewer),
+                    audit.Actor.of(viewer),
                     "peer.create",
                     "peer",
                     peer_id,
@@ -134,7 +130,7 @@ class PeerStore:
                         updated_at=datetime.now(UTC),
                     )
                 )
-                audit.record(conn, actor_of(viewer), "peer.update", "peer", peer_id, changed)
+                audit.record(conn, audit.Actor.of(viewer), "peer.update", "peer", peer_id, changed)
         return self._get(peer_id)
 
     def view(self, viewer: Account, peer_id: str, *, action: str = "peer.view") -> Peer | None:
@@ -142,7 +138,7 @@ class PeerStore:
         with self.engine.begin() as conn:
             peer = self._visible(conn, viewer, peer_id)
             if peer is not None:
-                audit.record(conn, actor_of(viewer), action, "peer", peer_id)
+                audit.record(conn, audit.Actor.of(viewer), action, "peer", peer_id)
         return peer
 
     def visible(self, viewer: Account, peer_id: str) -> Peer | None:
@@ -157,7 +153,7 @@ class PeerStore:
             query = query.where(t.c.team_id == viewer.team_id)
         with self.engine.begin() as conn:
             peers = [self._to_peer(row) for row in conn.execute(query)]
-            audit.record(conn, actor_of(viewer), "peer.list", "team", viewer.team_id)
+            audit.record(conn, audit.Actor.of(viewer), "peer.list", "team", viewer.team_id)
         return peers
 
     # The shortlist
@@ -210,7 +206,9 @@ class PeerStore:
                     )
             except IntegrityError:  # the same listing added at the same moment (double click)
                 return False
-            audit.record(conn, actor_of(viewer), "shortlist.add", "peer", peer_id, ["listing_id"])
+            audit.record(
+                conn, audit.Actor.of(viewer), "shortlist.add", "peer", peer_id, ["listing_id"]
+            )
         return True
 
     def remove_from_shortlist(self, viewer: Account, peer_id: str, listing_id: str) -> bool:
@@ -224,7 +222,12 @@ class PeerStore:
             ).rowcount
             if removed:
                 audit.record(
-                    conn, actor_of(viewer), "shortlist.remove", "peer", peer_id, ["listing_id"]
+                    conn,
+                    audit.Actor.of(viewer),
+                    "shortlist.remove",
+                    "peer",
+                    peer_id,
+                    ["listing_id"],
                 )
         return bool(removed)
 

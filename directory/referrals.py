@@ -21,7 +21,6 @@ from directory.db import peers_table as peers
 from directory.db import referral_events_table as events
 from directory.db import referrals_table as t
 from directory.models import Category, InputError, Listing
-from directory.peers import actor_of
 from directory.referral_rules import (
     OPEN_STATUSES,
     ReferralMode,
@@ -99,6 +98,14 @@ class FollowUpQueue:
         return len(self.due_today) + len(self.overdue) + len(self.stale)
 
 
+def changed_meanwhile(now_status: ReferralStatus) -> InputError:
+    return InputError(
+        "status",
+        f"this referral changed while the page was open: it is now “{now_status.label}”. "
+        "Nothing was saved",
+    )
+
+
 class ReferralStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -136,9 +143,10 @@ class ReferralStore:
                     )
                 )
                 self._add_event(conn, referral_id, new.first, viewer, now)
+                conn.execute(update(peers).where(peers.c.id == new.peer.id).values(updated_at=now))
                 audit.record(
                     conn,
-                    actor_of(viewer),
+                    audit.Actor.of(viewer),
                     "referral.create",
                     "referral",
                     referral_id,
@@ -171,8 +179,6 @@ class ReferralStore:
             referral = self._visible(conn, viewer, referral_id)
             if referral is None:
                 return None
-            if audit_view:
-                audit.record(conn, actor_of(viewer), "referral.view", "referral", referral_id)
             rows = conn.execute(
                 select(events, accounts.c.display_name)
                 .join(accounts, accounts.c.id == events.c.actor_id)
@@ -182,6 +188,10 @@ class ReferralStore:
             replaced_by = conn.execute(
                 select(t.c.id).where(t.c.replaces_id == referral_id).order_by(t.c.created_at)
             ).all()
+            # Last: on SQLite the entry takes the write lock, held until the commit, so the
+            # reads above do not keep other writers waiting.
+            if audit_view:
+                audit.record(conn, audit.Actor.of(viewer), "referral.view", "referral", referral_id)
         history = [
             ReferralEvent(
                 from_status=ReferralStatus(row.from_status) if row.from_status else None,
@@ -215,11 +225,7 @@ class ReferralStore:
             if referral is None:
                 return None
             if referral.status is not expected:
-                raise InputError(
-                    "status",
-                    f"this referral changed while the page was open: it is now "
-                    f"“{referral.status.label}”. Nothing was saved.",
-                )
+                raise changed_meanwhile(referral.status)
             transition = check_transition(
                 referral.status,
                 target,
@@ -249,6 +255,8 @@ class ReferralStore:
             ).first()
             if target is None:
                 raise InputError("assigned_to", "choose an active member of this team")
+            if not referral.open:
+                raise InputError("assigned_to", "a closed referral has nothing left to hand on")
             if account_id != referral.assigned_to:
                 conn.execute(
                     update(t)
@@ -256,7 +264,7 @@ class ReferralStore:
                     .values(assigned_to=account_id, updated_at=datetime.now(UTC))
                 )
                 audit.record(
-                    conn, actor_of(viewer), "referral.reassign", "referral", referral_id,
+                    conn, audit.Actor.of(viewer), "referral.reassign", "referral", referral_id,
                     ["assigned_to"],
                 )  # fmt: skip
         return self.get(viewer, referral_id, audit_view=False)
@@ -318,15 +326,24 @@ class ReferralStore:
     def _apply(
         self, conn: Connection, viewer: Account, referral_id: str, move: Transition, now: datetime
     ) -> None:
-        conn.execute(
+        # Only from the status the move was checked against: of two moves made at once, the
+        # second finds no row to change and is refused (its transaction rolls back).
+        assert move.from_status is not None
+        changed = conn.execute(
             update(t)
-            .where(t.c.id == referral_id)
+            .where(t.c.id == referral_id, t.c.status == move.from_status.value)
             .values(status=move.to_status.value, follow_up_on=move.follow_up_on, updated_at=now)
-        )
+        ).rowcount
+        if changed != 1:
+            current = conn.execute(select(t.c.status).where(t.c.id == referral_id)).scalar_one()
+            raise changed_meanwhile(ReferralStatus(current))
+        # The peer's "last activity", which orders the team's peer list.
+        peer_id = select(t.c.peer_id).where(t.c.id == referral_id).scalar_subquery()
+        conn.execute(update(peers).where(peers.c.id == peer_id).values(updated_at=now))
         self._add_event(conn, referral_id, move, viewer, now)
         audit.record(
             conn,
-            actor_of(viewer),
+            audit.Actor.of(viewer),
             "referral.move",
             "referral",
             referral_id,

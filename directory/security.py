@@ -1,4 +1,5 @@
-"""Response headers every page gets: no framing, no sniffing, a strict content policy."""
+"""Response headers every page gets: no framing, no sniffing, a strict content policy; and for
+the workspace, no caching (Back after signing out on a shared computer must not show a peer)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,10 @@ HEADERS = [
 ]
 
 
+PRIVATE_HEADERS = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
+PRIVATE_PREFIX = "/work"
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -25,10 +30,15 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
 
+        private = scope["path"].startswith(PRIVATE_PREFIX)
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], *HEADERS]
+                headers = message.get("headers", [])
+                if private:
+                    headers = [h for h in headers if h[0].lower() != b"cache-control"]
+                    headers += PRIVATE_HEADERS
+                message["headers"] = [*headers, *HEADERS]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

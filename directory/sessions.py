@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, insert, select, update
 
+from directory.audit import Actor, record
 from directory.db import accounts_table as accounts
 from directory.db import as_utc
 from directory.db import sessions_table as t
@@ -81,13 +82,18 @@ class SessionStore:
                 conn.execute(update(t).where(t.c.token_hash == token_hash).values(last_seen_at=now))
         return ActiveSession(token_hash, row.account_id, row.csrf_token, created)
 
-    def end(self, token_hash: str, *, now: datetime | None = None) -> None:
+    def end(
+        self, token_hash: str, *, now: datetime | None = None, signed_out_by: Actor | None = None
+    ) -> None:
+        """End a session; `signed_out_by` writes the sign-out to the audit log with it."""
         with self.engine.begin() as conn:
             conn.execute(
                 update(t)
                 .where(t.c.token_hash == token_hash, t.c.ended_at.is_(None))
                 .values(ended_at=now or datetime.now(UTC))
             )
+            if signed_out_by is not None:
+                record(conn, signed_out_by, "sign_out", "account", signed_out_by.account_id)
 
     def end_all(self, account_id: str, *, now: datetime | None = None) -> None:
         with self.engine.begin() as conn:

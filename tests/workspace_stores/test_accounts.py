@@ -3,6 +3,7 @@ re-hashing, and the one-time setup link."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -334,3 +335,35 @@ def test_no_setup_link_works_once_an_account_exists(ws: Workspace) -> None:
     assert not ws.accounts.setup_token_valid(token)
     with pytest.raises(InputError):
         ws.accounts.create_first_admin(token, "a@example.org", PASSWORD, "Main", "A")
+
+
+def test_tries_sent_at_once_cannot_all_slip_under_the_limit(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Twelve wrong passwords at the same moment: at most five are ever checked."""
+    account = ws.account(Role.SPECIALIST, "North Team")
+    checked: list[int] = []
+    verify = ws.accounts.passwords.verify
+    start = threading.Barrier(12, timeout=20)
+
+    def counting_verify(stored_hash: str | None, password: str) -> bool:
+        checked.append(1)
+        return verify(stored_hash, password)
+
+    monkeypatch.setattr(ws.accounts.passwords, "verify", counting_verify)
+    refused: list[int] = []
+
+    def attempt() -> None:
+        start.wait()
+        try:
+            ws.accounts.authenticate(account.email, "not the password at all", "10.0.0.9")
+        except SignInThrottled:
+            refused.append(1)
+
+    threads = [threading.Thread(target=attempt) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(checked) == MAX_FAILURES_PER_ACCOUNT
+    assert len(refused) == 12 - MAX_FAILURES_PER_ACCOUNT

@@ -3,12 +3,15 @@ elsewhere, the follow-up queue, reassignment and team scoping."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
+from directory import referrals as referral_store_module
 from directory.db import referral_events_table, referrals_table
 from directory.models import Category, InputError, Listing
 from directory.referral_rules import ReferralMode, ReferralStatus
@@ -194,6 +197,48 @@ def test_a_stale_or_repeated_form_does_not_move_twice(
         )
     now = ws.referrals.get(me, referral.id)
     assert now is not None and now.status is S.ACCEPTED and len(now.events) == 2
+
+
+def test_two_moves_at_the_same_moment_make_one(
+    ws: Workspace, me: Account, peer: Peer, place: Listing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both requests read "requested" before either writes: only one move may land."""
+    referral = ws.referral(me, peer, place)
+    barrier = threading.Barrier(2, timeout=10)
+    check = referral_store_module.check_transition  # type: ignore[attr-defined]
+
+    def checked_then_wait(*args: Any, **kwargs: Any) -> Any:
+        found = check(*args, **kwargs)
+        barrier.wait()  # both have read the referral and checked their move
+        return found
+
+    monkeypatch.setattr(referral_store_module, "check_transition", checked_then_wait)
+    outcomes: list[str] = []
+
+    def attempt(target: ReferralStatus, code: str) -> None:
+        try:
+            ws.referrals.move(
+                me, referral.id, target, expected=S.REQUESTED, code=code,
+                follow_up_on=today() + timedelta(days=2), today=today(),
+            )  # fmt: skip
+            outcomes.append(target.value)
+        except InputError as error:
+            outcomes.append(f"refused: {error.field}")
+        except OperationalError:  # SQLite: the loser may find the database locked
+            outcomes.append("refused: locked")
+
+    threads = [
+        threading.Thread(target=attempt, args=(S.ACCEPTED, "")),
+        threading.Thread(target=attempt, args=(S.REJECTED, "no_capacity")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(o.startswith("refused") for o in outcomes) == [False, True], outcomes
+    now = ws.referrals.get(me, referral.id)
+    assert now is not None and len(now.events) == 2
+    assert now.status.value in outcomes
 
 
 def test_a_forbidden_move_names_the_field_and_stores_nothing(

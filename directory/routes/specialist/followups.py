@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from directory.audit import Actor, AuditLog
 from directory.auth import requires
 from directory.listings import ListingStore
 from directory.models import Listing
@@ -44,6 +45,13 @@ async def home(request: Request) -> Response:
     )
 
 
+async def _log_list(request: Request) -> None:
+    """Lists of referrals show peer codes beside providers: each showing is audit-logged."""
+    log: AuditLog = request.state.audit
+    account = me(request)
+    await run_in_threadpool(log.record, Actor.of(account), "referral.list", "team", account.team_id)
+
+
 @dataclass(frozen=True)
 class TeamView:
     """Context of specialist/team.html: the team's open referrals and how referrals end."""
@@ -57,6 +65,7 @@ class TeamView:
 async def team(request: Request) -> Response:
     referrals: ReferralStore = request.state.referrals
     everything = await run_in_threadpool(lambda: referrals.for_team(me(request), open_only=False))
+    await _log_list(request)
     statuses = Counter(r.status for r in everything)
     needs = Counter(r.need.label for r in everything)
     view = TeamView(

@@ -117,10 +117,8 @@ async def sign_in(request: Request) -> Response:
 async def sign_out(request: Request) -> Response:
     who = visitor(request)
     sessions: SessionStore = request.state.sessions
-    log: audit.AuditLog = request.state.audit
-    await run_in_threadpool(sessions.end, who.session.token_hash)
     actor = audit.Actor(who.account.id, who.account.team_id)
-    await run_in_threadpool(log.record, actor, "sign_out", "account", who.account.id)
+    await run_in_threadpool(lambda: sessions.end(who.session.token_hash, signed_out_by=actor))
     response = RedirectResponse("/work/sign-in?signed_out=1", status_code=303)
     clear_session_cookie(request, response)
     return response

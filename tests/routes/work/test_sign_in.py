@@ -292,3 +292,13 @@ def test_next_cannot_inject_a_header(client: TestClient, accounts: Accounts) -> 
     location = response.headers["location"]
     assert location.startswith("/work/") and "\r" not in location and "\n" not in location
     assert "x" not in client.cookies
+
+
+def test_workspace_pages_are_never_cached(client: TestClient, accounts: Accounts) -> None:
+    """Back after signing out on a shared computer must not show a peer from the cache."""
+    accounts.login_as(client)
+    for path in ("/work/", "/work/peers", "/work/peers/new", "/work/sign-in", "/work/no-such"):
+        response = client.get(path, follow_redirects=False)
+        assert response.headers["cache-control"] == "no-store", path
+    public = client.get("/healthz")
+    assert "no-store" not in public.headers.get("cache-control", "")
