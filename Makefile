@@ -46,6 +46,7 @@ chromium:
 bench: setup
 	$(PEERDIR) meili install
 	$(BIN)/python bench/bench.py
+	$(BIN)/python bench/workspace.py
 
 lint: setup
 	$(BIN)/ruff check .

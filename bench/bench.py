@@ -29,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,22 +80,25 @@ class IndexTimes:
 
 
 async def _import_ours(
-    path: Path, store: ListingStore, url: str, key: str, index: str
+    paths: Sequence[Path], store: ListingStore, url: str, key: str, index: str
 ) -> IndexTimes:
     async with make_client(url, key, timeout_s=60) as client:
         writer = IndexWriter(client, index)
-        report = await import_files([path], store, writer)
+        report = await import_files(paths, store, writer)
         if not report.ok:
-            raise RuntimeError(f"synthetic data rejected: {report.rejections[:3]}")
+            raise RuntimeError(f"listings rejected: {report.rejections[:3]}")
         ok, indexed, stored = await sync.in_step(store, writer)
         if not ok:
             raise RuntimeError(f"index A holds {indexed} documents, store has {stored}")
         return IndexTimes(report.timings["python_s"], report.timings["total_s"])
 
 
-def index_ours(path: Path, store: ListingStore, url: str, key: str, index: str) -> IndexTimes:
-    """What `peerdir index FILE` does (indexers.importer.import_files), end to end."""
-    return asyncio.run(_import_ours(path, store, url, key, index))
+def index_ours(
+    path: Path | Sequence[Path], store: ListingStore, url: str, key: str, index: str
+) -> IndexTimes:
+    """What `peerdir index FILE...` does (indexers.importer.import_files), end to end."""
+    paths = [path] if isinstance(path, Path) else list(path)
+    return asyncio.run(_import_ours(paths, store, url, key, index))
 
 
 async def _index_raw(url: str, key: str, index: str, docs: list[dict[str, Any]]) -> float:
@@ -247,7 +250,12 @@ class Load:
 
 
 async def _drive(
-    client: httpx.AsyncClient, send: Send, total: int, workers: int, limit_s: float
+    client: httpx.AsyncClient,
+    send: Send,
+    total: int,
+    workers: int,
+    limit_s: float,
+    expect: int = 200,
 ) -> Load:
     latencies: list[float] = []
     errors = 0
@@ -260,22 +268,34 @@ async def _drive(
             start = time.perf_counter()
             response = await send(client, i)
             latencies.append((time.perf_counter() - start) * 1000)
-            errors += response.status_code != 200
+            errors += response.status_code != expect
 
     start = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(workers)))
     return Load(latencies, time.perf_counter() - start, errors)
 
 
-async def measure(send: Send, total: int, workers: int, limit_s: float = 300.0) -> Load:
-    """Warm up (opening every connection), then time `total` requests with `workers` loops."""
+async def measure(
+    send: Send,
+    total: int,
+    workers: int,
+    limit_s: float = 300.0,
+    *,
+    expect: int = 200,
+    warmup: int | None = None,
+) -> Load:
+    """Warm up (opening every connection), then time `total` requests with `workers` loops.
+
+    A response with another status than `expect` counts as an error. The warm-up sends
+    `warmup` requests (default: at least 50, and 10 per loop)."""
     limits = httpx.Limits(
         max_connections=max(16, workers), max_keepalive_connections=max(16, workers)
     )
     headers = {"Accept-Encoding": "identity"}
     async with httpx.AsyncClient(headers=headers, limits=limits, timeout=30) as client:
-        await _drive(client, send, max(50, workers * 10), workers, 60)
-        return await _drive(client, send, total, workers, limit_s)
+        warm = max(50, workers * 10) if warmup is None else max(warmup, workers)
+        await _drive(client, send, warm, workers, 60, expect)
+        return await _drive(client, send, total, workers, limit_s, expect)
 
 
 def check_hits(app_url: str) -> list[str]:

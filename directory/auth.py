@@ -120,6 +120,11 @@ def _signed_out(request: Request) -> Response:
     if request.method in ("GET", "HEAD"):
         query = urlencode({"next": request.url.path})
         return RedirectResponse(f"{SIGN_IN_PATH}?{query}", status_code=303)
+    if request.headers.get("hx-request"):
+        # htmx swaps nothing on a 401: have it load the sign-in page, back to this page after.
+        page = urlsplit(request.headers.get("hx-current-url", "")).path
+        query = urlencode({"next": page or "/work/"})
+        return Response(status_code=401, headers={"HX-Redirect": f"{SIGN_IN_PATH}?{query}"})
     raise SignInRequired()
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 from meilisearch_python_sdk.errors import MeilisearchCommunicationError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from directory import cli_users, meili_server, migrations
 from directory.config import DEFAULT_MEILI_PORT, Settings
@@ -249,6 +250,15 @@ def main(argv: list[str] | None = None) -> int:
     except IndexTaskFailed as err:
         print(f"error: indexing failed: {err}", file=sys.stderr)
         return 1
+    except (OperationalError, ProgrammingError) as err:
+        if "no such table" in str(err) or "does not exist" in str(err):
+            print(
+                f"error: the database at {_safe_url(settings.database_url)} is not set up: "
+                "run `peerdir db upgrade` first",
+                file=sys.stderr,
+            )
+            return 1
+        raise
     return 2
 
 

@@ -59,6 +59,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     store = _store(settings)
     try:
         if args.user_command == "add":
+            teams = {a.team_name for a in store.list()}
             account = store.add(
                 args.email,
                 _read_password(args),
@@ -67,7 +68,10 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
                 display_name=args.name,
                 actor=CLI_ACTOR,
             )
-            print(f"Added {account.email} ({account.role.value}, team {account.team_name}).")
+            new_team = "" if account.team_name in teams else " (a new team)"
+            print(
+                f"Added {account.email} ({account.role.value}, team {account.team_name}{new_team})."
+            )
             return 0
         if args.user_command == "list":
             found = store.list()

@@ -12,11 +12,18 @@ from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from directory.passwords import HashCost
-
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_HOME = PROJECT_ROOT / ".peerdir"
 DEFAULT_MEILI_PORT = 7700
+
+
+@dataclass(frozen=True)
+class HashCost:
+    """argon2id parameters for password hashes (RFC 9106's second recommendation, by default)."""
+
+    time_cost: int = 3
+    memory_kib: int = 65536
+    parallelism: int = 4
 
 
 @dataclass(frozen=True)

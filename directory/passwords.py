@@ -6,12 +6,13 @@ parameters is re-hashed at the next successful sign-in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from directory.config import HashCost
 from directory.models import InputError
+
+__all__ = ["HashCost", "Passwords", "check_policy"]
 
 MIN_LENGTH = 12
 MAX_LENGTH = 256
@@ -41,13 +42,6 @@ def check_policy(password: str, *, email: str = "") -> None:
         raise InputError("password", "is too common or too easy to guess; choose another")
     if email and email.casefold().split("@")[0] in folded and len(email.split("@")[0]) >= 4:
         raise InputError("password", "must not contain the email address")
-
-
-@dataclass(frozen=True)
-class HashCost:
-    time_cost: int = 3
-    memory_kib: int = 65536
-    parallelism: int = 4
 
 
 class Passwords:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from directory import audit
@@ -26,6 +26,7 @@ from directory.workspace import (
     Peer,
     Role,
     ShortlistItem,
+    free_text,
     new_id,
     new_peer_code,
     one_line,
@@ -34,6 +35,7 @@ from directory.workspace import (
 MAX_ALIAS = 40
 MAX_GOALS = 1000
 MAX_SHORTLIST = 30
+CODE_TRIES = 5  # a generated code is one of ~887 million; a clash is rare, never fatal
 
 
 @dataclass(frozen=True)
@@ -53,12 +55,7 @@ class PeerFields:
             raise InputError(
                 "contact_preference", "choose how the peer wants to be reached"
             ) from None
-        goals = goals.strip().replace("\r\n", "\n").replace("\t", " ")
-        if len(goals) > MAX_GOALS:
-            raise InputError("goals", f"is longer than {MAX_GOALS} characters")
-        if any(not (c.isprintable() or c == "\n") for c in goals):
-            raise InputError("goals", "contains characters that cannot be shown")
-        return cls(alias, preference, goals)
+        return cls(alias, preference, free_text(goals, "goals", MAX_GOALS))
 
 
 class PeerStore:
@@ -68,42 +65,47 @@ class PeerStore:
     def create(self, viewer: Account, fields: PeerFields, *, form_key: str = "") -> Peer:
         """A new peer in the viewer's team. The same `form_key` twice (a double click, a
         resubmitted form) gives back the first peer instead of making a second."""
+        for _ in range(CODE_TRIES):
+            peer_id = new_id()
+            try:
+                self._insert(viewer, peer_id, fields, form_key)
+            except IntegrityError:
+                existing = self._by_form_key(form_key) if form_key else None
+                if existing is not None:
+                    if not viewer.can_see_team(existing.team_id):
+                        raise InputError("form_key", FORM_USED) from None
+                    return existing
+                continue  # the generated code was taken: draw another
+            peer = self._get(peer_id)
+            assert peer is not None
+            return peer
+        raise RuntimeError(f"no free peer code after {CODE_TRIES} tries")
+
+    def _insert(self, viewer: Account, peer_id: str, fields: PeerFields, form_key: str) -> None:
         now = datetime.now(UTC)
-        peer_id = new_id()
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(
-                    insert(t).values(
-                        id=peer_id,
-                        team_id=viewer.team_id,
-                        code=new_peer_code(),
-                        alias=fields.alias,
-                        contact_preference=fields.contact_preference.value,
-                        goals=fields.goals,
-                        created_by=viewer.id,
-                        created_at=now,
-                        updated_at=now,
-                        form_key=form_key or None,
-                    )
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(t).values(
+                    id=peer_id,
+                    team_id=viewer.team_id,
+                    code=new_peer_code(),
+                    alias=fields.alias,
+                    contact_preference=fields.contact_preference.value,
+                    goals=fields.goals,
+                    created_by=viewer.id,
+                    created_at=now,
+                    updated_at=now,
+                    form_key=form_key or None,
                 )
-                audit.record(
-                    conn,
-                    audit.Actor.of(viewer),
-                    "peer.create",
-                    "peer",
-                    peer_id,
-                    ["alias", "contact_preference", "goals"],
-                )
-        except IntegrityError:
-            existing = self._by_form_key(form_key) if form_key else None
-            if not form_key:
-                raise
-            if existing is None or not viewer.can_see_team(existing.team_id):
-                raise InputError("form_key", FORM_USED) from None
-            return existing
-        peer = self._get(peer_id)
-        assert peer is not None
-        return peer
+            )
+            audit.record(
+                conn,
+                audit.Actor.of(viewer),
+                "peer.create",
+                "peer",
+                peer_id,
+                ["alias", "contact_preference", "goals"],
+            )
 
     def update(self, viewer: Account, peer_id: str, fields: PeerFields) -> Peer | None:
         with self.engine.begin() as conn:
@@ -146,9 +148,16 @@ class PeerStore:
         with self.engine.connect() as conn:
             return self._visible(conn, viewer, peer_id)
 
-    def team_peers(self, viewer: Account, *, limit: int = 200) -> list[Peer]:
-        """The team's peers, most recently changed first (the list view is audit-logged)."""
+    def team_peers(self, viewer: Account, *, find: str = "", limit: int = 200) -> list[Peer]:
+        """The team's peers, latest activity first, or those whose code or alias contains
+        `find` (the list view is audit-logged)."""
         query = select(t).order_by(t.c.updated_at.desc()).limit(limit)
+        if find:
+            text = find.lower()
+            query = query.where(
+                func.lower(t.c.code).contains(text, autoescape=True)
+                | func.lower(t.c.alias).contains(text, autoescape=True)
+            )
         if viewer.role is not Role.ADMIN:
             query = query.where(t.c.team_id == viewer.team_id)
         with self.engine.begin() as conn:

@@ -12,7 +12,7 @@ from datetime import date
 from enum import StrEnum
 
 from directory.models import InputError
-from directory.workspace import Role
+from directory.workspace import Role, free_text
 
 MAX_NOTE = 1000
 
@@ -140,9 +140,7 @@ def check_transition(
     system: bool = False,
 ) -> Transition:
     """Check a move against the table; raise InputError naming the field that is wrong."""
-    note = note.strip()
-    if len(note) > MAX_NOTE:
-        raise InputError("note", f"is longer than {MAX_NOTE} characters")
+    note = free_text(note, "note", MAX_NOTE)
     if target is S.ENTERED_IN_ERROR:
         if role is not Role.ADMIN:
             raise InputError("status", "only an administrator can mark a referral entered in error")
@@ -186,9 +184,7 @@ def check_new_referral(
     has_consent: bool,
 ) -> Transition:
     """The first event of a referral: it is `requested`, with how it was made."""
-    note = note.strip()
-    if len(note) > MAX_NOTE:
-        raise InputError("note", f"is longer than {MAX_NOTE} characters")
+    note = free_text(note, "note", MAX_NOTE)
     if follow_up_on is None:
         raise InputError("follow_up_on", "give a follow-up date")
     if follow_up_on < today:

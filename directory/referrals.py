@@ -7,7 +7,7 @@ keeps a snapshot of its listing as it was when made.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -38,6 +38,7 @@ class ReferralEvent:
     from_status: ReferralStatus | None
     to_status: ReferralStatus
     at: datetime
+    actor_id: str
     actor_name: str
     code: str
     note: str
@@ -197,6 +198,7 @@ class ReferralStore:
                 from_status=ReferralStatus(row.from_status) if row.from_status else None,
                 to_status=ReferralStatus(row.to_status),
                 at=as_utc(row.at),
+                actor_id=row.actor_id,
                 actor_name=row.display_name,
                 code=row.code,
                 note=row.note,
@@ -204,7 +206,7 @@ class ReferralStore:
             )
             for row in rows
         ]
-        return _with(referral, events=history, replaced_by=[r.id for r in replaced_by])
+        return replace(referral, events=history, replaced_by=[r.id for r in replaced_by])
 
     def move(
         self,
@@ -278,9 +280,12 @@ class ReferralStore:
         with self.engine.connect() as conn:
             return self._select(conn, viewer, where, order=t.c.follow_up_on)
 
-    def queue(self, viewer: Account, *, mine: bool, today: date) -> FollowUpQueue:
-        """Open referrals due today, overdue, and stale (no event for 14 days)."""
-        stale_before = datetime.combine(today, datetime.min.time(), UTC) - STALE_AFTER
+    def queue(
+        self, viewer: Account, *, mine: bool, today: date, now: datetime | None = None
+    ) -> FollowUpQueue:
+        """Open referrals due `today` (the workspace's local date), overdue, and stale: no
+        event for 14 days before `now`."""
+        stale_before = (now or datetime.now(UTC)) - STALE_AFTER
         last_event = (
             select(events.c.referral_id, func.max(events.c.at).label("last_at"))
             .group_by(events.c.referral_id)
@@ -400,12 +405,6 @@ class ReferralStore:
         if order is not None:
             query = query.order_by(order)
         return [_to_referral(row) for row in conn.execute(query.limit(1000))]
-
-
-def _with(referral: Referral, **changes: Any) -> Referral:
-    from dataclasses import replace
-
-    return replace(referral, **changes)
 
 
 def _to_referral(row: Any) -> Referral:

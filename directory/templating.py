@@ -57,6 +57,11 @@ def tel_href(phone: str) -> str:
     return "tel:" + (number + pauses + rest).replace("#", "%23")
 
 
+def sentence(text: str) -> str:
+    """End a message with a full stop unless it already ends a sentence."""
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
 def miles(value: float | None) -> str:
     if value is None:
         return ""
@@ -159,6 +164,7 @@ def make_templates(directory: Path) -> Jinja2Templates:
         tel_href=tel_href,
         day_and_clock=day_and_clock,
         miles=miles,
+        sentence=sentence,
         clock=clock,
         local_time=local_time,
         facet_value_label=facet_value_label,

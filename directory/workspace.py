@@ -29,6 +29,17 @@ def one_line(value: str, field: str, max_length: int, *, required: str = "is req
     return text
 
 
+def free_text(value: str, field: str, max_length: int) -> str:
+    """Text of several lines (goals, a note): line breaks kept, tabs made spaces; InputError
+    naming `field` when it is too long or holds characters that cannot be shown."""
+    text = value.strip().replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    if len(text) > max_length:
+        raise InputError(field, f"is longer than {max_length} characters")
+    if any(not (c.isprintable() or c == "\n") for c in text):
+        raise InputError(field, "contains characters that cannot be shown")
+    return text
+
+
 FORM_USED = "this form was already sent from another page; reload the page and try again"
 
 

@@ -73,7 +73,7 @@ def test_user_add_creates_an_account_that_signs_in(
     code = add(monkeypatch, "Sam@Example.org", role="supervisor", extra=("--name", "Sam Lee"))
     assert code == 0
     out = capsys.readouterr().out
-    assert "Added sam@example.org (supervisor, team North Team)." in out
+    assert "Added sam@example.org (supervisor, team North Team (a new team))." in out
     assert PASSWORD not in out
     account = only(store)
     assert (account.email, account.role, account.team_name, account.display_name) == (

@@ -366,3 +366,28 @@ def test_a_new_referral_refuses_an_oversized_note() -> None:
             has_consent=False,
         )
     assert field_of(error) == "note"
+
+
+@pytest.mark.parametrize("bad", ["stopped by\x00", "bell\x07", "escape \x1b[31m", "\ue000"])
+def test_a_note_with_characters_that_cannot_be_shown_is_refused(bad: str) -> None:
+    """PostgreSQL refuses NUL in text (a 500 otherwise); the rest would reach the page."""
+    with pytest.raises(InputError) as error:
+        check_new_referral(
+            ReferralMode.WARM_HANDOFF, follow_up_on=TODAY, today=TODAY, note=bad,
+            has_consent=False,
+        )  # fmt: skip
+    assert error.value.field == "note"
+    with pytest.raises(InputError) as error:
+        check_transition(
+            S.REQUESTED, S.ACCEPTED, role=Role.SPECIALIST, note=bad, follow_up_on=TODAY,
+            today=TODAY,
+        )  # fmt: skip
+    assert error.value.field == "note"
+
+
+def test_a_note_keeps_its_lines() -> None:
+    moved = check_transition(
+        S.REQUESTED, S.ACCEPTED, role=Role.SPECIALIST, note="called\r\n\tleft a message",
+        follow_up_on=TODAY, today=TODAY,
+    )  # fmt: skip
+    assert moved.note == "called\n left a message"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from directory import peers as peers_module
 from directory.models import InputError
 from directory.peers import MAX_ALIAS, MAX_GOALS, MAX_SHORTLIST, PeerFields
 from directory.workspace import Account, ContactPreference, Role
@@ -202,3 +203,21 @@ def test_another_teams_shortlist_cannot_be_changed(ws: Workspace, me: Account) -
     with pytest.raises(LookupError):
         ws.peers.remove_from_shortlist(me, theirs.id, place.id)
     assert len(ws.peers.shortlist(owner, theirs.id)) == 1
+
+
+def test_a_taken_code_is_drawn_again(
+    ws: Workspace, me: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = ws.peers.create(me, PeerFields.parse(ALIAS, "text", ""), form_key="k" * 20)
+    codes = iter([first.code, first.code, "P-NEW1-23"])
+    monkeypatch.setattr(peers_module, "new_peer_code", lambda: next(codes))
+    second = ws.peers.create(me, PeerFields.parse("B.B.", "text", ""), form_key="m" * 20)
+    assert second.code == "P-NEW1-23" and second.id != first.id
+
+
+def test_another_teams_form_key_is_a_clear_error(ws: Workspace, me: Account) -> None:
+    ws.peers.create(me, PeerFields.parse(ALIAS, "text", ""), form_key="k" * 20)
+    other = ws.account(Role.SPECIALIST, "South Team")
+    with pytest.raises(InputError) as error:
+        ws.peers.create(other, PeerFields.parse("B.B.", "text", ""), form_key="k" * 20)
+    assert error.value.field == "form_key"

@@ -377,7 +377,9 @@ def test_the_queue_shows_due_overdue_and_stale(
     age_events(ws, quiet.id, days=10)
     age_events(ws, closed.id, days=30)
 
-    queue = ws.referrals.queue(me, mine=True, today=now + timedelta(days=3))
+    queue = ws.referrals.queue(
+        me, mine=True, today=now + timedelta(days=3), now=datetime.now(UTC) + timedelta(days=3)
+    )
     assert ids(queue.due_today) == [due.id]
     assert ids(queue.overdue) == [overdue.id]
     assert ids(queue.stale) == [stale.id]

@@ -22,6 +22,7 @@ routes = [
     Route("/peers", peers.peer_list, name="peers"),
     Route("/peers", peers.create_peer, methods=["POST"], name="create_peer"),
     Route("/peers/new", peers.new_peer, name="new_peer"),
+    Route("/peers/find", peers.find_peers, methods=["POST"], name="find_peers"),
     Route("/peers/{peer_id}", peers.peer_page, name="peer"),
     Route("/peers/{peer_id}", peers.update_peer, methods=["POST"], name="update_peer"),
     Route("/peers/{peer_id}/edit", peers.edit_peer, name="edit_peer"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -40,6 +41,7 @@ class ConsentForm:
     part2: bool
     form: dict[str, str]
     form_key: str
+    replaces: str = ""  # the referral a new one will replace (refer elsewhere), carried along
     error: InputError | None = None
     methods: list[tuple[str, str]] = field(
         default_factory=lambda: [(m.value, label) for m, label in CONSENT_METHOD_LABELS.items()]
@@ -64,7 +66,8 @@ async def new_consent(request: Request) -> Response:
         "witness": "",
         "revocation_explained": "",
     }
-    view = ConsentForm(peer, listing, is_part2(record), form, new_form_key())
+    replaces = _opaque_id(request.query_params.get("replaces", ""))
+    view = ConsentForm(peer, listing, is_part2(record), form, new_form_key(), replaces)
     return await workspace_page(request, "specialist/consent_form.html", view)
 
 
@@ -81,14 +84,21 @@ async def create_consent(request: Request) -> Response:
         )
     except InputError as error:
         shown = {k: fields.get(k, "") for k in CONSENT_FIELDS}
-        view = ConsentForm(peer, listing, part2, shown, key, error)
+        view = ConsentForm(
+            peer, listing, part2, shown, key, _opaque_id(fields.get("replaces", "")), error
+        )
         return await workspace_page(request, "specialist/consent_form.html", view, status_code=400)
     consents: ConsentStore = request.state.consents
     await run_in_threadpool(
         lambda: consents.create(me(request), peer.team_id, peer.id, parsed, form_key=key)
     )
     target = request.url_for("work:new_referral", peer_id=peer.id).path
-    return RedirectResponse(f"{target}?listing={listing.id}", status_code=303)
+    query = {"listing": listing.id, "replaces": _opaque_id(fields.get("replaces", ""))}
+    return RedirectResponse(f"{target}?{urlencode({k: v for k, v in query.items() if v})}", 303)
+
+
+def _opaque_id(value: str) -> str:
+    return value if value.replace("-", "").replace("_", "").isalnum() and len(value) <= 24 else ""
 
 
 @requires()

@@ -18,9 +18,9 @@ from directory.models import Listing
 from directory.qr import qr_svg
 from directory.referral_rules import ReferralStatus
 from directory.referrals import FollowUpQueue, Referral, ReferralStore
-from directory.routes.public import OpeningDay, next_meeting, opening_days
 from directory.routes.specialist.common import me, peer_or_404, today, workspace_page
 from directory.schedule import NextSession
+from directory.views import OpeningDay, next_meeting, opening_days
 from directory.workspace import PART2_NOTICE, Peer, Role
 
 

@@ -16,7 +16,6 @@ from directory.models import InputError, Listing
 from directory.peers import PeerFields, PeerStore
 from directory.pii import PiiFinding, find_pii
 from directory.referrals import Referral, ReferralStore
-from directory.routes.public import next_meeting
 from directory.routes.specialist.common import (
     form_fields,
     form_key,
@@ -26,6 +25,7 @@ from directory.routes.specialist.common import (
     workspace_page,
 )
 from directory.schedule import NextSession
+from directory.views import next_meeting
 from directory.workspace import CONTACT_LABELS, Consent, Peer, ShortlistItem
 
 
@@ -65,6 +65,7 @@ class PeerView:
 @dataclass(frozen=True)
 class PeerListView:
     peers: list[Peer]
+    find: str = ""
 
 
 @requires()
@@ -72,6 +73,17 @@ async def peer_list(request: Request) -> Response:
     peers: PeerStore = request.state.peers
     found = await run_in_threadpool(peers.team_peers, me(request))
     return await workspace_page(request, "specialist/peers.html", PeerListView(found))
+
+
+@requires()
+async def find_peers(request: Request) -> Response:
+    """Find a peer by code or alias. A POST, so that an alias never lands in a URL (history,
+    logs, a shared link)."""
+    fields = await form_fields(request)
+    find = " ".join(fields.get("find", "").split())[:40]
+    peers: PeerStore = request.state.peers
+    found = await run_in_threadpool(lambda: peers.team_peers(me(request), find=find))
+    return await workspace_page(request, "specialist/peers.html", PeerListView(found, find))
 
 
 @requires()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -247,12 +247,35 @@ async def move_referral(request: Request) -> Response:
         )  # fmt: skip
     except InputError as error:
         current = await _referral_or_404(request, audit_view=False)
+        if error.field == "status" and _just_did(current, me(request), fields):
+            # A double click or a resubmitted form: the first one did it; nothing to add.
+            return RedirectResponse(
+                request.url_for("work:referral", referral_id=referral.id).path, status_code=303
+            )
         view = await _referral_view(request, current, form=shown, error=error)
         return await workspace_page(request, "specialist/referral.html", view, status_code=400)
     if moved is None:
         raise HTTPException(404)
     return RedirectResponse(
         request.url_for("work:referral", referral_id=referral.id).path, status_code=303
+    )
+
+
+REPEAT_WINDOW = timedelta(minutes=2)
+
+
+def _just_did(referral: Referral, account: Account, fields: dict[str, str]) -> bool:
+    """Whether this very move (from the shown status to the asked one) is the referral's last
+    event, made by the same person moments ago."""
+    if not referral.events:
+        return False
+    last = referral.events[-1]
+    return (
+        last.actor_id == account.id
+        and last.to_status.value == fields.get("status")
+        and last.from_status is not None
+        and last.from_status.value == fields.get("expected")
+        and datetime.now(UTC) - last.at < REPEAT_WINDOW
     )
 
 

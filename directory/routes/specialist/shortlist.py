@@ -17,7 +17,6 @@ from directory.auth import requires
 from directory.geo import distance_mi, resolve_place
 from directory.models import InputError
 from directory.peers import PeerStore
-from directory.routes.public import SearchView, run_search
 from directory.routes.specialist.common import (
     form_fields,
     listing_or_error,
@@ -25,6 +24,7 @@ from directory.routes.specialist.common import (
     peer_or_404,
     workspace_page,
 )
+from directory.views import SearchView, run_search
 from directory.workspace import Peer
 
 

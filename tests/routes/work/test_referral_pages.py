@@ -215,6 +215,38 @@ def test_refer_elsewhere_links_the_new_referral_to_the_old(
     assert "Referred elsewhere" in cancelled
 
 
+def test_refer_elsewhere_keeps_its_link_through_a_consent(
+    desk: Desk, listing_ids: dict[str, str], engine: Engine
+) -> None:
+    """The new provider needs a consent first: recording it must not lose "instead of"."""
+    harbor, oak = listing_ids["harbor"], listing_ids["oak"]
+    peer = desk.new_peer()
+    old = desk.refer(peer, harbor)
+    form = desk.get(f"/work/peers/{peer}/referrals/new?listing={oak}&replaces={old}").text
+    consent_link = f"/work/peers/{peer}/consents/new?listing={oak}&amp;replaces={old}"
+    assert consent_link in form
+    consent_page = desk.get(consent_link.replace("&amp;", "&")).text
+    assert f'name="replaces" value="{old}"' in consent_page
+    data = desk.consent_form(peer, oak, replaces=old)
+    saved = desk.post(f"/work/peers/{peer}/consents", data)
+    assert saved.status_code == 303
+    assert saved.headers["location"].endswith(f"?listing={oak}&replaces={old}")
+    back = desk.get(saved.headers["location"]).text
+    assert f'name="replaces" value="{old}"' in back
+    new = desk.refer(peer, oak, replaces=old, mode="sent", consent_id=desk_consent_id(engine, peer))
+    assert referral_row(engine, new)["replaces_id"] == old
+    assert referral_row(engine, old)["status"] == "cancelled"
+
+
+def desk_consent_id(engine: Engine, peer_id: str) -> str:
+    with engine.connect() as conn:
+        return str(
+            conn.execute(
+                select(consents_table.c.id).where(consents_table.c.peer_id == peer_id)
+            ).scalar_one()
+        )
+
+
 def test_refer_elsewhere_only_for_this_peers_referral(
     desk: Desk, listing_ids: dict[str, str], engine: Engine
 ) -> None:

@@ -302,3 +302,17 @@ def test_workspace_pages_are_never_cached(client: TestClient, accounts: Accounts
         assert response.headers["cache-control"] == "no-store", path
     public = client.get("/healthz")
     assert "no-store" not in public.headers.get("cache-control", "")
+
+
+def test_an_htmx_write_after_the_session_ended_goes_to_sign_in(client: TestClient) -> None:
+    """htmx swaps nothing on a 401: the button would just not respond without HX-Redirect."""
+    response = client.post(
+        "/work/peers/abc/shortlist",
+        data={"listing_id": "0123456789abcdef"},
+        headers={
+            "HX-Request": "true",
+            "HX-Current-URL": "http://testserver/work/peers/abc/search?q=x",
+        },
+    )
+    assert response.status_code == 401
+    assert response.headers["hx-redirect"] == "/work/sign-in?next=%2Fwork%2Fpeers%2Fabc%2Fsearch"
