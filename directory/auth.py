@@ -118,12 +118,12 @@ def _signed_out(request: Request) -> Response:
             headers={"WWW-Authenticate": 'Cookie realm="peerdir"'},
         )
     if request.method in ("GET", "HEAD"):
-        query = urlencode({"next": request.url.path})
+        query = urlencode({"next": _path_and_query(request.url.path, request.url.query)})
         return RedirectResponse(f"{SIGN_IN_PATH}?{query}", status_code=303)
     if request.headers.get("hx-request"):
         # htmx swaps nothing on a 401: have it load the sign-in page, back to this page after.
-        page = urlsplit(request.headers.get("hx-current-url", "")).path
-        query = urlencode({"next": page or "/work/"})
+        page = urlsplit(request.headers.get("hx-current-url", ""))
+        query = urlencode({"next": _path_and_query(page.path, page.query), "expired": "1"})
         return Response(status_code=401, headers={"HX-Redirect": f"{SIGN_IN_PATH}?{query}"})
     raise SignInRequired()
 
@@ -137,11 +137,11 @@ def requires(role: Role = Role.SPECIALIST) -> Callable[[Endpoint], Endpoint]:
             visitor = await load_visitor(request)
             if visitor is None:
                 return _signed_out(request)
+            request.state.visitor = visitor  # error pages keep the navigation too
             if not visitor.account.role.at_least(role):
                 raise HTTPException(403, "Your account's role does not allow this.")
             if request.method not in ("GET", "HEAD"):
                 await check_csrf(request, visitor.session.csrf_token)
-            request.state.visitor = visitor
             return await handler(request)
 
         wrapper.required_role = role  # type: ignore[attr-defined]
@@ -234,11 +234,15 @@ class BodyLimitMiddleware:
         await self.app(scope, limited, send)
 
 
+def _path_and_query(path: str, query: str) -> str:
+    return f"{path}?{query}" if query else path
+
+
 def login_redirect_target(value: str | None) -> str:
-    """Where to go after sign-in: only a path on this site (no open redirect)."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+    """Where to go after sign-in: only a workspace page on this site (no open redirect)."""
+    if not value or not value.startswith("/work/") or "\\" in value:
         return "/work/"
     parts = urlsplit(value)
-    if parts.scheme or parts.netloc:
+    if parts.scheme or parts.netloc or any(c in value for c in "\r\n\t"):
         return "/work/"
-    return parts.path or "/work/"
+    return _path_and_query(parts.path, parts.query)

@@ -194,11 +194,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             f"link:\n\n    {link}\n",
             flush=True,
         )
-    print(
-        f"Serving http://{args.host}:{args.port} (workspace timezone {settings.timezone}; "
-        "set DIRECTORY_TIMEZONE to change it)",
-        flush=True,
-    )
+    print(f"Serving http://{args.host}:{args.port}", flush=True)
+    if settings.timezone in ("UTC", "Etc/UTC"):
+        print(
+            "The workspace counts follow-up days in UTC (this machine's timezone). Set "
+            "DIRECTORY_TIMEZONE to your own, e.g. DIRECTORY_TIMEZONE=America/Chicago.",
+            flush=True,
+        )
     # uvicorn's access log would record query strings (what people searched for): ours doesn't.
     uvicorn.run(
         app,

@@ -46,11 +46,24 @@ class ConsentFields:
 
     @classmethod
     def parse(
-        cls, form: dict[str, str], *, recipient_listing_id: str, part2: bool, today: date
+        cls,
+        form: dict[str, str],
+        *,
+        recipient_listing_id: str,
+        part2: bool,
+        today: date,
+        provider_names: tuple[str, ...] = (),
     ) -> ConsentFields:
-        """Check every element a consent must have; InputError names the first missing."""
+        """Check every element a consent must have; InputError names the first missing. A
+        Part 2 consent must name its recipient: one of `provider_names` (the listing's name or
+        organization) in `recipient`."""
         discloser = one_line(form.get("discloser", ""), "discloser", 200)
         recipient = one_line(form.get("recipient", ""), "recipient", 300)
+        names = [n for n in provider_names if n]
+        if part2 and names and not any(n.casefold() in recipient.casefold() for n in names):
+            raise InputError(
+                "recipient", f"a Part 2 consent names the provider: write “{names[0]}” here"
+            )
         purpose = one_line(form.get("purpose", ""), "purpose", 500)
         information = one_line(form.get("information", ""), "information", 500)
         try:

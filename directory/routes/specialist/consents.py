@@ -80,7 +80,11 @@ async def create_consent(request: Request) -> Response:
     key = form_key(fields)
     try:
         parsed = ConsentFields.parse(
-            fields, recipient_listing_id=listing.id, part2=part2, today=today(request)
+            fields,
+            recipient_listing_id=listing.id,
+            part2=part2,
+            today=today(request),
+            provider_names=(listing.record.name, listing.record.organization),
         )
     except InputError as error:
         shown = {k: fields.get(k, "") for k in CONSENT_FIELDS}
@@ -89,11 +93,16 @@ async def create_consent(request: Request) -> Response:
         )
         return await workspace_page(request, "specialist/consent_form.html", view, status_code=400)
     consents: ConsentStore = request.state.consents
-    await run_in_threadpool(
+    consent = await run_in_threadpool(
         lambda: consents.create(me(request), peer.team_id, peer.id, parsed, form_key=key)
     )
+    # Back to the referral, now to be sent under this consent.
     target = request.url_for("work:new_referral", peer_id=peer.id).path
-    query = {"listing": listing.id, "replaces": _opaque_id(fields.get("replaces", ""))}
+    query = {
+        "listing": listing.id,
+        "replaces": _opaque_id(fields.get("replaces", "")),
+        "consented": consent.id,
+    }
     return RedirectResponse(f"{target}?{urlencode({k: v for k, v in query.items() if v})}", 303)
 
 

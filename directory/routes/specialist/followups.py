@@ -17,6 +17,7 @@ from directory.listings import ListingStore
 from directory.models import Listing
 from directory.qr import qr_svg
 from directory.referral_rules import ReferralStatus
+from directory.referral_rules import ReferralStatus as S
 from directory.referrals import FollowUpQueue, Referral, ReferralStore
 from directory.routes.specialist.common import me, peer_or_404, today, workspace_page
 from directory.schedule import NextSession
@@ -67,7 +68,7 @@ async def team(request: Request) -> Response:
     everything = await run_in_threadpool(lambda: referrals.for_team(me(request), open_only=False))
     await _log_list(request)
     statuses = Counter(r.status for r in everything)
-    needs = Counter(r.need.label for r in everything)
+    needs = Counter(r.need.label for r in everything if r.status is not S.ENTERED_IN_ERROR)
     view = TeamView(
         open_referrals=[r for r in everything if r.open],
         by_status=[(s, statuses[s]) for s in ReferralStatus if statuses[s]],

@@ -52,6 +52,8 @@ class ReferralForm:
     part2: bool
     form_key: str
     replaces: str = ""
+    replaces_name: str = ""
+    notice: str = ""
     error: InputError | None = None
     warnings: list[PiiFinding] = field(default_factory=list)
     needs: list[tuple[str, str]] = field(
@@ -99,18 +101,33 @@ async def new_referral(request: Request) -> Response:
     peer = await peer_or_404(request)
     listing = await listing_or_error(request, request.query_params.get("listing", ""))
     usable = await _usable_consents(request, peer, listing)
+    consented = request.query_params.get("consented", "")
+    just_recorded = next((c for c in usable if c.id == consented), None)
     form = {
         "need": listing.record.category.value,
-        "mode": ReferralMode.WARM_HANDOFF.value,
+        "mode": (ReferralMode.SENT if just_recorded else ReferralMode.WARM_HANDOFF).value,
         "follow_up_on": (today(request) + timedelta(days=FOLLOW_UP_DAYS)).isoformat(),
         "note": "",
-        "consent_id": usable[0].id if usable else "",
+        "consent_id": (just_recorded or usable[0]).id if usable else "",
     }
     view = ReferralForm(
         peer, listing, form, usable, is_part2(listing.record), new_form_key(),
         replaces=request.query_params.get("replaces", "")[:24],
+        replaces_name=await _replaced_name(request, request.query_params.get("replaces", "")),
+        notice="Consent recorded. This referral will be sent under it." if just_recorded else "",
     )  # fmt: skip
     return await workspace_page(request, "specialist/referral_form.html", view)
+
+
+async def _replaced_name(request: Request, referral_id: str) -> str:
+    """The provider of the referral a new one replaces, to say so on the form."""
+    if not referral_id:
+        return ""
+    referrals: ReferralStore = request.state.referrals
+    found = await run_in_threadpool(
+        lambda: referrals.get(me(request), referral_id[:24], audit_view=False)
+    )
+    return str(found.snapshot["name"]) if found else ""
 
 
 def _need(value: str) -> Category:

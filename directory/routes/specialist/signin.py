@@ -80,7 +80,11 @@ async def sign_in_form(request: Request) -> Response:
     target = login_redirect_target(request.query_params.get("next"))
     if await load_visitor(request) is not None:
         return RedirectResponse(target, status_code=303)
-    notice = "You are signed out." if request.query_params.get("signed_out") else ""
+    notice = ""
+    if request.query_params.get("signed_out"):
+        notice = "You are signed out."
+    elif request.query_params.get("expired"):
+        notice = "You were signed out after a while without activity. Sign in to go on."
     return _sign_in_page(request, SignInView(next=target, notice=notice))
 
 
@@ -130,7 +134,7 @@ async def _valid_setup_token(request: Request, token: str) -> None:
         raise HTTPException(
             404,
             "This setup link has been used or is not valid. Once the first administrator "
-            "exists, new accounts are made with `peerdir user add`.",
+            "exists, new accounts are made with the command peerdir user add.",
         )
 
 

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from html import unescape
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -79,6 +80,12 @@ def snapshot(engine: Engine) -> Snapshot:
     return state
 
 
+def _prefilled(html: str, name: str) -> str:
+    found = re.search(rf'name="{name}"[^>]*value="([^"]*)"', html)
+    assert found, f"no {name} field"
+    return unescape(found.group(1))
+
+
 @dataclass
 class Desk:
     """A client signed in as `account`, posting the workspace's forms with its CSRF token."""
@@ -124,7 +131,7 @@ class Desk:
             "form_key": form_key(page.text),
             "listing_id": listing_id,
             "discloser": "Sam, North Team",
-            "recipient": "The provider",
+            "recipient": _prefilled(page.text, "recipient"),  # names the provider
             "purpose": "To refer the peer",
             "information": "Initials and how to reach them",
             "method": "signed_paper",

@@ -230,12 +230,29 @@ def test_refer_elsewhere_keeps_its_link_through_a_consent(
     data = desk.consent_form(peer, oak, replaces=old)
     saved = desk.post(f"/work/peers/{peer}/consents", data)
     assert saved.status_code == 303
-    assert saved.headers["location"].endswith(f"?listing={oak}&replaces={old}")
+    assert f"?listing={oak}&replaces={old}&consented=" in saved.headers["location"]
     back = desk.get(saved.headers["location"]).text
     assert f'name="replaces" value="{old}"' in back
+    # Back on the referral: to be sent, under the consent just recorded, instead of the old.
+    assert "Consent recorded" in back and "Instead of" in back
+    assert re.search(r'name="mode" value="sent"\s+checked', back)
+    assert f'value="{desk_consent_id(engine, peer)}" checked' in back
     new = desk.refer(peer, oak, replaces=old, mode="sent", consent_id=desk_consent_id(engine, peer))
     assert referral_row(engine, new)["replaces_id"] == old
     assert referral_row(engine, old)["status"] == "cancelled"
+
+
+def test_a_part2_consent_names_its_provider(
+    desk: Desk, listing_ids: dict[str, str], engine: Engine
+) -> None:
+    peer = desk.new_peer()
+    before = snapshot(engine)
+    vague = desk.consent_form(peer, listing_ids["detox"], recipient="Any treatment program")
+    response = desk.post(f"/work/peers/{peer}/consents", vague)
+    assert response.status_code == 400 and names_field(response, "recipient")
+    after = snapshot(engine)
+    after.pop("audit_log"), before.pop("audit_log")
+    assert after == before
 
 
 def desk_consent_id(engine: Engine, peer_id: str) -> str:

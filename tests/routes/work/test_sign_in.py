@@ -315,4 +315,8 @@ def test_an_htmx_write_after_the_session_ended_goes_to_sign_in(client: TestClien
         },
     )
     assert response.status_code == 401
-    assert response.headers["hx-redirect"] == "/work/sign-in?next=%2Fwork%2Fpeers%2Fabc%2Fsearch"
+    target = response.headers["hx-redirect"]
+    assert target == "/work/sign-in?next=%2Fwork%2Fpeers%2Fabc%2Fsearch%3Fq%3Dx&expired=1"
+    page = client.get(target)
+    assert "signed out after a while" in page.text
+    assert 'name="next" value="/work/peers/abc/search?q=x"' in page.text  # the search comes back
