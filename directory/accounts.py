@@ -127,6 +127,11 @@ class AccountStore:
         with self.engine.connect() as conn:
             return [self._to_account(row) for row in conn.execute(query)]
 
+    def team_names(self) -> dict[str, str]:
+        """Every team's name by its id."""
+        with self.engine.connect() as conn:
+            return {row.id: row.name for row in conn.execute(select(teams.c.id, teams.c.name))}
+
     def count(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(accounts)).scalar_one())
@@ -303,6 +308,14 @@ class AccountStore:
                 email, password, Role.ADMIN, team, display_name=display_name, conn=conn
             )
             conn.execute(delete(setup_tokens))
+            # The setup page signs the new admin in.
+            conn.execute(
+                update(accounts)
+                .where(accounts.c.id == account.id)
+                .values(last_sign_in_at=datetime.now(UTC))
+            )
+            actor = audit.Actor.of(account)
+            audit.record(conn, actor, "sign_in", "account", account.id)
         return account
 
     # Rows to models

@@ -79,7 +79,15 @@ CODES: dict[ReferralStatus, dict[str, str]] = {
         "referred_elsewhere": "Referred elsewhere",
     },
 }
-CODE_LABELS = {code: label for codes in CODES.values() for code, label in codes.items()}
+# Events that leave the status as it is: a check-in that sets the next follow-up date (no news
+# yet is news too), and a hand-over to a colleague.
+CHECK_IN = "check_in"
+REASSIGNED = "reassigned"
+CODE_LABELS = {
+    **{code: label for codes in CODES.values() for code, label in codes.items()},
+    CHECK_IN: "Checked in",
+    REASSIGNED: "Handed on",
+}
 # Moving into these statuses keeps the referral open, so it needs the next follow-up date.
 NEEDS_FOLLOW_UP = frozenset({S.REQUESTED, S.ACCEPTED, S.IN_PROGRESS, S.ON_HOLD})
 # Codes that only the system sets: a cancellation "referred elsewhere" is made by creating the
@@ -173,6 +181,22 @@ def check_transition(
     elif follow_up_on is not None:
         follow_up_on = None  # a closed referral has nothing to follow up
     return Transition(current, target, code, note, follow_up_on)
+
+
+def check_check_in(
+    current: ReferralStatus, *, follow_up_on: date | None, note: str = "", today: date
+) -> Transition:
+    """A check-in on an open referral: no change of status, the next follow-up date."""
+    note = free_text(note, "note", MAX_NOTE)
+    if current.final:
+        raise InputError(
+            "status", f"the referral is closed ({current.label}); nothing to follow up"
+        )
+    if follow_up_on is None:
+        raise InputError("follow_up_on", "give the next follow-up date")
+    if follow_up_on < today:
+        raise InputError("follow_up_on", "must be today or later")
+    return Transition(current, current, CHECK_IN, note, follow_up_on)
 
 
 def check_new_referral(

@@ -23,9 +23,11 @@ from directory.db import referrals_table as t
 from directory.models import Category, InputError, Listing
 from directory.referral_rules import (
     OPEN_STATUSES,
+    REASSIGNED,
     ReferralMode,
     ReferralStatus,
     Transition,
+    check_check_in,
     check_transition,
 )
 from directory.workspace import FORM_USED, Account, Peer, Role, listing_snapshot, new_id
@@ -65,6 +67,9 @@ class Referral:
     updated_at: datetime
     events: list[ReferralEvent] = field(default_factory=list)
     replaced_by: list[str] = field(default_factory=list)
+    # Provider names of the referrals this one replaces or is replaced by, by id.
+    linked_names: dict[str, str] = field(default_factory=dict)
+    peer_alias: str = ""
 
     @property
     def open(self) -> bool:
@@ -186,9 +191,10 @@ class ReferralStore:
                 .where(events.c.referral_id == referral_id)
                 .order_by(events.c.id)
             ).all()
-            replaced_by = conn.execute(
-                select(t.c.id).where(t.c.replaces_id == referral_id).order_by(t.c.created_at)
-            ).all()
+            linked = select(t.c.id, t.c.listing_snapshot, t.c.replaces_id).where(
+                (t.c.replaces_id == referral_id) | (t.c.id == referral.replaces_id)
+            )
+            linked_rows = conn.execute(linked.order_by(t.c.created_at)).all()
             # Last: on SQLite the entry takes the write lock, held until the commit, so the
             # reads above do not keep other writers waiting.
             if audit_view:
@@ -206,7 +212,12 @@ class ReferralStore:
             )
             for row in rows
         ]
-        return replace(referral, events=history, replaced_by=[r.id for r in replaced_by])
+        return replace(
+            referral,
+            events=history,
+            replaced_by=[r.id for r in linked_rows if r.replaces_id == referral_id],
+            linked_names={r.id: str(r.listing_snapshot["name"]) for r in linked_rows},
+        )
 
     def move(
         self,
@@ -240,6 +251,29 @@ class ReferralStore:
             self._apply(conn, viewer, referral_id, transition, datetime.now(UTC))
         return self.get(viewer, referral_id, audit_view=False)
 
+    def check_in(
+        self,
+        viewer: Account,
+        referral_id: str,
+        *,
+        expected: ReferralStatus,
+        follow_up_on: date | None,
+        note: str = "",
+        today: date,
+    ) -> Referral | None:
+        """Record a check-in: the status stays, the next follow-up date is set."""
+        with self.engine.begin() as conn:
+            referral = self._visible(conn, viewer, referral_id)
+            if referral is None:
+                return None
+            if referral.status is not expected:
+                raise changed_meanwhile(referral.status)
+            move = check_check_in(
+                referral.status, follow_up_on=follow_up_on, note=note, today=today
+            )
+            self._apply(conn, viewer, referral_id, move, datetime.now(UTC), "referral.check_in")
+        return self.get(viewer, referral_id, audit_view=False)
+
     def reassign(self, viewer: Account, referral_id: str, account_id: str) -> Referral | None:
         """Hand a referral to another active member of its team (supervisors and admins)."""
         if not viewer.role.at_least(Role.SUPERVISOR):
@@ -249,7 +283,7 @@ class ReferralStore:
             if referral is None:
                 return None
             target = conn.execute(
-                select(accounts.c.id).where(
+                select(accounts.c.id, accounts.c.display_name).where(
                     accounts.c.id == account_id,
                     accounts.c.team_id == referral.team_id,
                     accounts.c.disabled_at.is_(None),
@@ -260,11 +294,18 @@ class ReferralStore:
             if not referral.open:
                 raise InputError("assigned_to", "a closed referral has nothing left to hand on")
             if account_id != referral.assigned_to:
+                now = datetime.now(UTC)
                 conn.execute(
                     update(t)
                     .where(t.c.id == referral_id)
-                    .values(assigned_to=account_id, updated_at=datetime.now(UTC))
+                    .values(assigned_to=account_id, updated_at=now)
                 )
+                # In the referral's history too, with the colleague's name.
+                handed = Transition(
+                    referral.status, referral.status, REASSIGNED,
+                    f"To {target.display_name}", referral.follow_up_on,
+                )  # fmt: skip
+                self._add_event(conn, referral_id, handed, viewer, now)
                 audit.record(
                     conn, audit.Actor.of(viewer), "referral.reassign", "referral", referral_id,
                     ["assigned_to"],
@@ -329,7 +370,13 @@ class ReferralStore:
     # Rows
 
     def _apply(
-        self, conn: Connection, viewer: Account, referral_id: str, move: Transition, now: datetime
+        self,
+        conn: Connection,
+        viewer: Account,
+        referral_id: str,
+        move: Transition,
+        now: datetime,
+        action: str = "referral.move",
     ) -> None:
         # Only from the status the move was checked against: of two moves made at once, the
         # second finds no row to change and is refused (its transaction rolls back).
@@ -349,7 +396,7 @@ class ReferralStore:
         audit.record(
             conn,
             audit.Actor.of(viewer),
-            "referral.move",
+            action,
             "referral",
             referral_id,
             ["status", "follow_up_on", *(["code"] if move.code else []), "note"],
@@ -393,7 +440,12 @@ class ReferralStore:
         join: tuple[Any, Any] | None = None,
     ) -> list[Referral]:
         query = (
-            select(t, peers.c.code.label("peer_code"), accounts.c.display_name)
+            select(
+                t,
+                peers.c.code.label("peer_code"),
+                peers.c.alias.label("peer_alias"),
+                accounts.c.display_name,
+            )
             .join(peers, peers.c.id == t.c.peer_id)
             .join(accounts, accounts.c.id == t.c.assigned_to)
             .where(where)
@@ -413,6 +465,7 @@ def _to_referral(row: Any) -> Referral:
         team_id=row.team_id,
         peer_id=row.peer_id,
         peer_code=row.peer_code,
+        peer_alias=row.peer_alias,
         listing_id=row.listing_id,
         snapshot=dict(row.listing_snapshot),
         need=Category(row.need),

@@ -11,12 +11,15 @@ import pytest
 
 from directory.models import InputError
 from directory.referral_rules import (
+    CHECK_IN,
     CODES,
     MAX_NOTE,
+    OPEN_STATUSES,
     ReferralMode,
     ReferralStatus,
     Transition,
     allowed_targets,
+    check_check_in,
     check_new_referral,
     check_transition,
 )
@@ -391,3 +394,20 @@ def test_a_note_keeps_its_lines() -> None:
         follow_up_on=TODAY, today=TODAY,
     )  # fmt: skip
     assert moved.note == "called\n left a message"
+
+
+@pytest.mark.parametrize("status", sorted(OPEN_STATUSES))
+def test_a_check_in_keeps_an_open_status_and_needs_the_next_date(status: ReferralStatus) -> None:
+    done = check_check_in(status, follow_up_on=TODAY + timedelta(days=2), today=TODAY)
+    assert (done.from_status, done.to_status, done.code) == (status, status, CHECK_IN)
+    for follow_up_on in (None, TODAY - timedelta(days=1)):
+        with pytest.raises(InputError) as error:
+            check_check_in(status, follow_up_on=follow_up_on, today=TODAY)
+        assert error.value.field == "follow_up_on"
+
+
+@pytest.mark.parametrize("status", sorted(set(ReferralStatus) - OPEN_STATUSES))
+def test_a_closed_referral_takes_no_check_in(status: ReferralStatus) -> None:
+    with pytest.raises(InputError) as error:
+        check_check_in(status, follow_up_on=TODAY, today=TODAY)
+    assert error.value.field == "status"

@@ -241,7 +241,7 @@ def test_a_whole_session_with_a_peer(
     move(page, "Done: got help", "Got help")
     history = page.get_by_role("region", name="History").get_by_role("listitem")
     expect(history).to_have_count(3)
-    expect(history.last).to_contain_text("Got help")
+    expect(history.last).to_contain_text("Done: got help")
     check("referral-history")
 
     # ... the meeting accepted, then it didn't work out: they couldn't make contact.
@@ -269,9 +269,10 @@ def test_a_whole_session_with_a_peer(
         "Didn't work out"
     )
     open_referral(page, peer_url, LIGHTHOUSE)
-    page.get_by_role("link", name="an earlier referral").click()
+    # Each names the other by its provider.
+    page.get_by_role("definition").get_by_role("link", name=MEETING).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Referral to {MEETING}")
-    expect(page.get_by_role("link", name="the new referral")).to_be_visible()
+    expect(page.get_by_role("definition").get_by_role("link", name=LIGHTHOUSE)).to_be_visible()
 
     # The queue changed: only the new referral is due today.
     page.get_by_role("link", name="Follow-ups 1 due").click()
@@ -302,7 +303,7 @@ def test_a_whole_session_with_a_peer(
     sign_in(page, supervisor)
     page.get_by_role("link", name="Team", exact=True).click()
     expect(page.get_by_role("region", name="Open referrals").get_by_role("link")).to_have_text(
-        [LIGHTHOUSE]
+        ["J.R.", LIGHTHOUSE]  # the peer (by alias, beside the code) and the provider
     )
     check("team")
     page.get_by_role("link", name=LIGHTHOUSE).click()

@@ -56,6 +56,10 @@ routes = [
         name="move_referral",
     ),
     Route(
+        "/referrals/{referral_id}/check-in", referrals.check_in_referral, methods=["POST"],
+        name="check_in_referral",
+    ),
+    Route(
         "/referrals/{referral_id}/reassign", referrals.reassign_referral, methods=["POST"],
         name="reassign_referral",
     ),

@@ -9,6 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from directory.accounts import AccountStore
 from directory.auth import requires
 from directory.consents import ConsentStore
 from directory.listings import ListingStore
@@ -26,7 +27,7 @@ from directory.routes.specialist.common import (
 )
 from directory.schedule import NextSession
 from directory.views import next_meeting
-from directory.workspace import CONTACT_LABELS, Consent, Peer, ShortlistItem
+from directory.workspace import CONTACT_LABELS, Consent, Peer, Role, ShortlistItem
 
 
 @dataclass(frozen=True)
@@ -60,19 +61,37 @@ class PeerView:
     consents: list[Consent]
     listing_names: dict[str, str]
     replaces: Referral | None = None
+    saved: bool = False
+
+    @property
+    def referred(self) -> dict[str, Referral]:
+        """Each shortlisted listing's latest referral for this peer."""
+        latest: dict[str, Referral] = {}
+        for referral in sorted(self.referrals, key=lambda r: r.created_at):
+            latest[referral.listing_id] = referral
+        return latest
 
 
 @dataclass(frozen=True)
 class PeerListView:
     peers: list[Peer]
     find: str = ""
+    team_names: dict[str, str] = field(default_factory=dict)  # for admins, who see all teams
 
 
 @requires()
 async def peer_list(request: Request) -> Response:
     peers: PeerStore = request.state.peers
     found = await run_in_threadpool(peers.team_peers, me(request))
-    return await workspace_page(request, "specialist/peers.html", PeerListView(found))
+    view = PeerListView(found, team_names=await _team_names(request))
+    return await workspace_page(request, "specialist/peers.html", view)
+
+
+async def _team_names(request: Request) -> dict[str, str]:
+    if me(request).role is not Role.ADMIN:
+        return {}
+    accounts: AccountStore = request.state.accounts
+    return await run_in_threadpool(accounts.team_names)
 
 
 @requires()
@@ -83,7 +102,8 @@ async def find_peers(request: Request) -> Response:
     find = " ".join(fields.get("find", "").split())[:40]
     peers: PeerStore = request.state.peers
     found = await run_in_threadpool(lambda: peers.team_peers(me(request), find=find))
-    return await workspace_page(request, "specialist/peers.html", PeerListView(found, find))
+    view = PeerListView(found, find, await _team_names(request))
+    return await workspace_page(request, "specialist/peers.html", view)
 
 
 @requires()
@@ -146,7 +166,8 @@ async def peer_page(request: Request) -> Response:
         replaces = next((r for r in found if r.id == replaces_id), None)
     names = {e.listing.id: e.listing.record.name for e in shortlist}
     names.update({r.listing_id: r.snapshot["name"] for r in found})
-    view = PeerView(peer, shortlist, found, peer_consents, names, replaces)
+    saved = request.query_params.get("saved") == "referral"
+    view = PeerView(peer, shortlist, found, peer_consents, names, replaces, saved)
     return await workspace_page(request, "specialist/peer.html", view)
 
 

@@ -16,6 +16,7 @@ from directory.consents import ConsentStore, parse_date
 from directory.models import CATEGORY_LABELS, Category, InputError, Listing
 from directory.pii import PiiFinding, find_pii
 from directory.referral_rules import (
+    CHECK_IN,
     CODES,
     MODE_LABELS,
     NEEDS_FOLLOW_UP,
@@ -85,6 +86,7 @@ class ReferralView:
     form: dict[str, str] = field(default_factory=dict)
     error: InputError | None = None
     warnings: list[PiiFinding] = field(default_factory=list)
+    saved: bool = False
 
 
 async def _usable_consents(request: Request, peer: Peer, listing: Listing) -> list[Consent]:
@@ -193,7 +195,8 @@ async def create_referral(request: Request) -> Response:
     new = NewReferral(peer, listing, need, mode, first, consent_id or None, replaces or None)
     referral = await run_in_threadpool(referrals.create, me(request), new, form_key=key)
     return RedirectResponse(
-        request.url_for("work:peer", peer_id=peer.id).path + f"#referral-{referral.id}",
+        request.url_for("work:peer", peer_id=peer.id).path
+        + f"?saved=referral#referral-{referral.id}",
         status_code=303,
     )
 
@@ -216,6 +219,7 @@ async def _referral_view(request: Request, referral: Referral, **extra: object) 
         team = [
             a for a in await run_in_threadpool(accounts.list, referral.team_id) if not a.disabled
         ]
+    extra.setdefault("saved", bool(request.query_params.get("saved")))
     return ReferralView(
         referral, moves, today(request) + timedelta(days=FOLLOW_UP_DAYS), team, can_reassign,
         **extra,  # type: ignore[arg-type]
@@ -266,15 +270,66 @@ async def move_referral(request: Request) -> Response:
         current = await _referral_or_404(request, audit_view=False)
         if error.field == "status" and _just_did(current, me(request), fields):
             # A double click or a resubmitted form: the first one did it; nothing to add.
-            return RedirectResponse(
-                request.url_for("work:referral", referral_id=referral.id).path, status_code=303
-            )
+            return _saved(request, referral.id)
         view = await _referral_view(request, current, form=shown, error=error)
         return await workspace_page(request, "specialist/referral.html", view, status_code=400)
     if moved is None:
         raise HTTPException(404)
-    return RedirectResponse(
-        request.url_for("work:referral", referral_id=referral.id).path, status_code=303
+    return _saved(request, referral.id)
+
+
+def _saved(request: Request, referral_id: str) -> Response:
+    """Back to the referral, which says the change was saved."""
+    path = request.url_for("work:referral", referral_id=referral_id).path
+    return RedirectResponse(f"{path}?saved=1", status_code=303)
+
+
+@requires()
+async def check_in_referral(request: Request) -> Response:
+    """A check-in: no news yet, or news that changes nothing; sets the next follow-up."""
+    referral = await _referral_or_404(request, audit_view=False)
+    fields = await form_fields(request)
+    shown = {"status": "check_in", **{k: fields.get(k, "") for k in ("follow_up_on", "note")}}
+    referrals: ReferralStore = request.state.referrals
+    try:
+        expected = _status(fields.get("expected", ""), "expected")
+        follow_up_on = _optional_date(fields.get("follow_up_on", ""), "follow_up_on")
+        note = fields.get("note", "")
+        repeat = _just_checked_in(referral, me(request), follow_up_on, note)
+        if referral.status is expected and repeat:
+            return _saved(request, referral.id)  # a double click: the first one did it
+        if fields.get("confirm_pii") != "yes" and (warnings := find_pii({"note": note})):
+            view = await _referral_view(request, referral, form=shown, warnings=warnings)
+            return await workspace_page(request, "specialist/referral.html", view, status_code=422)
+        done = await run_in_threadpool(
+            lambda: referrals.check_in(
+                me(request), referral.id, expected=expected, follow_up_on=follow_up_on,
+                note=note, today=today(request),
+            )
+        )  # fmt: skip
+    except InputError as error:
+        current = await _referral_or_404(request, audit_view=False)
+        view = await _referral_view(request, current, form=shown, error=error)
+        return await workspace_page(request, "specialist/referral.html", view, status_code=400)
+    if done is None:
+        raise HTTPException(404)
+    return _saved(request, referral.id)
+
+
+def _just_checked_in(
+    referral: Referral, account: Account, follow_up_on: date | None, note: str
+) -> bool:
+    """Whether the same check-in (date and note) is the last event, by the same person,
+    moments ago: a double click."""
+    if not referral.events:
+        return False
+    last = referral.events[-1]
+    return (
+        last.code == CHECK_IN
+        and last.actor_id == account.id
+        and last.follow_up_on == follow_up_on
+        and last.note == note.strip()
+        and datetime.now(UTC) - last.at < REPEAT_WINDOW
     )
 
 
@@ -315,6 +370,4 @@ async def reassign_referral(request: Request) -> Response:
     except InputError as error:
         view = await _referral_view(request, referral, error=error)
         return await workspace_page(request, "specialist/referral.html", view, status_code=400)
-    return RedirectResponse(
-        request.url_for("work:referral", referral_id=referral.id).path, status_code=303
-    )
+    return _saved(request, referral.id)

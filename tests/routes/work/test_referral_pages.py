@@ -190,8 +190,8 @@ def test_refer_elsewhere_links_the_new_referral_to_the_old(
     assert referral_row(engine, new)["replaces_id"] == old
     assert referral_row(engine, old)["status"] == "failed"  # a closed referral stays as it was
     old_page = desk.get(f"/work/referrals/{old}").text
-    assert f'/work/referrals/{new}">the new referral' in old_page
-    assert f'/work/referrals/{old}">an earlier referral' in desk.get(f"/work/referrals/{new}").text
+    assert f'/work/referrals/{new}">Oak Street Housing' in old_page  # named by provider
+    assert f'/work/referrals/{old}">Harbor Sober Living' in desk.get(f"/work/referrals/{new}").text
 
     # Replacing an open referral cancels it as "referred elsewhere", in the same step.
     open_one = desk.refer(peer, detox, need="health")
@@ -211,7 +211,7 @@ def test_refer_elsewhere_links_the_new_referral_to_the_old(
         "referred_elsewhere",
     )
     cancelled = desk.get(f"/work/referrals/{open_one}").text
-    assert f'/work/referrals/{newer}">the new referral' in cancelled
+    assert f'/work/referrals/{newer}">Harbor Sober Living' in cancelled
     assert "Referred elsewhere" in cancelled
 
 
@@ -362,7 +362,9 @@ def test_a_supervisor_reassigns_within_the_team(
         )
         assert response.status_code == 303
         assert referral_row(engine, referral)["assigned_to"] == colleague.id
-        assert "Robin Colleague" in supervisor.get(f"/work/referrals/{referral}").text
+        after = supervisor.get(f"/work/referrals/{referral}").text
+        assert "Robin Colleague" in after
+        assert "Handed on</strong>" in after and "To Robin Colleague" in after  # in the history
     with open_desk(Role.SUPERVISOR, "South Team") as south:
         response = south.post(f"/work/referrals/{referral}/reassign", {"assigned_to": outsider.id})
         assert response.status_code == 404
@@ -487,3 +489,41 @@ def test_pages_of_a_referral_flow_answer_200(
     ]
     for path in pages:
         assert desk.get(path).status_code == 200, path
+
+
+def test_a_check_in_sets_the_next_follow_up_and_keeps_the_status(
+    desk: Desk, listing_ids: dict[str, str], engine: Engine
+) -> None:
+    referral = desk.refer(desk.new_peer(), listing_ids["harbor"], follow_up_on=in_days(0))
+    path = f"/work/referrals/{referral}/check-in"
+    data = {"expected": "requested", "follow_up_on": in_days(5), "note": "left a message"}
+    response = desk.post(path, data)
+    assert response.status_code == 303 and response.headers["location"].endswith("?saved=1")
+    assert desk.post(path, data).status_code == 303  # a double click adds nothing
+    row = referral_row(engine, referral)
+    assert (row["status"], str(row["follow_up_on"])) == ("requested", in_days(5))
+    with engine.connect() as conn:
+        events = conn.execute(
+            select(referral_events_table.c.code).where(
+                referral_events_table.c.referral_id == referral
+            )
+        ).all()
+    assert [e.code for e in events] == ["warm_handoff", "check_in"]
+    page = desk.get(response.headers["location"]).text
+    assert "Saved." in page and "Checked in</strong>" in page and "left a message" in page
+    before = snapshot(engine)
+    for bad, field in (
+        ({**data, "follow_up_on": "2000-01-01"}, "follow_up_on"),
+        ({**data, "follow_up_on": ""}, "follow_up_on"),
+        ({**data, "expected": "accepted"}, "status"),
+        ({**data, "note": "x\x00"}, "note"),
+    ):
+        refused = desk.post(path, bad)
+        assert refused.status_code == 400 and names_field(refused, field), (bad, field)
+    closing = {"status": "rejected", "expected": "requested", "code": "no_capacity"}
+    assert desk.post(f"/work/referrals/{referral}/move", closing).status_code == 303
+    closed = desk.post(path, {**data, "expected": "rejected", "follow_up_on": in_days(6)})
+    assert closed.status_code == 400 and names_field(closed, "status")
+    after = snapshot(engine)
+    assert after["referral_events"] != before["referral_events"]  # only the rejection
+    assert len(after["referral_events"]) == len(before["referral_events"]) + 1
