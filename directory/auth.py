@@ -245,4 +245,6 @@ def login_redirect_target(value: str | None) -> str:
     parts = urlsplit(value)
     if parts.scheme or parts.netloc or any(c in value for c in "\r\n\t"):
         return "/work/"
+    if ".." in parts.path.split("/") or "%2e" in parts.path.lower():
+        return "/work/"
     return _path_and_query(parts.path, parts.query)

@@ -7,6 +7,7 @@ new disclosures under it; referrals already made keep the consent they were made
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -21,6 +22,11 @@ from directory.models import InputError
 from directory.workspace import FORM_USED, Account, Consent, ConsentMethod, new_id, one_line
 
 MAX_CONSENT_DAYS = 366 * 2
+
+
+def _words(text: str) -> str:
+    """Text as its words, for matching names: "St. Mary's Clinic" → ' st mary s clinic '."""
+    return " " + " ".join(re.sub(r"[^\w]+", " ", text.casefold()).split()) + " "
 
 
 def parse_date(value: str, field: str) -> date:
@@ -59,8 +65,8 @@ class ConsentFields:
         organization) in `recipient`."""
         discloser = one_line(form.get("discloser", ""), "discloser", 200)
         recipient = one_line(form.get("recipient", ""), "recipient", 300)
-        names = [n for n in provider_names if n]
-        if part2 and names and not any(n.casefold() in recipient.casefold() for n in names):
+        names = [n for n in provider_names if _words(n).strip()]
+        if part2 and names and not any(_words(n) in _words(recipient) for n in names):
             raise InputError(
                 "recipient", f"a Part 2 consent names the provider: write “{names[0]}” here"
             )

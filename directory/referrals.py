@@ -22,6 +22,7 @@ from directory.db import referral_events_table as events
 from directory.db import referrals_table as t
 from directory.models import Category, InputError, Listing
 from directory.referral_rules import (
+    CHECK_IN,
     OPEN_STATUSES,
     REASSIGNED,
     ReferralMode,
@@ -33,6 +34,8 @@ from directory.referral_rules import (
 from directory.workspace import FORM_USED, Account, Peer, Role, listing_snapshot, new_id
 
 STALE_AFTER = timedelta(days=14)
+# The same check-in again within this time is a repeat (a double click), not a second one.
+REPEAT_WINDOW = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -261,8 +264,14 @@ class ReferralStore:
         note: str = "",
         today: date,
     ) -> Referral | None:
-        """Record a check-in: the status stays, the next follow-up date is set."""
+        """Record a check-in: the status stays, the next follow-up date is set. The same
+        check-in by the same person moments after the last one (a double click, two requests
+        at once) is taken as that one: nothing is added."""
+        now = datetime.now(UTC)
         with self.engine.begin() as conn:
+            # Lock the referral's row first (SQLite: the write lock), so that of two requests
+            # at once the second sees the first's event below.
+            conn.execute(update(t).where(t.c.id == referral_id).values(updated_at=t.c.updated_at))
             referral = self._visible(conn, viewer, referral_id)
             if referral is None:
                 return None
@@ -271,7 +280,22 @@ class ReferralStore:
             move = check_check_in(
                 referral.status, follow_up_on=follow_up_on, note=note, today=today
             )
-            self._apply(conn, viewer, referral_id, move, datetime.now(UTC), "referral.check_in")
+            last = conn.execute(
+                select(events)
+                .where(events.c.referral_id == referral_id)
+                .order_by(events.c.id.desc())
+                .limit(1)
+            ).first()
+            repeat = (
+                last is not None
+                and last.code == CHECK_IN
+                and last.actor_id == viewer.id
+                and last.follow_up_on == move.follow_up_on
+                and last.note == move.note
+                and now - as_utc(last.at) < REPEAT_WINDOW
+            )
+            if not repeat:
+                self._apply(conn, viewer, referral_id, move, now, "referral.check_in")
         return self.get(viewer, referral_id, audit_view=False)
 
     def reassign(self, viewer: Account, referral_id: str, account_id: str) -> Referral | None:
@@ -329,6 +353,7 @@ class ReferralStore:
         stale_before = (now or datetime.now(UTC)) - STALE_AFTER
         last_event = (
             select(events.c.referral_id, func.max(events.c.at).label("last_at"))
+            .where(events.c.code != REASSIGNED)  # handing it on is no news of the peer
             .group_by(events.c.referral_id)
             .subquery()
         )

@@ -8,6 +8,7 @@ date of birth, SSN, diagnosis, medication or clinical history.
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -16,15 +17,27 @@ from typing import Any
 from directory.models import InputError, ListingIn
 
 
+def _shown(text: str) -> str:
+    """`text` with odd spaces (no-break, narrow, em ...) made plain spaces; InputError-worthy
+    characters (controls but the line break, surrogates, private use) left for the caller."""
+    return "".join(" " if unicodedata.category(c) == "Zs" else c for c in text)
+
+
+def _unshowable(text: str) -> bool:
+    """Control characters (but the line break), surrogates and private-use characters: they
+    cannot be shown, and PostgreSQL refuses NUL. Emoji joiners and accents are fine."""
+    return any(unicodedata.category(c) in ("Cc", "Cs", "Co") and c != "\n" for c in text)
+
+
 def one_line(value: str, field: str, max_length: int, *, required: str = "is required") -> str:
     """Form text on one line, spaces collapsed; InputError naming `field` when it is empty
     (pass required="" to allow that), too long, or holds characters that cannot be shown."""
-    text = " ".join(value.split())
+    text = " ".join(_shown(value).split())
     if required and not text:
         raise InputError(field, required)
     if len(text) > max_length:
         raise InputError(field, f"is longer than {max_length} characters")
-    if not text.isprintable():
+    if _unshowable(text):
         raise InputError(field, "contains characters that cannot be shown")
     return text
 
@@ -33,9 +46,10 @@ def free_text(value: str, field: str, max_length: int) -> str:
     """Text of several lines (goals, a note): line breaks kept, tabs made spaces; InputError
     naming `field` when it is too long or holds characters that cannot be shown."""
     text = value.strip().replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    text = _shown(text)
     if len(text) > max_length:
         raise InputError(field, f"is longer than {max_length} characters")
-    if any(not (c.isprintable() or c == "\n") for c in text):
+    if _unshowable(text):
         raise InputError(field, "contains characters that cannot be shown")
     return text
 

@@ -213,3 +213,29 @@ def test_the_same_form_key_twice_records_one_consent(ws: Workspace, me: Account)
     again = ws.consents.create(me, peer.team_id, peer.id, fields, form_key="k1")
     assert again == first
     assert len(ws.consents.for_peer(peer.id)) == 1
+
+
+@pytest.mark.parametrize(
+    ("recipient", "names", "ok"),
+    [
+        ("St. Mary’s Clinic intake", ("St Mary's Clinic",), True),
+        ("Riverside Detox, admissions", ("Riverside Detox", "Riverside Health"), True),
+        ("Salvation Army Harbor Light", ("VA",), False),
+        ("Any treatment program", ("Riverside Detox",), False),
+    ],
+)
+def test_a_part2_consent_names_its_provider(
+    recipient: str, names: tuple[str, ...], ok: bool
+) -> None:
+    form = consent_form(recipient=recipient, given_on=TODAY.isoformat(), expires_on=day(30))
+    if ok:
+        parsed = ConsentFields.parse(
+            form, recipient_listing_id="l", part2=True, today=TODAY, provider_names=names
+        )
+        assert parsed.recipient == recipient
+    else:
+        with pytest.raises(InputError) as error:
+            ConsentFields.parse(
+                form, recipient_listing_id="l", part2=True, today=TODAY, provider_names=names
+            )
+        assert error.value.field == "recipient"

@@ -550,3 +550,43 @@ def test_the_referrals_row_holds_the_current_status(
     with ws.engine.connect() as conn:
         row = conn.execute(select(referrals_table).where(referrals_table.c.id == referral.id)).one()
     assert row.status == "accepted" and row.follow_up_on == today() + timedelta(days=7)
+
+
+def test_two_check_ins_at_once_make_one(
+    ws: Workspace, me: Account, peer: Peer, place: Listing
+) -> None:
+    referral = ws.referral(me, peer, place)
+    start = threading.Barrier(2, timeout=10)
+    follow_up = today() + timedelta(days=3)
+
+    def check_in() -> None:
+        start.wait()
+        ws.referrals.check_in(
+            me, referral.id, expected=S.REQUESTED, follow_up_on=follow_up,
+            note="left a message\r\nwill call back", today=today(),
+        )  # fmt: skip
+
+    threads = [threading.Thread(target=check_in) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert event_count(ws, referral.id) == 2  # the referral's first event and one check-in
+    # A different check-in moments later is its own event.
+    ws.referrals.check_in(
+        me, referral.id, expected=S.REQUESTED, follow_up_on=follow_up, note="spoke to intake",
+        today=today(),
+    )  # fmt: skip
+    assert event_count(ws, referral.id) == 3
+
+
+def test_a_hand_over_does_not_hide_a_stale_referral(
+    ws: Workspace, peer: Peer, place: Listing
+) -> None:
+    supervisor = ws.account(Role.SUPERVISOR, "North Team")
+    colleague = ws.account(Role.SPECIALIST, "North Team")
+    referral = ws.referral(supervisor, peer, place, follow_up_on=today() + timedelta(days=30))
+    age_events(ws, referral.id, days=20)
+    ws.referrals.reassign(supervisor, referral.id, colleague.id)
+    queue = ws.referrals.queue(colleague, mine=True, today=today())
+    assert ids(queue.stale) == [referral.id]

@@ -16,7 +16,6 @@ from directory.consents import ConsentStore, parse_date
 from directory.models import CATEGORY_LABELS, Category, InputError, Listing
 from directory.pii import PiiFinding, find_pii
 from directory.referral_rules import (
-    CHECK_IN,
     CODES,
     MODE_LABELS,
     NEEDS_FOLLOW_UP,
@@ -26,7 +25,7 @@ from directory.referral_rules import (
     allowed_targets,
     check_new_referral,
 )
-from directory.referrals import NewReferral, Referral, ReferralStore
+from directory.referrals import REPEAT_WINDOW, NewReferral, Referral, ReferralStore
 from directory.routes.specialist.common import (
     form_fields,
     form_key,
@@ -160,10 +159,12 @@ async def create_referral(request: Request) -> Response:
     key = form_key(fields)
     replaces = fields.get("replaces", "")[:24]
 
+    replaces_name = await _replaced_name(request, replaces)
+
     def again(**problems: object) -> ReferralForm:
         return ReferralForm(
             peer, listing, shown, usable, is_part2(listing.record), key, replaces,
-            **problems,  # type: ignore[arg-type]
+            replaces_name, **problems,  # type: ignore[arg-type]
         )  # fmt: skip
 
     try:
@@ -295,9 +296,6 @@ async def check_in_referral(request: Request) -> Response:
         expected = _status(fields.get("expected", ""), "expected")
         follow_up_on = _optional_date(fields.get("follow_up_on", ""), "follow_up_on")
         note = fields.get("note", "")
-        repeat = _just_checked_in(referral, me(request), follow_up_on, note)
-        if referral.status is expected and repeat:
-            return _saved(request, referral.id)  # a double click: the first one did it
         if fields.get("confirm_pii") != "yes" and (warnings := find_pii({"note": note})):
             view = await _referral_view(request, referral, form=shown, warnings=warnings)
             return await workspace_page(request, "specialist/referral.html", view, status_code=422)
@@ -316,26 +314,6 @@ async def check_in_referral(request: Request) -> Response:
     return _saved(request, referral.id)
 
 
-def _just_checked_in(
-    referral: Referral, account: Account, follow_up_on: date | None, note: str
-) -> bool:
-    """Whether the same check-in (date and note) is the last event, by the same person,
-    moments ago: a double click."""
-    if not referral.events:
-        return False
-    last = referral.events[-1]
-    return (
-        last.code == CHECK_IN
-        and last.actor_id == account.id
-        and last.follow_up_on == follow_up_on
-        and last.note == note.strip()
-        and datetime.now(UTC) - last.at < REPEAT_WINDOW
-    )
-
-
-REPEAT_WINDOW = timedelta(minutes=2)
-
-
 def _just_did(referral: Referral, account: Account, fields: dict[str, str]) -> bool:
     """Whether this very move (from the shown status to the asked one) is the referral's last
     event, made by the same person moments ago."""
@@ -346,6 +324,7 @@ def _just_did(referral: Referral, account: Account, fields: dict[str, str]) -> b
         last.actor_id == account.id
         and last.to_status.value == fields.get("status")
         and last.from_status is not None
+        and last.from_status is not last.to_status  # a move, not a check-in
         and last.from_status.value == fields.get("expected")
         and datetime.now(UTC) - last.at < REPEAT_WINDOW
     )

@@ -38,3 +38,10 @@ def test_the_list_puts_the_latest_activity_first(desk: Desk, listing_ids: dict[s
     desk.refer(first, listing_ids["harbor"])  # a referral is activity
     listed = desk.get("/work/peers").text
     assert listed.index("First") < listed.index("Second")
+
+
+def test_find_a_peer_with_an_accented_alias(desk: Desk) -> None:
+    angel = desk.new_peer(alias="Ángel")
+    for typed in ("Ángel", "ángel", "ÁNGEL", "ngel"):
+        found = desk.post("/work/peers/find", {"find": typed})
+        assert f"/work/peers/{angel}" in found.text, typed

@@ -527,3 +527,40 @@ def test_a_check_in_sets_the_next_follow_up_and_keeps_the_status(
     after = snapshot(engine)
     assert after["referral_events"] != before["referral_events"]  # only the rejection
     assert len(after["referral_events"]) == len(before["referral_events"]) + 1
+
+
+def test_ordinary_pasted_text_is_kept_and_a_double_click_with_lines_adds_nothing(
+    desk: Desk, listing_ids: dict[str, str], engine: Engine
+) -> None:
+    referral = desk.refer(desk.new_peer(), listing_ids["harbor"])
+    path = f"/work/referrals/{referral}/check-in"
+    note = (
+        "Call at 10:00\u202fAM,\u00a0ask for Dr.\u00a0Lee \U0001f469\u200d\u2695\ufe0f\r\nthen text"
+    )
+    data = {"expected": "requested", "follow_up_on": in_days(4), "note": note}
+    assert desk.post(path, data).status_code == 303
+    assert desk.post(path, data).status_code == 303  # the browser sends \r\n: still a repeat
+    with engine.connect() as conn:
+        notes = [
+            row.note
+            for row in conn.execute(
+                select(referral_events_table.c.note).where(
+                    referral_events_table.c.referral_id == referral
+                )
+            )
+        ]
+    assert notes == [
+        "",
+        "Call at 10:00 AM, ask for Dr. Lee \U0001f469\u200d\u2695\ufe0f\nthen text",
+    ]
+
+
+def test_no_check_in_on_a_closed_referral_even_for_an_admin(
+    desk: Desk, open_desk: OpenDesk, listing_ids: dict[str, str]
+) -> None:
+    referral = desk.refer(desk.new_peer(), listing_ids["harbor"])
+    closing = {"status": "rejected", "expected": "requested", "code": "no_capacity"}
+    assert desk.post(f"/work/referrals/{referral}/move", closing).status_code == 303
+    with open_desk(Role.ADMIN, "Admin Team") as admin:
+        page = admin.get(f"/work/referrals/{referral}").text
+    assert "Entered in error" in page and "Save check-in" not in page
