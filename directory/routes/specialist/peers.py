@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -125,19 +125,30 @@ def _parse(fields: dict[str, str]) -> tuple[PeerFields, list[PiiFinding]]:
 @requires()
 async def create_peer(request: Request) -> Response:
     fields = await form_fields(request)
-    shown = {k: fields.get(k, "") for k in ("alias", "contact_preference", "goals")}
     key = form_key(fields)
+    checked = await _checked(request, fields, PeerForm(form={}, form_key=key))
+    if isinstance(checked, Response):
+        return checked
+    peers: PeerStore = request.state.peers
+    peer = await run_in_threadpool(peers.create, me(request), checked, form_key=key)
+    return RedirectResponse(request.url_for("work:peer", peer_id=peer.id).path, status_code=303)
+
+
+async def _checked(
+    request: Request, fields: dict[str, str], blank: PeerForm
+) -> PeerFields | Response:
+    """The peer's fields, or the form shown again: 400 naming a wrong field, 422 holding
+    back text that looks like personal information until it is confirmed."""
+    shown = {k: fields.get(k, "") for k in ("alias", "contact_preference", "goals")}
     try:
         parsed, warnings = _parse(fields)
     except InputError as error:
-        view = PeerForm(form=shown, form_key=key, error=error)
+        view = replace(blank, form=shown, error=error)
         return await workspace_page(request, "specialist/peer_form.html", view, status_code=400)
     if warnings:
-        view = PeerForm(form=shown, form_key=key, warnings=warnings)
+        view = replace(blank, form=shown, warnings=warnings)
         return await workspace_page(request, "specialist/peer_form.html", view, status_code=422)
-    peers: PeerStore = request.state.peers
-    peer = await run_in_threadpool(peers.create, me(request), parsed, form_key=key)
-    return RedirectResponse(request.url_for("work:peer", peer_id=peer.id).path, status_code=303)
+    return parsed
 
 
 async def shortlist_entries(request: Request, peer: Peer) -> list[ShortlistEntry]:
@@ -186,17 +197,11 @@ async def edit_peer(request: Request) -> Response:
 async def update_peer(request: Request) -> Response:
     peer = await peer_or_404(request, audit_action=None)
     fields = await form_fields(request)
-    shown = {k: fields.get(k, "") for k in ("alias", "contact_preference", "goals")}
-    try:
-        parsed, warnings = _parse(fields)
-    except InputError as error:
-        view = PeerForm(form=shown, peer=peer, error=error)
-        return await workspace_page(request, "specialist/peer_form.html", view, status_code=400)
-    if warnings:
-        view = PeerForm(form=shown, peer=peer, warnings=warnings)
-        return await workspace_page(request, "specialist/peer_form.html", view, status_code=422)
+    checked = await _checked(request, fields, PeerForm(form={}, peer=peer))
+    if isinstance(checked, Response):
+        return checked
     peers: PeerStore = request.state.peers
-    updated = await run_in_threadpool(peers.update, me(request), peer.id, parsed)
+    updated = await run_in_threadpool(peers.update, me(request), peer.id, checked)
     if updated is None:
         raise HTTPException(404)
     return RedirectResponse(request.url_for("work:peer", peer_id=peer.id).path, status_code=303)
