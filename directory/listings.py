@@ -208,6 +208,14 @@ class ListingStore:
             row = conn.execute(select(t).where(t.c.id == listing_id)).first()
         return self._to_listing(row) if row else None
 
+    def get_many(self, listing_ids: Collection[str]) -> dict[str, Listing]:
+        """The stored listings among `listing_ids`, by id, in one query."""
+        if not listing_ids:
+            return {}
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t).where(t.c.id.in_(list(listing_ids)))).all()
+        return {row.id: self._to_listing(row) for row in rows}
+
     def count(self, *, status: Status | None = None) -> int:
         query = select(func.count()).select_from(t)
         if status is not None:

@@ -103,9 +103,11 @@ async def next_steps(request: Request) -> Response:
     store: ListingStore = request.state.store
     found = await run_in_threadpool(referrals.for_peer, me(request), peer.id)
     base = request.state.settings.public_base_url or str(request.base_url).rstrip("/")
+    open_ones = sorted((r for r in found if r.open), key=lambda r: r.created_at)
+    listings = await run_in_threadpool(store.get_many, [r.listing_id for r in open_ones])
     items = []
-    for referral in sorted((r for r in found if r.open), key=lambda r: r.created_at):
-        listing = await run_in_threadpool(store.get, referral.listing_id)
+    for referral in open_ones:
+        listing = listings.get(referral.listing_id)
         url = base + request.app.url_path_for("public:listing", listing_id=referral.listing_id)
         name = referral.snapshot["name"]
         items.append(

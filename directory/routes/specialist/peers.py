@@ -155,12 +155,12 @@ async def shortlist_entries(request: Request, peer: Peer) -> list[ShortlistEntry
     peers: PeerStore = request.state.peers
     store: ListingStore = request.state.store
     items = await run_in_threadpool(peers.shortlist, me(request), peer.id)
-    entries = []
-    for item in items:
-        listing = await run_in_threadpool(store.get, item.listing_id)
-        if listing is not None:
-            entries.append(ShortlistEntry(item, listing, next_meeting(listing)))
-    return entries
+    listings = await run_in_threadpool(store.get_many, [i.listing_id for i in items])
+    return [
+        ShortlistEntry(item, listing, next_meeting(listing))
+        for item in items
+        if (listing := listings.get(item.listing_id)) is not None
+    ]
 
 
 @requires()

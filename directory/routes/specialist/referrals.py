@@ -256,9 +256,8 @@ async def move_referral(request: Request) -> Response:
         target = _status(fields.get("status", ""), "status")
         expected = _status(fields.get("expected", ""), "expected")
         note = fields.get("note", "")
-        if fields.get("confirm_pii") != "yes" and (warnings := find_pii({"note": note})):
-            view = await _referral_view(request, referral, form=shown, warnings=warnings)
-            return await workspace_page(request, "specialist/referral.html", view, status_code=422)
+        if held := await _held_back(request, referral, shown, fields):
+            return held
         moved = await run_in_threadpool(
             lambda: referrals.move(
                 me(request), referral.id, target, expected=expected,
@@ -279,6 +278,20 @@ async def move_referral(request: Request) -> Response:
     return _saved(request, referral.id)
 
 
+async def _held_back(
+    request: Request, referral: Referral, shown: dict[str, str], fields: dict[str, str]
+) -> Response | None:
+    """The referral page again (422) when the note looks like personal information and the
+    specialist has not confirmed it is not."""
+    if fields.get("confirm_pii") == "yes":
+        return None
+    warnings = find_pii({"note": fields.get("note", "")})
+    if not warnings:
+        return None
+    view = await _referral_view(request, referral, form=shown, warnings=warnings)
+    return await workspace_page(request, "specialist/referral.html", view, status_code=422)
+
+
 def _saved(request: Request, referral_id: str) -> Response:
     """Back to the referral, which says the change was saved."""
     path = request.url_for("work:referral", referral_id=referral_id).path
@@ -296,9 +309,8 @@ async def check_in_referral(request: Request) -> Response:
         expected = _status(fields.get("expected", ""), "expected")
         follow_up_on = _optional_date(fields.get("follow_up_on", ""), "follow_up_on")
         note = fields.get("note", "")
-        if fields.get("confirm_pii") != "yes" and (warnings := find_pii({"note": note})):
-            view = await _referral_view(request, referral, form=shown, warnings=warnings)
-            return await workspace_page(request, "specialist/referral.html", view, status_code=422)
+        if held := await _held_back(request, referral, shown, fields):
+            return held
         done = await run_in_threadpool(
             lambda: referrals.check_in(
                 me(request), referral.id, expected=expected, follow_up_on=follow_up_on,
