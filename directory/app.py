@@ -25,13 +25,14 @@ from directory.db import make_engine
 from directory.errors import exception_handlers
 from directory.geo import gazetteer
 from directory.hsds.catalog import Catalog
+from directory.listing_admin import ListingAdmin
 from directory.listings import ListingStore
 from directory.passwords import Passwords
 from directory.peers import PeerStore
 from directory.referrals import ReferralStore
 from directory.request_log import RequestLogMiddleware
-from directory.routes import api, health, hsds, public, specialist
-from directory.search import SearchIndex
+from directory.routes import admin, api, health, hsds, public, specialist
+from directory.search import IndexWriter, SearchIndex
 from directory.search.index import make_client
 from directory.security import SecurityHeadersMiddleware
 from directory.sessions import SessionStore
@@ -53,6 +54,9 @@ class State(TypedDict):
     referrals: ReferralStore
     consents: ConsentStore
     audit: AuditLog
+    listing_admin: ListingAdmin
+    # Admin writes to the index (one listing at a time); None without an admin key.
+    index_writer: IndexWriter | None
 
 
 @functools.cache
@@ -79,6 +83,11 @@ def create_app(settings: Settings) -> Starlette:
         client = make_client(
             settings.meili_url, settings.meili_search_key, settings.meili_timeout_s
         )
+        admin_client = (
+            make_client(settings.meili_url, settings.meili_master_key, settings.meili_timeout_s)
+            if settings.meili_master_key
+            else None
+        )
         store = ListingStore(engine)
         passwords = await run_in_threadpool(Passwords, settings.password_cost)
         _freeze_startup_heap()
@@ -96,9 +105,15 @@ def create_app(settings: Settings) -> Starlette:
                 "referrals": ReferralStore(engine),
                 "consents": ConsentStore(engine),
                 "audit": AuditLog(engine),
+                "listing_admin": ListingAdmin(engine, store, settings.verify_interval_months),
+                "index_writer": (
+                    IndexWriter(admin_client, settings.meili_index) if admin_client else None
+                ),
             }
         finally:
             await client.aclose()
+            if admin_client is not None:
+                await admin_client.aclose()
             engine.dispose()
 
     app = Starlette(
@@ -118,6 +133,7 @@ def create_app(settings: Settings) -> Starlette:
             ),
             *health.routes,
             Mount("/work", routes=specialist.routes, name="work"),
+            Mount("/admin", routes=admin.routes, name="admin"),
             Mount("", routes=public.routes, name="public"),
         ],
         middleware=[

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select
 
@@ -38,6 +39,7 @@ class AuditEntry:
     object_type: str
     object_id: str | None
     fields: list[str]
+    changes: dict[str, list[Any]] | None = None
 
 
 def record(
@@ -49,7 +51,10 @@ def record(
     fields: Iterable[str] = (),
     *,
     at: datetime | None = None,
+    changes: dict[str, tuple[Any, Any]] | None = None,
 ) -> None:
+    """Write one entry in the caller's transaction. `changes` ({field: (old, new)}) is for
+    public data only (a listing's fields, an account's role), never a peer's."""
     conn.execute(
         insert(t).values(
             at=at or datetime.now(UTC),
@@ -59,6 +64,7 @@ def record(
             object_type=object_type,
             object_id=object_id,
             fields=sorted(fields),
+            changes={k: list(v) for k, v in changes.items()} if changes else None,
         )
     )
 
@@ -98,6 +104,7 @@ class AuditLog:
                 object_type=row.object_type,
                 object_id=row.object_id,
                 fields=list(row.fields),
+                changes=row.changes,
             )
             for row in rows
         ]

@@ -239,8 +239,9 @@ def _path_and_query(path: str, query: str) -> str:
 
 
 def login_redirect_target(value: str | None) -> str:
-    """Where to go after sign-in: only a workspace page on this site (no open redirect)."""
-    if not value or not value.startswith("/work/") or "\\" in value:
+    """Where to go after sign-in: only a workspace or admin page on this site (no open
+    redirect)."""
+    if not value or not value.startswith(("/work/", "/admin/")) or "\\" in value:
         return "/work/"
     parts = urlsplit(value)
     if parts.scheme or parts.netloc or any(c in value for c in "\r\n\t"):

@@ -50,6 +50,8 @@ class Settings:
     forwarded_allow_ips: str = ""
     # Where QR codes on printed sheets point (the public site); default: the request's own.
     public_base_url: str = ""
+    # A listing not verified for this long is overdue (211 centres check each at least yearly).
+    verify_interval_months: int = 12
 
     def __post_init__(self) -> None:
         try:
@@ -59,6 +61,8 @@ class Settings:
                 f"DIRECTORY_TIMEZONE: {self.timezone!r} is not an IANA timezone "
                 "(e.g. America/Chicago)"
             ) from None
+        if not 1 <= self.verify_interval_months <= 120:
+            raise ValueError("DIRECTORY_VERIFY_INTERVAL_MONTHS: a whole number from 1 to 120")
         if not self.database_url:
             object.__setattr__(self, "database_url", f"sqlite:///{self.home / 'directory.db'}")
 
@@ -97,6 +101,7 @@ class Settings:
             public_base_url=env.get("DIRECTORY_PUBLIC_BASE_URL", "").rstrip("/"),
             timezone=env.get("DIRECTORY_TIMEZONE", "") or local_zone(),
             forwarded_allow_ips=env.get("DIRECTORY_FORWARDED_ALLOW_IPS", "").strip(),
+            verify_interval_months=_whole_number(env, "DIRECTORY_VERIFY_INTERVAL_MONTHS", 12),
         ).with_keys()
 
 
@@ -118,6 +123,16 @@ def local_zone() -> str:
                 continue
             return name
     return "UTC"
+
+
+def _whole_number(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{name}: {raw!r} is not a whole number") from None
 
 
 def _read_secret(path: Path) -> str | None:

@@ -51,8 +51,16 @@ listings_table = Table(
     Column("last_verified_at", Date, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # Who last verified the listing (an account; empty when a source said so or nobody did).
+    Column("verified_by", String(24), nullable=True),
+    # Local edits of an imported listing: {field: our value}. `record` is the source's record
+    # with these applied; `source_record` is the source's own, as last imported (to tell when
+    # a source changes a field we edited). Both are empty for a listing nobody edited.
+    Column("overrides", JSON(none_as_null=True), nullable=True),
+    Column("source_record", JSON(none_as_null=True), nullable=True),
     UniqueConstraint("source", "source_id", name="uq_listings_source_source_id"),
     Index("ix_listings_category_status", "category", "status"),
+    Index("ix_listings_last_verified_at", "last_verified_at"),
 )
 
 # The specialist workspace. Ids are opaque random strings (never peer data in a URL); peers and
@@ -214,7 +222,90 @@ audit_table = Table(
     Column("object_type", String(24), nullable=False),
     Column("object_id", String(ID), nullable=True),
     Column("fields", JSON, nullable=False),
+    # Public data only (a listing's fields, an account's role): {field: [old, new]}.
+    Column("changes", JSON(none_as_null=True), nullable=True),
     Index("ix_audit_object", "object_type", "object_id"),
+    Index("ix_audit_actor_at", "actor_id", "at"),
+)
+
+# The admin area. A source changed a field an admin had edited: the admin keeps one value.
+listing_conflicts_table = Table(
+    "listing_conflicts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("listing_id", String(16), ForeignKey("listings.id"), nullable=False, index=True),
+    Column("field", String(40), nullable=False),
+    Column("ours", JSON, nullable=True),
+    Column("theirs", JSON, nullable=True),
+    Column("raised_at", DateTime(timezone=True), nullable=False),
+    Column("resolved_at", DateTime(timezone=True), nullable=True),
+    Column("resolved_by", String(ID), ForeignKey("accounts.id"), nullable=True),
+    Column("resolution", String(16), nullable=True),  # kept_ours | took_theirs
+)
+
+# "Suggest a change" from the public and kiosk pages: a review queue, nothing applied by itself.
+corrections_table = Table(
+    "corrections",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("listing_id", String(16), ForeignKey("listings.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),  # closed | phone | address | hours | other
+    Column("details", Text, nullable=False),
+    Column("contact", String(200), nullable=True),  # only when the visitor chose to give one
+    Column("address_hash", String(64), nullable=False),  # for the rate limit, never shown
+    Column("submitted_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("status", String(16), nullable=False),  # open | applied | dismissed
+    Column("handled_by", String(ID), ForeignKey("accounts.id"), nullable=True),
+    Column("handled_at", DateTime(timezone=True), nullable=True),
+)
+
+# Where listings come from, as the admin area knows them (a feed URL may be re-read daily).
+sources_table = Table(
+    "sources",
+    metadata,
+    Column("name", String(80), primary_key=True),
+    Column("format", String(24), nullable=False),
+    Column("feed_url", String(2000), nullable=True),
+    Column("schedule", String(16), nullable=False),  # off | daily
+    Column("last_job_id", String(ID), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Work that runs outside a web request, in the worker process: a dry run, an import, a rebuild.
+jobs_table = Table(
+    "jobs",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("kind", String(16), nullable=False),  # dry_run | import | rebuild
+    Column("source", String(80), nullable=True),
+    Column("format", String(24), nullable=False),
+    Column("origin", String(2000), nullable=False),  # a feed URL or an uploaded file's name
+    Column("upload_path", String(500), nullable=True),
+    Column("full", Boolean, nullable=False),
+    Column("status", String(16), nullable=False),  # queued | running | succeeded | failed
+    Column("done", Integer, nullable=False),
+    Column("total", Integer, nullable=True),
+    Column("stage", String(80), nullable=False),
+    Column("report", JSON, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("requested_by", String(ID), ForeignKey("accounts.id"), nullable=True),
+    Column("requested_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("started_at", DateTime(timezone=True), nullable=True),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("heartbeat_at", DateTime(timezone=True), nullable=True),
+    Column("dry_run_of", String(ID), nullable=True),
+)
+
+# A one-time link an admin makes for a new account (or a reset): only its SHA-256 is kept.
+account_links_table = Table(
+    "account_links",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("account_id", String(ID), ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("created_by", String(ID), ForeignKey("accounts.id"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True), nullable=True),
 )
 
 

@@ -45,13 +45,15 @@ def _render(request: Request, status: int, message: str, field: str | None = Non
             body["error"]["field"] = field
         return JSONResponse(body, status_code=status)
     context: dict[str, Any] = {"status": status, "message": message, "field": field}
-    if not request.url.path.startswith("/work"):
+    path = request.url.path
+    if not path.startswith(("/work", "/admin")):
         return render(request, "public/error.html", context, status_code=status)
-    # Signed in: keep the workspace's navigation and sign-out on the error page.
+    # Signed in: keep the area's navigation and sign-out on the error page.
     who = getattr(request.state, "visitor", None)
     if who is not None:
         context.update(me=who.account, csrf_token=who.session.csrf_token, due_count=0)
-    return render(request, "specialist/error.html", context, status_code=status)
+    template = "admin/error.html" if path.startswith("/admin") else "specialist/error.html"
+    return render(request, template, context, status_code=status)
 
 
 async def input_error(request: Request, exc: Exception) -> Response:
@@ -69,7 +71,7 @@ async def search_unavailable(request: Request, exc: Exception) -> Response:
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     # A workspace 404 may say why (a spent setup link); elsewhere a 404 reads the same.
-    workspace = request.url.path.startswith("/work/")
+    workspace = request.url.path.startswith(("/work/", "/admin/"))
     hidden = (500,) if workspace else (404, 500)
     custom = exc.status_code not in hidden and exc.detail != _default_detail(exc.status_code)
     message = exc.detail if custom else MESSAGES.get(exc.status_code, exc.detail)

@@ -10,15 +10,19 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
 
 from directory.db import as_utc
+from directory.db import listing_conflicts_table as conflicts_table
 from directory.db import listings_table as t
 from directory.models import Listing, ListingIn, Status
+from directory.overrides import Conflict, later_verification, merge
+
+c = conflicts_table.c
 
 
 @dataclass
@@ -30,6 +34,8 @@ class UpsertResult:
     at: datetime = field(default_factory=lambda: datetime.now(UTC))
     # id → record JSON of what this write added or changed (to index without re-reading)
     written: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # (listing id, field): a source changed a field an admin had edited
+    conflicts: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def changed_ids(self) -> list[str]:
@@ -43,6 +49,51 @@ class StoredRow:
     id: str
     record: dict[str, Any]
     updated_at: datetime
+
+
+@dataclass(frozen=True)
+class _Edited:
+    overrides: dict[str, Any]
+    source_record: dict[str, Any]
+    record: dict[str, Any]
+
+
+@dataclass
+class _Plan:
+    result: UpsertResult
+    inserts: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    conflicts: list[tuple[str, Conflict]] = field(default_factory=list)
+
+
+# Columns a freshly imported listing has empty (nobody has verified or edited it here).
+UNEDITED: dict[str, Any] = {"verified_by": None, "overrides": None, "source_record": None}
+
+
+def raise_conflicts(conn: Connection, conflicts: list[tuple[str, Conflict]], now: datetime) -> None:
+    """Record conflicts; a field already in conflict gets the source's newest value."""
+    for listing_id, conflict in conflicts:
+        open_one = conn.execute(
+            select(c.id).where(
+                c.listing_id == listing_id, c.field == conflict.field, c.resolved_at.is_(None)
+            )
+        ).first()
+        if open_one is not None:
+            conn.execute(
+                update(conflicts_table)
+                .where(c.id == open_one[0])
+                .values(theirs=conflict.theirs, ours=conflict.ours, raised_at=now)
+            )
+        else:
+            conn.execute(
+                insert(conflicts_table).values(
+                    listing_id=listing_id,
+                    field=conflict.field,
+                    ours=conflict.ours,
+                    theirs=conflict.theirs,
+                    raised_at=now,
+                )
+            )
 
 
 def content_hash(dumped: dict[str, Any]) -> str:
@@ -128,46 +179,92 @@ class ListingStore:
 
     def write(self, records: Sequence[ListingIn], *, now: datetime | None = None) -> UpsertResult:
         """Insert new records and update changed ones (one transaction); keyed by the stable id
-        that (source, source_id) determines."""
+        that (source, source_id) determines. A listing an admin edited keeps the edited fields;
+        a source that changes one of them raises a conflict (directory/overrides.py)."""
         now = now or datetime.now(UTC)
-        result = UpsertResult(at=now)
-        by_id = {r.listing_id: r for r in records}  # the last duplicate wins
         with self.engine.begin() as conn:
-            existing: dict[str, str] = {}
-            ids = list(by_id)
-            for start in range(0, len(ids), 1000):
-                chunk = ids[start : start + 1000]
-                query = select(t.c.id, t.c.content_hash).where(t.c.id.in_(chunk))
-                existing.update((id_, digest) for id_, digest in conn.execute(query))
-            inserts: list[dict[str, Any]] = []
-            updates: list[dict[str, Any]] = []
-            for id_, record in by_id.items():
-                dumped = record.model_dump(mode="json")
-                digest = content_hash(dumped)
-                found = existing.get(id_)
-                if found == digest:
-                    result.unchanged += 1
-                    continue
-                columns = _columns(record, dumped, digest)
-                if found is None:
-                    inserts.append(
-                        {
-                            "id": id_,
-                            "source": record.source,
-                            "source_id": record.source_id,
-                            **columns,
-                        }
-                    )
-                    result.added.append(id_)
-                else:
-                    updates.append({"b_id": id_, "updated_at": now, **columns})
-                    result.updated.append(id_)
+            plan = self._plan(conn, records, now)
+            if plan.inserts:
+                _insert_many(conn, plan.inserts, {"created_at": now, "updated_at": now, **UNEDITED})
+            if plan.updates:
+                conn.execute(update(t).where(t.c.id == bindparam("b_id")), plan.updates)
+            raise_conflicts(conn, plan.conflicts, now)
+        return plan.result
+
+    def plan(self, records: Sequence[ListingIn], *, now: datetime | None = None) -> UpsertResult:
+        """What `write` would do, without writing (an import's dry run)."""
+        with self.engine.connect() as conn:
+            return self._plan(conn, records, now or datetime.now(UTC)).result
+
+    def _plan(self, conn: Connection, records: Sequence[ListingIn], now: datetime) -> _Plan:
+        plan = _Plan(UpsertResult(at=now))
+        result = plan.result
+        by_id = {r.listing_id: r for r in records}  # the last duplicate wins
+        existing: dict[str, tuple[str, date | None, bool]] = {}
+        ids = list(by_id)
+        for start in range(0, len(ids), 1000):
+            chunk = ids[start : start + 1000]
+            query = select(
+                t.c.id, t.c.content_hash, t.c.last_verified_at, t.c.overrides.is_not(None)
+            ).where(t.c.id.in_(chunk))
+            existing.update((row[0], (row[1], row[2], bool(row[3]))) for row in conn.execute(query))
+        edited = self._edited(conn, [id_ for id_, found in existing.items() if found[2]])
+        for id_, record in by_id.items():
+            dumped = record.model_dump(mode="json")
+            digest = content_hash(dumped)  # of the source's record: "unchanged" is the source's
+            found = existing.get(id_)
+            if found is not None and found[0] == digest:
+                result.unchanged += 1
+                continue
+            if found is None:
+                plan.inserts.append(
+                    {
+                        "id": id_,
+                        "source": record.source,
+                        "source_id": record.source_id,
+                        **_columns(record, dumped, digest),
+                    }
+                )
+                result.added.append(id_)
                 result.written[id_] = dumped
-            if inserts:
-                _insert_many(conn, inserts, {"created_at": now, "updated_at": now})
-            if updates:
-                conn.execute(update(t).where(t.c.id == bindparam("b_id")), updates)
-        return result
+                continue
+            columns: dict[str, Any]
+            if id_ in edited:
+                previous = edited[id_]
+                merged = merge(dumped, previous.source_record, previous.overrides, previous.record)
+                kept = ListingIn.model_validate(merged.record)
+                columns = {
+                    **_columns(kept, merged.record, digest),
+                    "overrides": merged.overrides or None,
+                    "source_record": dumped if merged.overrides else None,
+                }
+                plan.conflicts.extend((id_, c) for c in merged.conflicts)
+                result.conflicts.extend((id_, c.field) for c in merged.conflicts)
+                stored = merged.record
+            else:
+                verified = later_verification(
+                    dumped.get("last_verified_at"), found[1].isoformat() if found[1] else None
+                )
+                stored = {**dumped, "last_verified_at": verified}
+                if verified != dumped.get("last_verified_at"):
+                    record = ListingIn.model_validate(stored)
+                # Every row of one executemany names the same columns.
+                columns = {**_columns(record, stored, digest), "overrides": None}
+                columns["source_record"] = None
+            plan.updates.append({"b_id": id_, "updated_at": now, **columns})
+            result.updated.append(id_)
+            result.written[id_] = stored
+        return plan
+
+    @staticmethod
+    def _edited(conn: Connection, ids: list[str]) -> dict[str, _Edited]:
+        """The overrides, source record and stored record of the edited listings among `ids`."""
+        if not ids:
+            return {}
+        rows = conn.execute(
+            select(t.c.id, t.c.overrides, t.c.source_record, t.c.record).where(t.c.id.in_(ids))
+        ).all()
+        return {row[0]: _Edited(row[1], row[2] or row[3], row[3]) for row in rows}
 
     def retire_missing(
         self,
@@ -177,31 +274,55 @@ class ListingStore:
         now: datetime | None = None,
     ) -> list[str]:
         """Make inactive the active records of `sources` whose (source, source_id) is not in
-        `present`; return their ids. Nothing is deleted."""
+        `present`; return their ids. Nothing is deleted. A listing whose status an admin set
+        keeps it, with a conflict to settle."""
         now = now or datetime.now(UTC)
-        present = set(present)
         with self.engine.begin() as conn:
-            rows = conn.execute(
-                select(t.c.id, t.c.source, t.c.source_id, t.c.record).where(
-                    t.c.source.in_(list(sources)), t.c.status != Status.INACTIVE.value
-                )
-            ).all()
-            changes = []
-            for id_, source, source_id, record_json in rows:
-                if (source, source_id) in present:
-                    continue
-                record = ListingIn.model_validate({**record_json, "status": Status.INACTIVE.value})
-                dumped = record.model_dump(mode="json")
-                changes.append(
-                    {
-                        "b_id": id_,
-                        "updated_at": now,
-                        **_columns(record, dumped, content_hash(dumped)),
-                    }
-                )
+            changes, conflicts = self._retirements(conn, sources, set(present), now)
             if changes:
                 conn.execute(update(t).where(t.c.id == bindparam("b_id")), changes)
+            raise_conflicts(conn, conflicts, now)
         return [change["b_id"] for change in changes]
+
+    def plan_retirements(
+        self, sources: Collection[str], present: Collection[tuple[str, str]]
+    ) -> list[str]:
+        """The ids `retire_missing` would make inactive, without writing (a dry run)."""
+        with self.engine.connect() as conn:
+            changes, _ = self._retirements(conn, sources, set(present), datetime.now(UTC))
+        return [change["b_id"] for change in changes]
+
+    @staticmethod
+    def _retirements(
+        conn: Connection,
+        sources: Collection[str],
+        present: set[tuple[str, str]],
+        now: datetime,
+    ) -> tuple[list[dict[str, Any]], list[tuple[str, Conflict]]]:
+        rows = conn.execute(
+            select(
+                t.c.id, t.c.source, t.c.source_id, t.c.record, t.c.overrides, t.c.source_record
+            ).where(t.c.source.in_(list(sources)), t.c.status != Status.INACTIVE.value)
+        ).all()
+        inactive = Status.INACTIVE.value
+        changes: list[dict[str, Any]] = []
+        conflicts: list[tuple[str, Conflict]] = []
+        for id_, source, source_id, record_json, overrides, source_record in rows:
+            if (source, source_id) in present:
+                continue
+            if overrides and "status" in overrides:
+                conflicts.append((id_, Conflict("status", overrides["status"], inactive)))
+                continue
+            record = ListingIn.model_validate({**record_json, "status": inactive})
+            dumped = record.model_dump(mode="json")
+            columns = {**_columns(record, dumped, content_hash(dumped)), "source_record": None}
+            if overrides:
+                retired_source = {**(source_record or record_json), "status": inactive}
+                columns.update(
+                    content_hash=content_hash(retired_source), source_record=retired_source
+                )
+            changes.append({"b_id": id_, "updated_at": now, **columns})
+        return changes, conflicts
 
     def get(self, listing_id: str) -> Listing | None:
         with self.engine.connect() as conn:

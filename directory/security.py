@@ -18,7 +18,7 @@ HEADERS = [
 
 
 PRIVATE_HEADERS = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
-PRIVATE_PREFIX = "/work"
+PRIVATE_PREFIX = ("/work", "/admin")
 
 
 class SecurityHeadersMiddleware:

@@ -94,6 +94,19 @@ def facet_value_label(facet: str, value: str) -> str:
     return value.replace("_", " ").capitalize()
 
 
+def field_value(value: Any) -> str:
+    """A listing field's stored (JSON) value in words, for conflicts and the change history."""
+    if value is None or value == "" or value == []:
+        return "(empty)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(field_value(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {field_value(v)}" for k, v in value.items() if v not in (None, ""))
+    return str(value)
+
+
 def map_url(address: str, lat: float | None = None, lng: float | None = None) -> str:
     if lat is not None and lng is not None:
         return f"https://www.openstreetmap.org/?mlat={lat}&mlon={lng}#map=17/{lat}/{lng}"
@@ -168,6 +181,11 @@ def make_templates(directory: Path) -> Jinja2Templates:
         clock=clock,
         local_time=local_time,
         facet_value_label=facet_value_label,
+        field_value=field_value,
+        tuple_label=lambda value, labels: (
+            value,
+            labels.get(value, value.replace("_", " ").capitalize()),
+        ),
         urlencode_pairs=lambda pairs: urlencode(list(pairs)),
     )
     env.globals.update(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import secrets
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,31 +17,14 @@ from directory.listings import ListingStore
 from directory.models import InputError, Listing
 from directory.peers import PeerStore
 from directory.referrals import ReferralStore
+from directory.routes.forms import MAX_FIELD as MAX_FIELD
+from directory.routes.forms import form_fields as form_fields
+from directory.routes.forms import form_key as form_key
+from directory.routes.forms import new_form_key as new_form_key
 from directory.templating import render
 from directory.workspace import Account, Peer
 
-MAX_FIELD = 5000
 _LISTING_ID = re.compile(r"^[0-9a-f]{16}$")
-
-
-async def form_fields(request: Request) -> dict[str, str]:
-    """The posted form as text fields (files are ignored); each field at most MAX_FIELD."""
-    form = await request.form()
-    fields: dict[str, str] = {}
-    for key, value in form.multi_items():
-        if isinstance(value, str) and key not in fields:
-            fields[key] = value[: MAX_FIELD + 1]
-    return fields
-
-
-def new_form_key() -> str:
-    """A one-time key for a create form: the same key posted twice creates one thing."""
-    return secrets.token_urlsafe(18)
-
-
-def form_key(fields: dict[str, str]) -> str:
-    key = fields.get("form_key", "")
-    return key if 16 <= len(key) <= 64 and key.replace("-", "").replace("_", "").isalnum() else ""
 
 
 def today(request: Request) -> date:

@@ -25,7 +25,7 @@ from starlette.testclient import TestClient
 
 from directory.auth import requires
 from directory.workspace import Role
-from tests.routes.work.conftest import Desk, OpenDesk, snapshot
+from tests.routes.conftest import Desk, OpenDesk, snapshot
 
 # Mounts (by name) and top-level paths that serve anyone, signed in or not.
 PUBLIC_MOUNTS = frozenset({"public", "api", "hsds", "static", "vendor"})

@@ -18,7 +18,7 @@ from directory.cli_users import setup_link
 from directory.config import Settings
 from directory.db import consents_table, peers_table, referrals_table, shortlist_table
 from directory.workspace import Account, Role
-from tests.routes.work.conftest import Desk, OpenDesk, in_days, names_field, snapshot
+from tests.routes.conftest import Desk, OpenDesk, in_days, names_field, snapshot
 from tests.workspace import Accounts, csrf_token
 
 

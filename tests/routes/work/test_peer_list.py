@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from directory.workspace import Role
-from tests.routes.work.conftest import Desk, OpenDesk
+from tests.routes.conftest import Desk, OpenDesk
 
 
 def test_find_a_peer_by_code_or_alias(desk: Desk, open_desk: OpenDesk) -> None:

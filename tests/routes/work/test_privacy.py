@@ -24,7 +24,7 @@ from directory.meili_server import MeiliProcess
 from directory.search import IndexWriter
 from tests.conftest import Indexer
 from tests.factories import listing
-from tests.routes.work.conftest import Desk, in_days
+from tests.routes.conftest import Desk, in_days
 from tests.workspace import Accounts
 
 ALIAS = "Zephyrine Q"

@@ -21,7 +21,7 @@ from directory.db import (
 from directory.listings import ListingStore
 from directory.workspace import Role
 from tests.factories import listing
-from tests.routes.work.conftest import (
+from tests.routes.conftest import (
     Desk,
     OpenDesk,
     broken_error_links,

@@ -1,0 +1,38 @@
+"""The admin's home: how many listings are overdue for verification, by source, and the
+counts of the queues (verification, corrections, conflicts)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from directory.auth import requires
+from directory.listing_admin import Freshness, ListingAdmin, QueueCounts
+from directory.routes.admin.common import admin_page
+from directory.workspace import Role
+
+
+@dataclass(frozen=True)
+class DashboardView:
+    """Context of admin/dashboard.html."""
+
+    counts: QueueCounts
+    freshness: list[Freshness]
+    interval_months: int
+
+
+@requires(Role.ADMIN)
+async def dashboard(request: Request) -> Response:
+    admin: ListingAdmin = request.state.listing_admin
+    counts, freshness = await run_in_threadpool(
+        lambda: (admin.queue_counts(), admin.freshness_by_source())
+    )
+    view = DashboardView(counts, freshness, admin.interval_months)
+    return await admin_page(request, "admin/dashboard.html", view)
+
+
+routes = [Route("/", dashboard, name="dashboard")]

@@ -1,0 +1,435 @@
+"""Listings in the admin area: browse and filter, the verification queue, conflicts with
+re-imports, create and edit (validated as the importers validate), status and "verified".
+
+Every save updates the store and then that one document in the search index, so the public
+search shows the change at once (the index is derived: if it cannot be reached, the store
+still has the change and the page says so)."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from directory.audit import Actor, AuditEntry, AuditLog
+from directory.auth import requires
+from directory.corrections import CorrectionStatus, mark_handled
+from directory.listing_admin import (
+    PAGE_SIZE,
+    Editable,
+    ListingAdmin,
+    ListingFilter,
+    ListingPage,
+    OpenConflict,
+    Resolution,
+    SortBy,
+    Stale,
+)
+from directory.listing_form import (
+    ADDRESS_FIELDS,
+    CHOICE_FIELDS,
+    LIST_FIELDS,
+    TEXT_FIELDS,
+    FormErrors,
+    draft,
+    to_fields,
+)
+from directory.listings import ListingStore
+from directory.models import Attendance, Category, InputError, Listing, Status
+from directory.routes.admin.common import admin_page, me
+from directory.routes.forms import form_fields, form_key, form_lists, new_form_key
+from directory.search import IndexWriter
+from directory.search.documents import to_document
+from directory.workspace import Role
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BrowseView:
+    """Context of admin/listings.html."""
+
+    results: ListingPage
+    wanted: ListingFilter
+    sources: list[str]
+    categories: list[Category] = field(default_factory=lambda: list(Category))
+    statuses: list[Status] = field(default_factory=lambda: list(Status))
+    sorts: list[SortBy] = field(default_factory=lambda: list(SortBy))
+    page_size: int = PAGE_SIZE
+
+
+@dataclass(frozen=True)
+class QueueView:
+    """Context of admin/verification.html."""
+
+    results: ListingPage
+    interval_months: int
+
+
+@dataclass(frozen=True)
+class ConflictsView:
+    """Context of admin/conflicts.html."""
+
+    conflicts: list[OpenConflict]
+
+
+def _filter(request: Request) -> ListingFilter:
+    params = request.query_params
+    text = " ".join(params.get("q", "").split())[:200]
+    category = params.get("category", "")
+    if category and category not in Category._value2member_map_:
+        raise InputError("category", "is not one of the listing categories")
+    status = params.get("status", "")
+    if status and status not in Status._value2member_map_:
+        raise InputError("status", "is not active, inactive or temporarily_closed")
+    sort = params.get("sort", SortBy.LAST_VERIFIED.value)
+    if sort not in SortBy._value2member_map_:
+        raise InputError("sort", "is not verified, name or updated")
+    return ListingFilter(
+        text=text,
+        source=params.get("source", "")[:80],
+        category=category,
+        status=status,
+        overdue=params.get("overdue") == "1",
+        sort=SortBy(sort),
+        page=_page(request),
+    )
+
+
+def _page(request: Request) -> int:
+    raw = request.query_params.get("page", "1")
+    if not raw.isdigit() or not 1 <= int(raw) <= 10_000:
+        raise InputError("page", "is not a page number")
+    return int(raw)
+
+
+@requires(Role.ADMIN)
+async def browse(request: Request) -> Response:
+    admin: ListingAdmin = request.state.listing_admin
+    wanted = _filter(request)
+    results, sources = await run_in_threadpool(lambda: (admin.browse(wanted), admin.sources()))
+    return await admin_page(request, "admin/listings.html", BrowseView(results, wanted, sources))
+
+
+@requires(Role.ADMIN)
+async def verification(request: Request) -> Response:
+    admin: ListingAdmin = request.state.listing_admin
+    page = _page(request)
+    results = await run_in_threadpool(admin.verification_queue, page)
+    return await admin_page(
+        request, "admin/verification.html", QueueView(results, admin.interval_months)
+    )
+
+
+@requires(Role.ADMIN)
+async def conflicts(request: Request) -> Response:
+    admin: ListingAdmin = request.state.listing_admin
+    found = await run_in_threadpool(admin.open_conflicts)
+    return await admin_page(request, "admin/conflicts.html", ConflictsView(found))
+
+
+# What the page says after a change (the redirect after a POST names one of these).
+NOTICES = {
+    "created": "Listing created. It is in the public search now.",
+    "saved": "Saved. The public search shows the change now.",
+    "unchanged": "Nothing was changed.",
+    "verified": "Marked verified today, with no changes.",
+    "status": "Status changed. The public search shows it now.",
+    "kept_ours": "Kept our value.",
+    "took_theirs": "Took the source's value.",
+    "not_indexed": (
+        "Saved, but the search index could not be updated just now: the public search will "
+        "show the change after the next rebuild (Sources → Rebuild the search index)."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class EditView:
+    """Context of admin/listing_form.html (a new listing has no `current`)."""
+
+    fields: dict[str, Any]
+    errors: dict[str, str]
+    current: Editable | None
+    version: str
+    form_key: str
+    notice: str
+    history: list[AuditEntry]
+    correction_id: str = ""
+    categories: list[Category] = field(default_factory=lambda: list(Category))
+    statuses: list[Status] = field(default_factory=lambda: list(Status))
+    attendances: list[Attendance] = field(default_factory=lambda: list(Attendance))
+    choices: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(CHOICE_FIELDS))
+
+
+async def _editable(request: Request) -> Editable:
+    admin: ListingAdmin = request.state.listing_admin
+    listing_id = request.path_params["listing_id"]
+    found = (
+        await run_in_threadpool(admin.editable, listing_id)
+        if _LISTING_ID.match(listing_id)
+        else None
+    )
+    if found is None:
+        raise HTTPException(404, "There is no listing with this id.")
+    return found
+
+
+async def _edit_page(
+    request: Request,
+    current: Editable | None,
+    *,
+    fields: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+    form_key: str = "",
+) -> Response:
+    history: list[AuditEntry] = []
+    if current is not None:
+        log: AuditLog = request.state.audit
+        history = await run_in_threadpool(
+            lambda: log.entries(object_type="listing", object_id=current.listing.id, limit=20)
+        )
+    shown = (
+        fields
+        if fields is not None
+        else (to_fields(current.listing.record.model_dump(mode="json")) if current else _blank())
+    )
+    notice = NOTICES.get(request.query_params.get("done", ""), "")
+    correction = request.query_params.get("correction", "")
+    view = EditView(
+        fields=shown,
+        errors=errors or {},
+        current=current,
+        version=current.listing.updated_at.isoformat() if current else "",
+        form_key=form_key or new_form_key(),
+        notice=notice,
+        history=history,
+        correction_id=correction if _OPAQUE.match(correction) else "",
+    )
+    return await admin_page(request, "admin/listing_form.html", view, status_code=status_code)
+
+
+def _blank() -> dict[str, Any]:
+    fields = to_fields({"status": Status.ACTIVE.value, "attendance": Attendance.IN_PERSON.value})
+    fields["address.country"] = "US"
+    fields["languages"] = "en"
+    return fields
+
+
+async def _index(request: Request, listing: Listing) -> bool:
+    """Send the one changed document to the search index and wait for it; False when the
+    index could not take it (the store has the change; a rebuild will carry it)."""
+    writer: IndexWriter | None = request.state.index_writer
+    if writer is None:
+        log.warning("listing %s saved but not indexed: no Meilisearch admin key", listing.id)
+        return False
+    document = to_document(listing.id, listing.record.model_dump(mode="json"), listing.updated_at)
+    try:
+        await writer.wait_all(await writer.send([document]))
+    except Exception as err:  # the index is derived: the save itself stands
+        log.warning("listing %s saved but not indexed: %s", listing.id, err)
+        return False
+    return True
+
+
+async def _posted(request: Request) -> tuple[dict[str, list[str]], dict[str, str]]:
+    lists = await form_lists(request)
+    return lists, {name: values[0] for name, values in lists.items()}
+
+
+def _version(fields: dict[str, str]) -> datetime:
+    try:
+        return datetime.fromisoformat(fields.get("version", ""))
+    except ValueError:
+        raise InputError("version", "is missing; reload the page and try again") from None
+
+
+@requires(Role.ADMIN)
+async def new_listing(request: Request) -> Response:
+    return await _edit_page(request, None)
+
+
+@requires(Role.ADMIN)
+async def create_listing(request: Request) -> Response:
+    admin: ListingAdmin = request.state.listing_admin
+    lists, fields = await _posted(request)
+    try:
+        record = draft(lists)
+        listing = await run_in_threadpool(
+            lambda: admin.create(Actor.of(me(request)), record, form_key=form_key(fields))
+        )
+    except FormErrors as err:
+        return await _edit_page(
+            request,
+            None,
+            fields=_echo(lists),
+            errors=err.errors,
+            status_code=400,
+            form_key=form_key(fields),
+        )
+    done = "created" if await _index(request, listing) else "not_indexed"
+    return _to_listing(request, listing.id, done)
+
+
+@requires(Role.ADMIN)
+async def edit_listing(request: Request) -> Response:
+    return await _edit_page(request, await _editable(request))
+
+
+@requires(Role.ADMIN)
+async def update_listing(request: Request) -> Response:
+    current = await _editable(request)
+    admin: ListingAdmin = request.state.listing_admin
+    lists, fields = await _posted(request)
+    correction = fields.get("correction_id", "")
+    after = None
+    if correction:
+        if not _OPAQUE.match(correction):
+            raise InputError("correction_id", "is not a correction's id")
+        after = functools.partial(
+            mark_handled,
+            correction_id=correction,
+            actor=Actor.of(me(request)),
+            status=CorrectionStatus.APPLIED,
+        )
+    try:
+        record = draft(lists)
+        saved = await run_in_threadpool(
+            lambda: admin.save(
+                Actor.of(me(request)),
+                current.listing.id,
+                record,
+                seen_version=_version(fields),
+                after=after,
+            )
+        )
+    except FormErrors as err:
+        return await _edit_page(
+            request, current, fields=_echo(lists), errors=err.errors, status_code=400
+        )
+    except Stale:
+        return await _edit_page(
+            request,
+            current,
+            fields=_echo(lists),
+            status_code=409,
+            errors={"version": STALE},
+        )
+    if not saved.changed:
+        return _to_listing(request, current.listing.id, "unchanged")
+    done = "saved" if await _index(request, saved.listing) else "not_indexed"
+    return _to_listing(request, current.listing.id, done)
+
+
+@requires(Role.ADMIN)
+async def change_status(request: Request) -> Response:
+    current = await _editable(request)
+    admin: ListingAdmin = request.state.listing_admin
+    fields = await form_fields(request)
+    raw = fields.get("status", "")
+    if raw not in Status._value2member_map_:
+        raise InputError("status", "is not active, inactive or temporarily_closed")
+    try:
+        saved = await run_in_threadpool(
+            lambda: admin.set_status(
+                Actor.of(me(request)),
+                current.listing.id,
+                Status(raw),
+                seen_version=_version(fields),
+            )
+        )
+    except Stale:
+        raise HTTPException(409, STALE) from None
+    if not saved.changed:
+        return _to_listing(request, current.listing.id, "unchanged")
+    done = "status" if await _index(request, saved.listing) else "not_indexed"
+    return _to_listing(request, current.listing.id, done)
+
+
+@requires(Role.ADMIN)
+async def verify_listing(request: Request) -> Response:
+    current = await _editable(request)
+    admin: ListingAdmin = request.state.listing_admin
+    today = datetime.now(ZoneInfo(request.state.settings.timezone)).date()
+    listing = await run_in_threadpool(
+        lambda: admin.verify(Actor.of(me(request)), current.listing.id, today=today)
+    )
+    done = "verified" if await _index(request, listing) else "not_indexed"
+    if (await form_fields(request)).get("next") == "queue":
+        return RedirectResponse(
+            f"{request.url_for('admin:verification')}?done={done}", status_code=303
+        )
+    return _to_listing(request, current.listing.id, done)
+
+
+@requires(Role.ADMIN)
+async def resolve_conflict(request: Request) -> Response:
+    admin: ListingAdmin = request.state.listing_admin
+    raw_id = request.path_params["conflict_id"]
+    keep = (await form_fields(request)).get("keep", "")
+    if keep not in Resolution._value2member_map_:
+        raise InputError("keep", "choose our value (kept_ours) or the source's (took_theirs)")
+    if not raw_id.isdigit():
+        raise HTTPException(404, "There is no open conflict with this id.")
+    try:
+        listing_id = await run_in_threadpool(
+            admin.resolve, Actor.of(me(request)), int(raw_id), Resolution(keep)
+        )
+    except LookupError:
+        raise HTTPException(404, "This conflict is already settled, or there is none.") from None
+    if keep == Resolution.TAKE_THEIRS:
+        store: ListingStore = request.state.store
+        listing = await run_in_threadpool(store.get, listing_id)
+        if listing is not None and not await _index(request, listing):
+            keep = "not_indexed"
+    return RedirectResponse(f"{request.url_for('admin:conflicts')}?done={keep}", status_code=303)
+
+
+def _echo(lists: dict[str, list[str]]) -> dict[str, Any]:
+    """What was posted, shown back in the form after an error (nothing typed is lost)."""
+    fields: dict[str, Any] = {name: (lists.get(name) or [""])[0] for name in TEXT_FIELDS}
+    for name in ADDRESS_FIELDS:
+        fields[f"address.{name}"] = (lists.get(f"address.{name}") or [""])[0]
+    for name in (*LIST_FIELDS, "lat", "lng", "hours"):
+        fields[name] = (lists.get(name) or [""])[0]
+    for name in CHOICE_FIELDS:
+        fields[name] = lists.get(name, [])
+    fields["peer_run"] = (lists.get("peer_run") or [""])[0] in ("1", "on", "true")
+    return fields
+
+
+def _to_listing(request: Request, listing_id: str, done: str) -> RedirectResponse:
+    url = request.url_for("admin:listing", listing_id=listing_id)
+    return RedirectResponse(f"{url}?done={done}", status_code=303)
+
+
+STALE = (
+    "Someone changed this listing after you opened it, so nothing was saved. Your version "
+    "is below: compare it with the listing as it is now (reload the page), then save again."
+)
+_LISTING_ID = re.compile(r"^[0-9a-f]{16}$")
+_OPAQUE = re.compile(r"^[A-Za-z0-9_-]{8,32}$")
+
+routes = [
+    Route("/listings", browse, name="listings"),
+    Route("/listings", create_listing, methods=["POST"], name="create_listing"),
+    Route("/listings/new", new_listing, name="new_listing"),
+    Route("/listings/{listing_id}", edit_listing, name="listing"),
+    Route("/listings/{listing_id}", update_listing, methods=["POST"], name="update_listing"),
+    Route("/listings/{listing_id}/status", change_status, methods=["POST"], name="listing_status"),
+    Route("/listings/{listing_id}/verify", verify_listing, methods=["POST"], name="verify_listing"),
+    Route("/verification", verification, name="verification"),
+    Route("/conflicts", conflicts, name="conflicts"),
+    Route("/conflicts/{conflict_id}", resolve_conflict, methods=["POST"], name="resolve_conflict"),
+]
