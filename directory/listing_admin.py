@@ -32,6 +32,7 @@ from directory.audit import Actor, record
 from directory.db import accounts_table, as_utc, corrections_table
 from directory.db import listing_conflicts_table as conflicts_table
 from directory.db import listings_table as t
+from directory.geo import gazetteer
 from directory.listing_form import validate
 from directory.listings import UNEDITED, ListingStore, content_hash
 from directory.models import Listing, Status
@@ -245,7 +246,7 @@ class ListingAdmin:
         """A listing made here (source "local"); `form_key` makes a double submit one listing."""
         source_id = form_key or secrets.token_urlsafe(12)
         fields = {**draft, "source": LOCAL_SOURCE, "source_id": source_id}
-        validated = validate(fields)
+        validated = validate(placed(fields))
         listing_id = validated.listing_id
         existing = self.store.get(listing_id)
         if existing is not None:
@@ -314,7 +315,7 @@ class ListingAdmin:
                 **{k: draft.get(k) for k in EDITABLE if k in draft},
                 "last_verified_at": current.get("last_verified_at"),
             }
-            validated = validate({**current, **fields})
+            validated = validate(placed({**current, **fields}))
             dumped = validated.model_dump(mode="json")
             changed = changes(current, dumped)
             if not changed:
@@ -507,6 +508,17 @@ class ListingAdmin:
                 changes=changed or None,
             )
         return str(listing_id)
+
+
+def placed(fields: dict[str, Any]) -> dict[str, Any]:
+    """Without coordinates, a listing is placed at its ZIP code's centre (as imports are)."""
+    if fields.get("geo"):
+        return fields
+    postal = str((fields.get("address") or {}).get("postal_code") or "")[:5]
+    found = gazetteer().zip(postal) if len(postal) == 5 and postal.isdigit() else None
+    if found is None:
+        return fields
+    return {**fields, "geo": {"lat": found.lat, "lng": found.lng}}
 
 
 def _like_escape(text: str) -> str:
