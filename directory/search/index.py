@@ -107,6 +107,14 @@ class IndexWriter:
         self.client = client
         self.index_name = index_name
         self.batch_size = batch_size
+        self._ready = False
+
+    async def ensure_index_once(self) -> None:
+        """`ensure_index` on this writer's first use (documents sent to a missing index would
+        create it without our settings)."""
+        if not self._ready:
+            await self.ensure_index()
+            self._ready = True
 
     async def _wait(self, task_uid: int) -> None:
         result = await self.client.wait_for_task(

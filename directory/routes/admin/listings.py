@@ -236,6 +236,7 @@ async def _index(request: Request, listing: Listing) -> bool:
         return False
     document = to_document(listing.id, listing.record.model_dump(mode="json"), listing.updated_at)
     try:
+        await writer.ensure_index_once()
         await writer.wait_all(await writer.send([document]))
     except Exception as err:  # the index is derived: the save itself stands
         log.warning("listing %s saved but not indexed: %s", listing.id, err)
