@@ -74,6 +74,7 @@ class QueueView:
 
     results: ListingPage
     interval_months: int
+    notice: str = ""
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class ConflictsView:
     """Context of admin/conflicts.html."""
 
     conflicts: list[OpenConflict]
+    notice: str = ""
 
 
 def _filter(request: Request) -> ListingFilter:
@@ -126,16 +128,17 @@ async def verification(request: Request) -> Response:
     admin: ListingAdmin = request.state.listing_admin
     page = _page(request)
     results = await run_in_threadpool(admin.verification_queue, page)
-    return await admin_page(
-        request, "admin/verification.html", QueueView(results, admin.interval_months)
-    )
+    notice = NOTICES.get(request.query_params.get("done", ""), "")
+    view = QueueView(results, admin.interval_months, notice)
+    return await admin_page(request, "admin/verification.html", view)
 
 
 @requires(Role.ADMIN)
 async def conflicts(request: Request) -> Response:
     admin: ListingAdmin = request.state.listing_admin
     found = await run_in_threadpool(admin.open_conflicts)
-    return await admin_page(request, "admin/conflicts.html", ConflictsView(found))
+    notice = NOTICES.get(request.query_params.get("done", ""), "")
+    return await admin_page(request, "admin/conflicts.html", ConflictsView(found, notice))
 
 
 # What the page says after a change (the redirect after a POST names one of these).
@@ -362,12 +365,13 @@ async def change_status(request: Request) -> Response:
 async def verify_listing(request: Request) -> Response:
     current = await _editable(request)
     admin: ListingAdmin = request.state.listing_admin
+    back_to_queue = (await form_fields(request)).get("next") == "queue"
     today = datetime.now(ZoneInfo(request.state.settings.timezone)).date()
     listing = await run_in_threadpool(
         lambda: admin.verify(Actor.of(me(request)), current.listing.id, today=today)
     )
     done = "verified" if await _index(request, listing) else "not_indexed"
-    if (await form_fields(request)).get("next") == "queue":
+    if back_to_queue:
         return RedirectResponse(
             f"{request.url_for('admin:verification')}?done={done}", status_code=303
         )
