@@ -1,0 +1,262 @@
+"""/admin/audit and /admin/audit.csv over HTTP: the filters, 400s that name the parameter,
+the CSV's headers and cells (formulas neutralised), the export audited, peers only by id.
+
+The app here runs in America/Chicago, so the date filter's bounds are not UTC's."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx2
+import pytest
+from sqlalchemy import Engine, select
+
+from directory.audit import Actor, record
+from directory.audit_reader import CSV_COLUMNS, PAGE_SIZE
+from directory.config import Settings
+from directory.db import audit_table
+from directory.workspace import Account, Role
+from tests.routes.conftest import Desk, OpenDesk, names_field, snapshot
+from tests.workspace import Accounts
+
+CHICAGO = "America/Chicago"
+T0 = datetime(2026, 5, 4, 15, 0, tzinfo=UTC)
+_ROW = re.compile(r"<tr>\s*<td data-label=\"When\">(.*?)</tr>", re.S)
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return dataclasses.replace(settings, timezone=CHICAGO)
+
+
+def entry(
+    engine: Engine,
+    who: Account | None,
+    action: str,
+    object_type: str,
+    object_id: str | None,
+    at: datetime = T0,
+    fields: tuple[str, ...] = (),
+    changes: dict[str, tuple[Any, Any]] | None = None,
+) -> None:
+    actor = Actor.of(who) if who else Actor(None, None)
+    with engine.begin() as conn:
+        record(conn, actor, action, object_type, object_id, fields, at=at, changes=changes)
+
+
+def rows(response: httpx2.Response) -> list[str]:
+    assert response.status_code == 200, response.text
+    return _ROW.findall(response.text)
+
+
+def exports(engine: Engine) -> list[Any]:
+    with engine.connect() as conn:
+        query = select(audit_table).where(audit_table.c.action == "audit.export")
+        return list(conn.execute(query.order_by(audit_table.c.id)).all())
+
+
+def read_csv(response: httpx2.Response) -> list[list[str]]:
+    text = response.content.decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(text)))
+
+
+@pytest.fixture
+def other(accounts: Accounts) -> Account:
+    return accounts.make(Role.SPECIALIST, "South Team", name="Sam Other")
+
+
+@pytest.fixture
+def seeded(admin: Desk, other: Account) -> Desk:
+    """Entries by the admin and another account, with changes to show."""
+    engine = admin.engine
+    me = admin.account
+    entry(engine, me, "listing.update", "listing", "aaaa000011112222", T0, ("languages",),
+          {"languages": (["en"], ["en", "es"]), "phone": (None, "215-555-0100")})  # fmt: skip
+    entry(engine, other, "listing.update", "listing", "bbbb000011112222", T0 + timedelta(hours=1))
+    entry(engine, other, "peer.view", "peer", "peer-opaque-1", T0 + timedelta(hours=2))
+    entry(engine, me, "listing.status", "listing", "cccc000011112222", T0 + timedelta(hours=3),
+          ("name",), {"name": ("<b>Old</b>", "<script>alert(1)</script>")})  # fmt: skip
+    return admin
+
+
+def test_the_page_lists_entries_newest_first_with_who_and_what(
+    seeded: Desk, other: Account
+) -> None:
+    page = seeded.get("/admin/audit")
+    found = rows(page)
+    # The accounts made for the test (written now) come before the hand-made entries.
+    assert "account.create" in found[0] and "aaaa000011112222" in found[-1]
+    text = page.text
+    assert other.display_name in text and other.email in text and "South Team" in text
+    assert text.index("listing.status") < text.index("peer.view") < text.index("aaaa000011112222")
+    # Changes as old → new, in words.
+    assert "languages: <code>en</code> → <code>en, es</code>" in text
+    assert "phone: <code>(empty)</code> → <code>215-555-0100</code>" in text
+    # Markup in a value is text, never markup.
+    assert "<script>alert(1)</script>" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    # A listing and an account link to their admin pages; a peer is only its id.
+    assert '/admin/listings/aaaa000011112222"><code>aaaa000011112222</code></a>' in text
+    assert f'/admin/accounts/{other.id}"><code>{other.id}</code></a>' in text
+    assert "<code>peer-opaque-1</code>" in text
+    assert 'href="/admin/peers' not in text and "/work/peers/peer-opaque-1" not in text
+    # Times in the workspace's zone (10:00 a.m. CDT is 15:00 UTC).
+    assert "May 4, 2026 10:00 AM CDT" in text
+    assert '/admin/audit">Audit log</a>' in text
+
+
+def test_filter_by_person_and_action(seeded: Desk, other: Account) -> None:
+    by_other = rows(seeded.get(f"/admin/audit?person={other.id}"))
+    assert len(by_other) == 3  # account.create, listing.update, peer.view
+    assert all(other.display_name in r for r in by_other)
+    both = seeded.get(f"/admin/audit?person={other.id}&action=listing.update")
+    (only,) = rows(both)
+    assert "bbbb000011112222" in only
+    # The form keeps the choices.
+    assert f'<option value="{other.id}" selected>' in both.text
+    assert '<option value="listing.update" selected>' in both.text
+    assert ">1 entry<" in both.text
+    assert rows(seeded.get("/admin/audit?action=never.happened")) == []
+
+
+def test_filter_by_object(seeded: Desk) -> None:
+    (only,) = rows(seeded.get("/admin/audit?object_type=peer&object_id=peer-opaque-1"))
+    assert "peer.view" in only
+    assert len(rows(seeded.get("/admin/audit?object_type=listing"))) == 3
+    assert rows(seeded.get("/admin/audit?object_type=peer&object_id=aaaa000011112222")) == []
+    (by_id,) = rows(seeded.get("/admin/audit?object_id=%20cccc000011112222%20"))
+    assert "listing.status" in by_id
+
+
+def test_dates_are_the_workspaces_days(admin: Desk) -> None:
+    """Chicago changes to daylight time on March 8, 2026: that day is 23 hours long."""
+    edges = {
+        "mar7-last": datetime(2026, 3, 8, 5, 59, 59, tzinfo=UTC),
+        "mar8-first": datetime(2026, 3, 8, 6, 0, tzinfo=UTC),
+        "mar8-last": datetime(2026, 3, 9, 4, 59, 59, tzinfo=UTC),
+        "mar9-first": datetime(2026, 3, 9, 5, 0, tzinfo=UTC),
+    }
+    for name, at in edges.items():
+        entry(admin.engine, admin.account, "peer.view", "peer", name, at)
+    shown = rows(admin.get("/admin/audit?from=2026-03-08&to=2026-03-08"))
+    assert ["mar8-last" in shown[0], "mar8-first" in shown[1], len(shown)] == [True, True, 2]
+    shown = rows(admin.get("/admin/audit?to=2026-03-07"))
+    assert len(shown) == 1 and "mar7-last" in shown[0]
+    page = admin.get("/admin/audit?from=2026-03-08&to=2026-03-08")
+    assert 'name="from" type="date" value="2026-03-08"' in page.text
+
+
+def test_pages_keep_the_filters(admin: Desk) -> None:
+    with admin.engine.begin() as conn:
+        for n in range(PAGE_SIZE + 5):
+            at = T0 + timedelta(minutes=n)
+            record(conn, Actor.of(admin.account), "peer.view", "peer", f"p{n:03d}", at=at)
+    first = admin.get("/admin/audit?action=peer.view")
+    assert len(rows(first)) == PAGE_SIZE
+    assert "Page 1 of 2" in first.text and f">{PAGE_SIZE + 5} entries<" in first.text
+    assert 'href="?action=peer.view&amp;page=2" rel="next"' in first.text
+    second = rows(admin.get("/admin/audit?action=peer.view&page=2"))
+    assert len(second) == 5 and "p004" in second[0] and "p000" in second[-1]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("from=2026-13-01", "from"),
+        ("from=05/04/2026", "from"),
+        ("to=yesterday", "to"),
+        ("from=2026-05-04&to=2026-05-03", "to"),
+        ("page=0", "page"),
+        ("page=abc", "page"),
+        ("page=99", "page"),
+        ("action=" + "a" * 49, "action"),
+        ("action=%3Cscript%3E", "action"),
+        ("person=..%2Fx", "person"),
+        ("person=not-an-account", "person"),
+        ("object_type=Listing%20x", "object_type"),
+        ("object_id=" + "x" * 25, "object_id"),
+    ],
+)
+def test_bad_filters_are_400s_naming_the_parameter(admin: Desk, query: str, field: str) -> None:
+    before = snapshot(admin.engine)
+    # The export has no pages: only the page's own numbers are past the end.
+    paths = ("/admin/audit",) if query == "page=99" else ("/admin/audit", "/admin/audit.csv")
+    for path in paths:
+        response = admin.get(f"{path}?{query}")
+        assert response.status_code == 400, (path, response.text)
+        assert names_field(response, field), response.text
+    assert snapshot(admin.engine) == before  # a refused export is not recorded either
+
+
+def test_csv_export(seeded: Desk, other: Account) -> None:
+    entry(seeded.engine, other, "listing.update", "listing", "dddd000011112222", T0,
+          ("name",), {"name": ("Old", "=HYPERLINK(\"http://evil.example\",\"x\")")})  # fmt: skip
+    response = seeded.get(f"/admin/audit.csv?person={other.id}&action=listing.update")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    today = datetime.now(ZoneInfo(CHICAGO)).date().isoformat()
+    assert response.headers["content-disposition"] == f'attachment; filename="audit-{today}.csv"'
+    table = read_csv(response)
+    assert table[0] == list(CSV_COLUMNS)
+    assert [r[5] for r in table[1:]] == ["bbbb000011112222", "dddd000011112222"]
+    newest = table[1]
+    assert newest[:5] == [
+        "2026-05-04T16:00:00+00:00",
+        f"{other.display_name} <{other.email}>",
+        "South Team",
+        "listing.update",
+        "listing",
+    ]
+    # A formula inside the JSON starts no cell; the cell itself starts with "{".
+    assert table[2][7].startswith('{"name"')
+
+
+def test_csv_cells_that_start_a_formula_are_neutralised(admin: Desk, accounts: Accounts) -> None:
+    sneaky = accounts.make(Role.SPECIALIST, "=Team", name="@Sneaky")
+    entry(admin.engine, sneaky, "+action", "-type", "=1+1", T0)
+    # "+action" is not an action name the filter takes.
+    assert admin.get("/admin/audit.csv?action=%2Baction").status_code == 400
+    table = read_csv(admin.get(f"/admin/audit.csv?person={sneaky.id}"))
+    written = next(r for r in table[1:] if r[5].endswith("=1+1"))
+    assert written[1:6] == [f"'@Sneaky <{sneaky.email}>", "'=Team", "'+action", "'-type", "'=1+1"]
+    assert not any(cell.startswith(("=", "+", "-", "@")) for r in table for cell in r)
+
+
+def test_the_export_is_audited_before_the_rows(seeded: Desk, other: Account) -> None:
+    assert exports(seeded.engine) == []
+    table = read_csv(seeded.get("/admin/audit.csv"))
+    (done,) = exports(seeded.engine)
+    assert (done.actor_id, done.object_type, done.fields) == (
+        seeded.account.id,
+        "audit_log",
+        [],
+    )
+    # Written before the first row was read: the export lists its own entry first.
+    assert table[1][3] == "audit.export"
+    seeded.get(f"/admin/audit.csv?person={other.id}&from=2026-05-01&object_type=listing")
+    assert exports(seeded.engine)[-1].fields == ["from", "object_type", "person"]
+
+
+def test_no_peer_data_reaches_the_page(admin: Desk, open_desk: OpenDesk) -> None:
+    with open_desk(Role.SPECIALIST) as specialist:
+        peer_id = specialist.new_peer(alias="Zephyrine Q.", goals="Call her sister Marisol")
+    page = admin.get("/admin/audit?object_type=peer")
+    (created,) = rows(page)
+    assert "peer.create" in created and peer_id in created
+    assert "alias, contact_preference, goals" in created
+    for text in (page.text, admin.get("/admin/audit.csv").text):
+        assert "Zephyrine" not in text and "Marisol" not in text
+
+
+@pytest.mark.parametrize("role", [Role.SPECIALIST, Role.SUPERVISOR])
+def test_only_admins_read_the_log(open_desk: OpenDesk, engine: Engine, role: Role) -> None:
+    with open_desk(role) as desk:
+        for path in ("/admin/audit", "/admin/audit.csv"):
+            assert desk.get(path).status_code == 403
+    assert exports(engine) == []
