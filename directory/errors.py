@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from directory.models import InputError
+from directory.request_log import loggable_path
 from directory.search import SearchUnavailable
 from directory.security import HEADERS, PRIVATE_HEADERS, PRIVATE_PREFIX
 from directory.templating import render
@@ -87,7 +88,7 @@ def _default_detail(status: int) -> str:
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    log.exception("unhandled error on %s %s", request.method, loggable_path(request.url.path))
     response = _render(request, 500, MESSAGES[500])
     # This handler runs outside the middleware stack, so the headers are added here.
     private = PRIVATE_HEADERS if request.url.path.startswith(PRIVATE_PREFIX) else []

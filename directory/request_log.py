@@ -1,5 +1,6 @@
 """Access log without query strings: searches can say a lot about a person, so only the
-method, path, status and duration are logged."""
+method, path, status and duration are logged. A path that holds a secret (a one-time sign-in
+link) is logged without it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,17 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("directory.access")
+# Paths whose rest is a one-time secret: whoever reads the log must not be able to use it.
+SECRET_PATHS = ("/work/welcome/",)
+REDACTED = "[redacted]"
+
+
+def loggable_path(path: str) -> str:
+    """The path as it may be written to a log."""
+    for prefix in SECRET_PATHS:
+        if path.startswith(prefix):
+            return prefix + REDACTED
+    return path
 
 
 class RequestLogMiddleware:
@@ -32,4 +44,6 @@ class RequestLogMiddleware:
             await self.app(scope, receive, capture)
         finally:
             elapsed_ms = (time.perf_counter() - started) * 1000
-            log.info("%s %s %d %.1fms", scope["method"], scope["path"], status, elapsed_ms)
+            log.info(
+                "%s %s %d %.1fms", scope["method"], loggable_path(scope["path"]), status, elapsed_ms
+            )

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from directory.routes.specialist import consents, followups, peers, referrals, shortlist, signin
+from directory.routes.specialist import (
+    consents,
+    followups,
+    peers,
+    referrals,
+    shortlist,
+    signin,
+    welcome,
+)
 
 routes = [
     Route("/", followups.home, name="home"),
@@ -18,6 +26,8 @@ routes = [
     Route("/sign-out", signin.sign_out, methods=["POST"], name="sign_out"),
     Route("/setup", signin.setup_form, name="setup_form"),
     Route("/setup", signin.setup, methods=["POST"], name="setup"),
+    Route("/welcome/{token}", welcome.welcome_form, name="welcome_form"),
+    Route("/welcome/{token}", welcome.welcome, methods=["POST"], name="welcome"),
     Route("/team", followups.team, name="team"),
     Route("/peers", peers.peer_list, name="peers"),
     Route("/peers", peers.create_peer, methods=["POST"], name="create_peer"),

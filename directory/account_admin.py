@@ -1,0 +1,510 @@
+"""Accounts and teams as administrators keep them: the list, new accounts and teams, roles and
+teams, disabling and enabling, and one-time sign-in links.
+
+Nobody ever sees or sends a password. A new account (or one whose password is forgotten) gets a
+one-time link; the person opens it and chooses their own password. Only the link token's SHA-256
+is stored; a link works once, for `LINK_LIFETIME`, and a newer link for the same account
+replaces any older one not yet used.
+
+There is always an active administrator: disabling or demoting the last one is refused, checked
+inside the change's transaction after taking a lock that every such change takes, so two
+administrators removing each other at the same moment cannot both succeed.
+
+Every change writes an audit entry in its own transaction (old and new values for a role or a
+team; never a password or a link).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Connection, Engine, false, func, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from directory.accounts import normalize_email
+from directory.audit import Actor, record
+from directory.db import account_links_table as links
+from directory.db import accounts_table as accounts
+from directory.db import as_utc
+from directory.db import sessions_table as sessions
+from directory.db import teams_table as teams
+from directory.models import InputError
+from directory.passwords import Passwords, check_policy
+from directory.sessions import hash_token
+from directory.workspace import Account, Role, Team, new_id, one_line
+
+LINK_LIFETIME = timedelta(days=7)
+MAX_TOKEN = 100  # longer is not one of ours: refused before any hashing or query
+TAKEN_EMAIL = "an account with this email already exists"
+TAKEN_TEAM = "a team with this name already exists"
+
+
+class LinkProblem(StrEnum):
+    UNKNOWN = "unknown"
+    USED = "used"
+    EXPIRED = "expired"  # or replaced by a newer link
+    DISABLED = "disabled"
+
+
+class LinkRefused(Exception):
+    """A sign-in link that cannot be used, and why."""
+
+    def __init__(self, problem: LinkProblem) -> None:
+        super().__init__(f"sign-in link {problem.value}")
+        self.problem = problem
+
+
+class LastAdmin(InputError):
+    """The change would leave no active administrator."""
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    """An account as the admin list shows it, with the expiry of its open link, if any."""
+
+    account: Account
+    link_expires_at: datetime | None
+
+    @property
+    def waiting_for_link(self) -> bool:
+        return self.link_expires_at is not None
+
+
+@dataclass(frozen=True)
+class TeamRow:
+    id: str
+    name: str
+    active_members: int
+
+
+@dataclass(frozen=True)
+class NewLink:
+    """A link just made: the token is here once and never stored."""
+
+    account: Account
+    token: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class LinkHolder:
+    """Whom an open link is for (shown on the page where they choose a password)."""
+
+    account_id: str
+    email: str
+    display_name: str
+    expires_at: datetime
+
+
+def parse_role(value: str) -> Role:
+    if value not in Role._value2member_map_:
+        raise InputError("role", "choose peer specialist, supervisor or administrator")
+    return Role(value)
+
+
+class AccountAdmin:
+    def __init__(self, engine: Engine, passwords: Passwords) -> None:
+        self.engine = engine
+        self.passwords = passwords
+
+    # Reading
+
+    def accounts(self, *, now: datetime | None = None) -> list[AccountRow]:
+        """Every account, by team then name."""
+        return self._rows(now=now)
+
+    def get(self, account_id: str) -> AccountRow | None:
+        if not account_id or len(account_id) > 32:
+            return None
+        return next(iter(self._rows(account_id=account_id)), None)
+
+    def _rows(self, *, now: datetime | None = None, account_id: str = "") -> list[AccountRow]:
+        now = now or datetime.now(UTC)
+        open_links = (
+            select(links.c.account_id, func.max(links.c.expires_at).label("expires_at"))
+            .where(links.c.used_at.is_(None), links.c.expires_at > now)
+            .group_by(links.c.account_id)
+            .subquery()
+        )
+        query = (
+            _select_accounts()
+            .add_columns(open_links.c.expires_at.label("link_expires_at"))
+            .outerjoin(open_links, open_links.c.account_id == accounts.c.id)
+            .order_by(teams.c.name, accounts.c.display_name, accounts.c.email)
+        )
+        if account_id:
+            query = query.where(accounts.c.id == account_id)
+        with self.engine.connect() as conn:
+            return [
+                AccountRow(_account(row), as_utc(row.link_expires_at))
+                for row in conn.execute(query)
+            ]
+
+    def teams(self) -> list[TeamRow]:
+        """Every team, by name, with how many active accounts it has."""
+        active = func.count(accounts.c.id).filter(accounts.c.disabled_at.is_(None))
+        query = (
+            select(teams.c.id, teams.c.name, active.label("members"))
+            .outerjoin(accounts, accounts.c.team_id == teams.c.id)
+            .group_by(teams.c.id, teams.c.name)
+            .order_by(teams.c.name)
+        )
+        with self.engine.connect() as conn:
+            return [TeamRow(row.id, row.name, int(row.members)) for row in conn.execute(query)]
+
+    # Accounts
+
+    def create(
+        self,
+        actor: Actor,
+        *,
+        email: str,
+        display_name: str,
+        role: str,
+        team_id: str,
+        now: datetime | None = None,
+    ) -> NewLink:
+        """A new account and its first sign-in link. InputError names the field at fault."""
+        email = normalize_email(email)
+        display_name = one_line(display_name, "display_name", 80)
+        chosen = parse_role(role)
+        # Unusable until the link is used: the hash of a secret nobody keeps. A sign-in try
+        # costs as long as for any account, so it does not tell that this one is new.
+        unusable = self.passwords.hash(secrets.token_urlsafe(32))
+        now = now or datetime.now(UTC)
+        account_id = new_id()
+        with self.engine.begin() as conn:
+            team = _team(conn, team_id)
+            if conn.execute(select(accounts.c.id).where(accounts.c.email == email)).first():
+                raise InputError("email", TAKEN_EMAIL)
+            try:
+                conn.execute(
+                    insert(accounts).values(
+                        id=account_id,
+                        email=email,
+                        display_name=display_name,
+                        password_hash=unusable,
+                        role=chosen.value,
+                        team_id=team.id,
+                        created_at=now,
+                    )
+                )
+            except IntegrityError as err:  # the same email added at the same moment
+                raise InputError("email", TAKEN_EMAIL) from err
+            record(
+                conn,
+                actor,
+                "account.create",
+                "account",
+                account_id,
+                ["email", "display_name", "role", "team"],
+                at=now,
+                changes={"role": (None, chosen.value), "team": (None, team.name)},
+            )
+            return self._link(conn, actor, account_id, now)
+
+    def make_link(self, actor: Actor, account_id: str, *, now: datetime | None = None) -> NewLink:
+        """A new one-time sign-in link (a reset); any older unused link stops working."""
+        now = now or datetime.now(UTC)
+        with self.engine.begin() as conn:
+            found = _get(conn, account_id)
+            if found is None:
+                raise LookupError(account_id)
+            if found.disabled:
+                raise InputError("link", "this account is disabled: enable it first")
+            return self._link(conn, actor, account_id, now)
+
+    def _link(self, conn: Connection, actor: Actor, account_id: str, now: datetime) -> NewLink:
+        _expire_open_links(conn, account_id, now)
+        token = secrets.token_urlsafe(32)
+        expires = now + LINK_LIFETIME
+        conn.execute(
+            insert(links).values(
+                token_hash=hash_token(token),
+                account_id=account_id,
+                created_by=actor.account_id,
+                created_at=now,
+                expires_at=expires,
+            )
+        )
+        record(conn, actor, "account.link", "account", account_id, ["link"], at=now)
+        found = _get(conn, account_id)
+        assert found is not None
+        return NewLink(found, token, expires)
+
+    def change(self, actor: Actor, account_id: str, *, role: str, team_id: str) -> list[str]:
+        """Set an account's role and team; the names of what changed ([] when nothing did)."""
+        new_role = parse_role(role)
+        with self.engine.begin() as conn:
+            _serialize(conn, "admins")
+            found = _get(conn, account_id)
+            if found is None:
+                raise LookupError(account_id)
+            team = _team(conn, team_id)
+            changed = []
+            if new_role is not found.role:
+                if found.role is Role.ADMIN and not found.disabled:
+                    _keep_an_admin(conn, account_id, "role", "demote")
+                conn.execute(
+                    update(accounts).where(accounts.c.id == account_id).values(role=new_role.value)
+                )
+                record(
+                    conn, actor, "account.role", "account", account_id, ["role"],
+                    changes={"role": (found.role.value, new_role.value)},
+                )  # fmt: skip
+                changed.append("role")
+            if team.id != found.team_id:
+                conn.execute(
+                    update(accounts).where(accounts.c.id == account_id).values(team_id=team.id)
+                )
+                record(
+                    conn, actor, "account.team", "account", account_id, ["team"],
+                    changes={"team": (found.team_name, team.name)},
+                )  # fmt: skip
+                changed.append("team")
+        return changed
+
+    def disable(self, actor: Actor, account_id: str, *, now: datetime | None = None) -> bool:
+        """Disable an account and, in the same transaction, end all its sessions and open
+        links. False when it was disabled already."""
+        now = now or datetime.now(UTC)
+        with self.engine.begin() as conn:
+            _serialize(conn, "admins")
+            found = _get(conn, account_id)
+            if found is None:
+                raise LookupError(account_id)
+            if found.disabled:
+                return False
+            if found.role is Role.ADMIN:
+                _keep_an_admin(conn, account_id, "disable", "disable")
+            conn.execute(
+                update(accounts).where(accounts.c.id == account_id).values(disabled_at=now)
+            )
+            conn.execute(
+                update(sessions)
+                .where(sessions.c.account_id == account_id, sessions.c.ended_at.is_(None))
+                .values(ended_at=now)
+            )
+            _expire_open_links(conn, account_id, now)
+            record(
+                conn, actor, "account.disable", "account", account_id, ["disabled_at"],
+                at=now, changes={"disabled": (False, True)},
+            )  # fmt: skip
+        return True
+
+    def enable(self, actor: Actor, account_id: str) -> bool:
+        """Enable a disabled account (it signs in with its password, or a new link). False
+        when it was enabled already."""
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(accounts)
+                .where(accounts.c.id == account_id, accounts.c.disabled_at.is_not(None))
+                .values(disabled_at=None)
+            ).rowcount
+            if done != 1:
+                if _get(conn, account_id) is None:
+                    raise LookupError(account_id)
+                return False
+            record(
+                conn, actor, "account.enable", "account", account_id, ["disabled_at"],
+                changes={"disabled": (True, False)},
+            )  # fmt: skip
+        return True
+
+    # The person's side of a link
+
+    def link_holder(self, token: str, *, now: datetime | None = None) -> LinkHolder:
+        """Whom a link is for; LinkRefused says plainly why it cannot be used."""
+        now = now or datetime.now(UTC)
+        if not token or len(token) > MAX_TOKEN:
+            raise LinkRefused(LinkProblem.UNKNOWN)
+        with self.engine.connect() as conn:
+            row = conn.execute(_select_link(hash_token(token))).first()
+        problem = _problem(row, now)
+        if row is None or problem is not None:
+            raise LinkRefused(problem or LinkProblem.UNKNOWN)
+        return LinkHolder(row.account_id, row.email, row.display_name, as_utc(row.expires_at))
+
+    def use_link(self, token: str, password: str, *, now: datetime | None = None) -> Account:
+        """Set the password with a link and spend the link, at once: of two tabs (or two
+        requests) using it, one succeeds. The person is then signed in, and any session the
+        account had before ends (a reset may follow a lost or shared password)."""
+        holder = self.link_holder(token, now=now)
+        check_policy(password, email=holder.email)
+        hashed = self.passwords.hash(password)
+        now = now or datetime.now(UTC)
+        token_hash = hash_token(token)
+        with self.engine.begin() as conn:
+            # Spent first, on a condition: a second request waits for this row and then
+            # finds it used (SQLite: the first write takes the database's write lock).
+            spent = conn.execute(
+                update(links)
+                .where(
+                    links.c.token_hash == token_hash,
+                    links.c.used_at.is_(None),
+                    links.c.expires_at > now,
+                )
+                .values(used_at=now)
+            ).rowcount
+            row = conn.execute(_select_link(token_hash)).first()
+            if spent != 1:
+                raise LinkRefused(_problem(row, now) or LinkProblem.USED)
+            if row is None or row.disabled_at is not None:
+                raise LinkRefused(LinkProblem.DISABLED)  # rolls the spending back
+            conn.execute(
+                update(sessions)
+                .where(sessions.c.account_id == row.account_id, sessions.c.ended_at.is_(None))
+                .values(ended_at=now)
+            )
+            conn.execute(
+                update(accounts)
+                .where(accounts.c.id == row.account_id)
+                .values(password_hash=hashed, last_sign_in_at=now)
+            )
+            account = _get(conn, row.account_id)
+            assert account is not None
+            actor = Actor.of(account)
+            record(conn, actor, "account.password_set", "account", account.id, ["password"])
+            record(conn, actor, "sign_in", "account", account.id)
+        return account
+
+    # Teams
+
+    def create_team(self, actor: Actor, name: str) -> Team:
+        """A new team; its name must differ from every other's, whatever the case."""
+        name = one_line(name, "team_name", 120)
+        with self.engine.begin() as conn:
+            _serialize(conn, "teams")
+            taken = conn.execute(
+                select(teams.c.id).where(func.lower(teams.c.name) == name.lower())
+            ).first()
+            if taken:
+                raise InputError("team_name", TAKEN_TEAM)
+            team = Team(new_id(), name)
+            try:
+                conn.execute(
+                    insert(teams).values(id=team.id, name=name, created_at=datetime.now(UTC))
+                )
+            except IntegrityError as err:  # made some other way at the same moment
+                raise InputError("team_name", TAKEN_TEAM) from err
+            record(
+                conn, actor, "team.create", "team", team.id, ["name"],
+                changes={"name": (None, name)},
+            )  # fmt: skip
+        return team
+
+
+def _serialize(conn: Connection, key: str) -> None:
+    """Make the transactions that take the same `key` run one after another, from here to
+    their commit. First in a transaction: what it reads afterwards is then current."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+    else:
+        # SQLite: a first write, even of no row, takes the database's one write lock.
+        conn.execute(update(teams).where(false()).values(name=teams.c.name))
+
+
+def _keep_an_admin(conn: Connection, account_id: str, field: str, doing: str) -> None:
+    if _other_active_admins(conn, account_id) == 0:
+        raise LastAdmin(
+            field,
+            f"you cannot {doing} the last active administrator: make another account an "
+            "administrator first",
+        )
+
+
+def _other_active_admins(conn: Connection, account_id: str) -> int:
+    return int(
+        conn.execute(
+            select(func.count())
+            .select_from(accounts)
+            .where(
+                accounts.c.role == Role.ADMIN.value,
+                accounts.c.disabled_at.is_(None),
+                accounts.c.id != account_id,
+            )
+        ).scalar_one()
+    )
+
+
+def _expire_open_links(conn: Connection, account_id: str, now: datetime) -> None:
+    conn.execute(
+        update(links)
+        .where(
+            links.c.account_id == account_id, links.c.used_at.is_(None), links.c.expires_at > now
+        )
+        .values(expires_at=now)
+    )
+
+
+def _team(conn: Connection, team_id: str) -> Team:
+    row = None
+    if team_id and len(team_id) <= 32:
+        row = conn.execute(select(teams.c.id, teams.c.name).where(teams.c.id == team_id)).first()
+    if row is None:
+        raise InputError("team", "choose one of the teams")
+    return Team(row.id, row.name)
+
+
+def _select_link(token_hash: str) -> Any:
+    return (
+        select(
+            links.c.account_id,
+            links.c.expires_at,
+            links.c.used_at,
+            accounts.c.email,
+            accounts.c.display_name,
+            accounts.c.disabled_at,
+        )
+        .join(accounts, accounts.c.id == links.c.account_id)
+        .where(links.c.token_hash == token_hash)
+    )
+
+
+def _problem(row: Any, now: datetime) -> LinkProblem | None:
+    if row is None:
+        return LinkProblem.UNKNOWN
+    if row.used_at is not None:
+        return LinkProblem.USED
+    if as_utc(row.expires_at) <= now:
+        return LinkProblem.EXPIRED
+    if row.disabled_at is not None:
+        return LinkProblem.DISABLED
+    return None
+
+
+def _select_accounts() -> Any:
+    return select(
+        accounts.c.id,
+        accounts.c.email,
+        accounts.c.display_name,
+        accounts.c.role,
+        accounts.c.team_id,
+        accounts.c.disabled_at,
+        accounts.c.created_at,
+        accounts.c.last_sign_in_at,
+        teams.c.name.label("team_name"),
+    ).join(teams, teams.c.id == accounts.c.team_id)
+
+
+def _get(conn: Connection, account_id: str) -> Account | None:
+    row = conn.execute(_select_accounts().where(accounts.c.id == account_id)).first()
+    return _account(row) if row else None
+
+
+def _account(row: Any) -> Account:
+    return Account(
+        id=row.id,
+        email=row.email,
+        display_name=row.display_name,
+        role=Role(row.role),
+        team_id=row.team_id,
+        team_name=row.team_name,
+        disabled=row.disabled_at is not None,
+        created_at=as_utc(row.created_at),
+        last_sign_in_at=as_utc(row.last_sign_in_at),
+    )
