@@ -63,7 +63,7 @@ def _sign_in_page(request: Request, view: SignInView, status_code: int = 200) ->
     return response
 
 
-async def _start_session(request: Request, account: Account, target: str) -> Response:
+async def start_session(request: Request, account: Account, target: str) -> Response:
     """A fresh session id at every sign-in; any session the browser had is ended."""
     sessions: SessionStore = request.state.sessions
     old = request.cookies.get(SESSION_COOKIE)
@@ -114,7 +114,7 @@ async def sign_in(request: Request) -> Response:
             "That email and password do not match an active account. Check both and try again."
         )
         return _sign_in_page(request, SignInView(email, target, message, "password"), 400)
-    return await _start_session(request, account, target)
+    return await start_session(request, account, target)
 
 
 @requires()
@@ -178,4 +178,4 @@ async def setup(request: Request) -> Response:
         )
     except InputError as error:
         return _setup_page(request, SetupView(token, shown, error), 400)
-    return await _start_session(request, account, "/work/")
+    return await start_session(request, account, "/work/")

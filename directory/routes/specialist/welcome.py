@@ -17,7 +17,7 @@ from directory.account_admin import AccountAdmin, LinkHolder, LinkProblem, LinkR
 from directory.auth import anonymous_csrf_token, check_anonymous_csrf, public, set_anonymous_csrf
 from directory.models import InputError
 from directory.routes.forms import form_fields
-from directory.routes.specialist.signin import _start_session as start_session
+from directory.routes.specialist.signin import start_session
 from directory.templating import render
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,100}$")
