@@ -33,6 +33,7 @@ def _merge(total: UpsertResult, part: UpsertResult) -> None:
     total.added.extend(part.added)
     total.updated.extend(part.updated)
     total.unchanged += part.unchanged
+    total.conflicts.extend(part.conflicts)
 
 
 def _chunks(records: list[ListingIn]) -> Iterator[list[ListingIn]]:

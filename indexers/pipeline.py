@@ -57,6 +57,8 @@ class ImportReport:
             f"{len(r.deactivated)} made inactive",
             f"{self.rejected_records} rejected",
         ]
+        if r.conflicts:
+            parts.append(f"{len(r.conflicts)} conflict(s) with local edits kept for review")
         if self.file_errors:
             parts.append(f"{len(self.file_errors)} file(s) unreadable")
         return ", ".join(parts)

@@ -206,3 +206,32 @@ def test_index_that_missed_an_update_is_brought_back_in_step(
     assert index(settings, rerun) == 0
     docs = indexer.admin(lambda w: w.client.index(settings.meili_index).get_documents())
     assert [d["name"] for d in docs.results] == ["New Name"]
+
+
+def test_a_reimport_keeps_an_admins_edit_and_counts_the_conflict(
+    tmp_path: Path,
+    settings: Settings,
+    store: ListingStore,
+    indexer: Indexer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from directory.audit import Actor
+    from directory.listing_admin import ListingAdmin
+
+    path = write_file(tmp_path / "a.json", [listing_data(source_id="r1", phone="215-555-0100")])
+    assert index(settings, path) == 0
+    [found] = store.get_many(
+        [ListingIn.model_validate({**listing_data(source_id="r1"), "source": "test"}).listing_id]
+    ).values()
+    draft = {**found.record.model_dump(mode="json"), "phone": "215-555-0199"}
+    ListingAdmin(store.engine, store).save(
+        Actor(None, None), found.id, draft, seen_version=found.updated_at
+    )
+    capsys.readouterr()
+    write_file(path, [listing_data(source_id="r1", phone="215-555-0123")])
+    assert index(settings, path) == 0
+    assert "1 conflict(s) with local edits kept for review" in capsys.readouterr().out
+    kept = store.get(found.id)
+    assert kept is not None and kept.record.phone == "215-555-0199"
+    hits = indexer.admin(lambda w: w.client.index(w.index_name).get_document(found.id))
+    assert hits["phone"] == "215-555-0199"  # the index has our value too
