@@ -47,6 +47,7 @@ bench: setup
 	$(PEERDIR) meili install
 	$(BIN)/python bench/bench.py
 	$(BIN)/python bench/workspace.py
+	$(BIN)/python bench/admin.py
 
 lint: setup
 	$(BIN)/ruff check .

@@ -145,7 +145,7 @@ def serve_app(port: int) -> None:
         database_url=env["BENCH_DATABASE_URL"],
         meili_url=env["BENCH_MEILI_URL"],
         meili_index=env["BENCH_MEILI_INDEX"],
-        meili_master_key=None,
+        meili_master_key=env.get("BENCH_MASTER_KEY") or None,  # admin saves write the index
         meili_search_key=env["BENCH_SEARCH_KEY"],
         meili_external=True,
     )
@@ -161,7 +161,9 @@ def serve_app(port: int) -> None:
 
 
 @contextmanager
-def app_process(home: Path, db_url: str, meili_url: str, index: str, key: str) -> Iterator[str]:
+def app_process(
+    home: Path, db_url: str, meili_url: str, index: str, key: str, master_key: str = ""
+) -> Iterator[str]:
     port = meili_server.free_port()
     env = {
         **os.environ,
@@ -170,6 +172,7 @@ def app_process(home: Path, db_url: str, meili_url: str, index: str, key: str) -
         "BENCH_MEILI_URL": meili_url,
         "BENCH_MEILI_INDEX": index,
         "BENCH_SEARCH_KEY": key,
+        "BENCH_MASTER_KEY": master_key,
     }
     proc = subprocess.Popen([sys.executable, __file__, "--serve-app", str(port)], env=env)
     url = f"http://127.0.0.1:{port}"
