@@ -23,7 +23,7 @@ from starlette.routing import Route
 
 from directory.audit import Actor, AuditEntry, AuditLog
 from directory.auth import requires
-from directory.corrections import CorrectionStatus, mark_handled
+from directory.corrections import Correction, CorrectionStatus, CorrectionStore, mark_handled
 from directory.listing_admin import (
     PAGE_SIZE,
     Editable,
@@ -168,7 +168,7 @@ class EditView:
     form_key: str
     notice: str
     history: list[AuditEntry]
-    correction_id: str = ""
+    correction: Correction | None = None  # a public correction being applied with this edit
     categories: list[Category] = field(default_factory=lambda: list(Category))
     statuses: list[Status] = field(default_factory=lambda: list(Status))
     attendances: list[Attendance] = field(default_factory=lambda: list(Attendance))
@@ -196,6 +196,7 @@ async def _edit_page(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
     form_key: str = "",
+    correction_id: str | None = None,
 ) -> Response:
     history: list[AuditEntry] = []
     if current is not None:
@@ -209,7 +210,12 @@ async def _edit_page(
         else (to_fields(current.listing.record.model_dump(mode="json")) if current else _blank())
     )
     notice = NOTICES.get(request.query_params.get("done", ""), "")
-    correction = request.query_params.get("correction", "")
+    wanted = request.query_params.get("correction", "") if correction_id is None else correction_id
+    correction = None
+    if current is not None and _OPAQUE.match(wanted):
+        corrections: CorrectionStore = request.state.corrections
+        found = await run_in_threadpool(corrections.get, wanted)
+        correction = found if found and found.listing_id == current.listing.id else None
     view = EditView(
         fields=shown,
         errors=errors or {},
@@ -218,7 +224,7 @@ async def _edit_page(
         form_key=form_key or new_form_key(),
         notice=notice,
         history=history,
-        correction_id=correction if _OPAQUE.match(correction) else "",
+        correction=correction,
     )
     return await admin_page(request, "admin/listing_form.html", view, status_code=status_code)
 
@@ -306,6 +312,7 @@ async def update_listing(request: Request) -> Response:
             correction_id=correction,
             actor=Actor.of(me(request)),
             status=CorrectionStatus.APPLIED,
+            listing_id=current.listing.id,
         )
     try:
         record = draft(lists)
@@ -320,7 +327,12 @@ async def update_listing(request: Request) -> Response:
         )
     except FormErrors as err:
         return await _edit_page(
-            request, current, fields=_echo(lists), errors=err.errors, status_code=400
+            request,
+            current,
+            fields=_echo(lists),
+            errors=err.errors,
+            status_code=400,
+            correction_id=correction,
         )
     except Stale:
         return await _edit_page(
@@ -329,6 +341,16 @@ async def update_listing(request: Request) -> Response:
             fields=_echo(lists),
             status_code=409,
             errors={"version": STALE},
+            correction_id=correction,
+        )
+    except LookupError:  # the correction was applied or dismissed meanwhile: nothing saved
+        return await _edit_page(
+            request,
+            current,
+            fields=_echo(lists),
+            status_code=409,
+            correction_id=correction,
+            errors={"correction_id": "this correction was already handled; nothing was saved"},
         )
     if not saved.changed:
         return _to_listing(request, current.listing.id, "unchanged")
