@@ -10,7 +10,11 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test setup services index bench lint chromium stop clean
 
+# The web app, and beside it the worker that runs imports, rebuilds and scheduled feeds.
+# Ctrl-C stops both (the worker at its next chunk boundary; the shell waits for it).
 run: setup services index
+	@$(PEERDIR) worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(PEERDIR) serve
 
 test: setup chromium

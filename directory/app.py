@@ -7,6 +7,7 @@ import functools
 import gc
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import TypedDict
 
 from starlette.applications import Starlette
@@ -16,26 +17,33 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
+from directory.account_admin import AccountAdmin
 from directory.accounts import AccountStore
 from directory.audit import AuditLog
+from directory.audit_reader import AuditReader
 from directory.auth import BodyLimitMiddleware
 from directory.config import PROJECT_ROOT, Settings
 from directory.consents import ConsentStore
+from directory.corrections import CorrectionStore, address_key
 from directory.db import make_engine
 from directory.errors import exception_handlers
 from directory.geo import gazetteer
 from directory.hsds.catalog import Catalog
+from directory.jobs import JobStore
 from directory.listing_admin import ListingAdmin
 from directory.listings import ListingStore
 from directory.passwords import Passwords
 from directory.peers import PeerStore
 from directory.referrals import ReferralStore
+from directory.reports import ReportStore
 from directory.request_log import RequestLogMiddleware
-from directory.routes import admin, api, health, hsds, public, specialist
+from directory.routes import admin, api, health, hsds, public, public_corrections, specialist
+from directory.routes.admin import imports
 from directory.search import IndexWriter, SearchIndex
 from directory.search.index import make_client
 from directory.security import SecurityHeadersMiddleware
 from directory.sessions import SessionStore
+from directory.source_registry import SourceRegistry
 from directory.templating import make_templates
 
 log = logging.getLogger(__name__)
@@ -49,12 +57,18 @@ class State(TypedDict):
     search: SearchIndex
     hsds: Catalog
     accounts: AccountStore
+    account_admin: AccountAdmin
     sessions: SessionStore
     peers: PeerStore
     referrals: ReferralStore
     consents: ConsentStore
     audit: AuditLog
+    audit_reader: AuditReader
+    jobs: JobStore
+    sources: SourceRegistry
     listing_admin: ListingAdmin
+    reports: ReportStore
+    corrections: CorrectionStore
     # Admin writes to the index (one listing at a time); None without an admin key.
     index_writer: IndexWriter | None
 
@@ -74,6 +88,10 @@ def create_app(settings: Settings) -> Starlette:
             "no Meilisearch search key: run `peerdir meili start` (embedded) or set "
             "DIRECTORY_MEILI_SEARCH_KEY / MEILI_MASTER_KEY for an external server"
         )
+
+    # Visitors' addresses (the corrections' rate limit) are hashed with a key derived from a
+    # server secret, so a copy of the database cannot tell whose they were.
+    corrections_key = address_key(settings.meili_master_key or settings.meili_search_key)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
@@ -98,6 +116,7 @@ def create_app(settings: Settings) -> Starlette:
                 "search": SearchIndex(client, settings.meili_index),
                 "hsds": Catalog(store),
                 "accounts": AccountStore(engine, passwords),
+                "account_admin": AccountAdmin(engine, passwords),
                 "sessions": SessionStore(
                     engine, idle=settings.session_idle, absolute=settings.session_absolute
                 ),
@@ -105,7 +124,12 @@ def create_app(settings: Settings) -> Starlette:
                 "referrals": ReferralStore(engine),
                 "consents": ConsentStore(engine),
                 "audit": AuditLog(engine),
+                "audit_reader": AuditReader(engine, settings.timezone),
+                "jobs": JobStore(engine, timedelta(minutes=settings.job_stale_minutes)),
+                "sources": SourceRegistry(engine),
                 "listing_admin": ListingAdmin(engine, store, settings.verify_interval_months),
+                "reports": ReportStore(engine, settings.timezone),
+                "corrections": CorrectionStore(engine, corrections_key),
                 "index_writer": (
                     IndexWriter(admin_client, settings.meili_index) if admin_client else None
                 ),
@@ -134,13 +158,15 @@ def create_app(settings: Settings) -> Starlette:
             *health.routes,
             Mount("/work", routes=specialist.routes, name="work"),
             Mount("/admin", routes=admin.routes, name="admin"),
-            Mount("", routes=public.routes, name="public"),
+            Mount("", routes=[*public.routes, *public_corrections.routes], name="public"),
         ],
         middleware=[
             Middleware(RequestLogMiddleware),
             Middleware(SecurityHeadersMiddleware),
             Middleware(GZipMiddleware, minimum_size=1000),
-            Middleware(BodyLimitMiddleware),
+            Middleware(
+                BodyLimitMiddleware, uploads={imports.UPLOAD_PATH: settings.upload_max_bytes}
+            ),
         ],
         exception_handlers=exception_handlers,
         lifespan=lifespan,

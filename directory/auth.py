@@ -38,8 +38,15 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 class FormTooLarge(HTTPException):
-    def __init__(self) -> None:
-        super().__init__(413, f"The form is too large (at most {MAX_FORM_BYTES // 1024} KB).")
+    def __init__(self, file_limit: int | None = None) -> None:
+        if file_limit is None:
+            message = f"The form is too large (at most {MAX_FORM_BYTES // 1024} KB)."
+        else:
+            message = (
+                f"The file is too large: the limit is {file_limit / 2**20:.0f} MB. "
+                "Nothing was stored."
+            )
+        super().__init__(413, message)
 
 
 class CsrfRejected(HTTPException):
@@ -166,7 +173,11 @@ def anonymous_csrf_token(request: Request) -> str:
     return request.cookies.get(ANON_CSRF_COOKIE) or secrets.token_urlsafe(32)
 
 
-def set_anonymous_csrf(request: Request, response: Response, token: str) -> None:
+def set_anonymous_csrf(
+    request: Request, response: Response, token: str, *, path: str = "/work"
+) -> None:
+    """Send the token's cookie, sent back only to pages under `path` (the sign-in pages, or
+    a public form's own pages)."""
     if request.cookies.get(ANON_CSRF_COOKIE) != token:
         response.set_cookie(
             ANON_CSRF_COOKIE,
@@ -174,7 +185,7 @@ def set_anonymous_csrf(request: Request, response: Response, token: str) -> None
             httponly=True,
             samesite="strict",
             secure=request.url.scheme == "https",
-            path="/work",
+            path=path,
         )
 
 
@@ -204,18 +215,27 @@ def clear_session_cookie(request: Request, response: Response) -> None:
 
 
 class BodyLimitMiddleware:
-    """Refuse request bodies over `MAX_FORM_BYTES` before anything reads them whole."""
+    """Refuse request bodies over `MAX_FORM_BYTES` before anything reads them whole.
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_FORM_BYTES) -> None:
+    `uploads` names the paths that take a file, each with its file limit: their bodies may be
+    that much larger, counted the same way as they stream in.
+    """
+
+    def __init__(
+        self, app: ASGIApp, limit: int = MAX_FORM_BYTES, uploads: dict[str, int] | None = None
+    ) -> None:
         self.app = app
         self.limit = limit
+        self.uploads = dict(uploads or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
+        file_limit = self.uploads.get(scope["path"])
+        limit = self.limit if file_limit is None else self.limit + file_limit
         declared = dict(scope["headers"]).get(b"content-length", b"0")
-        too_large = declared.isdigit() and int(declared) > self.limit
+        too_large = declared.isdigit() and int(declared) > limit
         received = 0
 
         async def limited() -> Message:
@@ -223,12 +243,12 @@ class BodyLimitMiddleware:
             # audience's own form (a page or JSON).
             nonlocal received
             if too_large:
-                raise FormTooLarge()
+                raise FormTooLarge(file_limit)
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
-                    raise FormTooLarge()
+                if received > limit:
+                    raise FormTooLarge(file_limit)
             return message
 
         await self.app(scope, limited, send)

@@ -80,6 +80,23 @@ def _parser() -> argparse.ArgumentParser:
         "--rebuild", action="store_true", help="rebuild the whole index and swap it in atomically"
     )
 
+    worker = commands.add_parser(
+        "worker",
+        help="run the imports and index rebuilds queued in the admin area",
+        description="Run the jobs the admin area queues (dry runs, imports, rebuilds of the "
+        "search index) one at a time, and queue the daily imports of scheduled feeds. Runs "
+        "beside the web app (`make run` and docker-compose start it); SIGTERM or Ctrl-C stops "
+        "it at the next chunk boundary, and the job in hand starts again next time.",
+    )
+    worker.add_argument("--once", action="store_true", help="run the queued jobs, then exit")
+    worker.add_argument(
+        "--poll",
+        type=float,
+        default=2.0,
+        metavar="SECONDS",
+        help="how often to look for new jobs (default 2)",
+    )
+
     export = commands.add_parser(
         "export",
         help="write every stored listing in an open format",
@@ -229,6 +246,10 @@ def main(argv: list[str] | None = None) -> int:
             from indexers.cli_index import IndexRequest, run
 
             return run(settings, IndexRequest.from_args(args))
+        if args.command == "worker":
+            from indexers.worker import main as worker_main
+
+            return worker_main(settings, once=args.once, poll_s=args.poll)
         if args.command == "user":
             return cli_users.run(settings, args)
         if args.command == "export":

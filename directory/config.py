@@ -52,6 +52,13 @@ class Settings:
     public_base_url: str = ""
     # A listing not verified for this long is overdue (211 centres check each at least yearly).
     verify_interval_months: int = 12
+    # Imports from the admin area: the largest upload or feed; how long a feed's server may stay
+    # silent; whether a feed may be on a private or local address (see indexers/safe_http.py).
+    upload_max_bytes: int = 50 * 1024 * 1024
+    feed_timeout_s: float = 30.0
+    allow_private_feeds: bool = False
+    # A running job whose worker has given no sign of life for this long is marked failed.
+    job_stale_minutes: int = 5
 
     def __post_init__(self) -> None:
         try:
@@ -63,6 +70,12 @@ class Settings:
             ) from None
         if not 1 <= self.verify_interval_months <= 120:
             raise ValueError("DIRECTORY_VERIFY_INTERVAL_MONTHS: a whole number from 1 to 120")
+        if not 0 < self.upload_max_bytes <= 2**31:
+            raise ValueError("DIRECTORY_UPLOAD_MAX_MB: a whole number from 1 to 2048")
+        if not 0 < self.feed_timeout_s <= 600:
+            raise ValueError("DIRECTORY_FEED_TIMEOUT_S: a whole number from 1 to 600")
+        if not 1 <= self.job_stale_minutes <= 24 * 60:
+            raise ValueError("DIRECTORY_JOB_STALE_MINUTES: a whole number from 1 to 1440")
         if not self.database_url:
             object.__setattr__(self, "database_url", f"sqlite:///{self.home / 'directory.db'}")
 
@@ -102,6 +115,10 @@ class Settings:
             timezone=env.get("DIRECTORY_TIMEZONE", "") or local_zone(),
             forwarded_allow_ips=env.get("DIRECTORY_FORWARDED_ALLOW_IPS", "").strip(),
             verify_interval_months=_whole_number(env, "DIRECTORY_VERIFY_INTERVAL_MONTHS", 12),
+            upload_max_bytes=_whole_number(env, "DIRECTORY_UPLOAD_MAX_MB", 50) * 1024 * 1024,
+            feed_timeout_s=float(_whole_number(env, "DIRECTORY_FEED_TIMEOUT_S", 30)),
+            allow_private_feeds=env.get("DIRECTORY_ALLOW_PRIVATE_FEEDS", "") == "1",
+            job_stale_minutes=_whole_number(env, "DIRECTORY_JOB_STALE_MINUTES", 5),
         ).with_keys()
 
 

@@ -8,7 +8,7 @@ half-built index.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from tqdm import tqdm
@@ -36,14 +36,23 @@ async def sync_changed(store: ListingStore, writer: IndexWriter, ids: list[str])
         return await writer.add_documents(_documents(store.rows(ids)), on_done=bar.update)
 
 
-async def rebuild(store: ListingStore, writer: IndexWriter) -> int:
-    """Build a fresh index from every stored listing and swap it in."""
+async def rebuild(
+    store: ListingStore, writer: IndexWriter, progress: Callable[[int], object] | None = None
+) -> int:
+    """Build a fresh index from every stored listing and swap it in; `progress` hears of
+    each batch indexed."""
     build = writer.build_name()
     await writer.ensure_index(build)
     try:
         with _bar(store.count(), "rebuilding index") as bar:
+
+            def done(count: int) -> None:
+                bar.update(count)
+                if progress is not None:
+                    progress(count)
+
             sent = await writer.add_documents(
-                _documents(store.rows()), index_name=build, on_done=bar.update
+                _documents(store.rows()), index_name=build, on_done=done
             )
         await writer.swap_in(build)
     except BaseException:

@@ -10,9 +10,26 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from directory.routes.admin import dashboard, listings
+from directory.routes.admin import (
+    accounts,
+    audit,
+    corrections,
+    dashboard,
+    imports,
+    listings,
+    queues,
+    reports,
+    sources,
+)
 
 routes: list[BaseRoute] = [
+    *accounts.routes,
     *dashboard.routes,
     *listings.routes,
+    *queues.routes,
+    *corrections.routes,
+    *audit.routes,
+    *reports.routes,
+    *sources.routes,
+    *imports.routes,
 ]

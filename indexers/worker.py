@@ -1,0 +1,400 @@
+"""The worker (`peerdir worker`): runs the jobs the admin area queues, one at a time, in its
+own process, beside the web app.
+
+- A dry run reads and validates the input and asks the store what it would do
+  (`ListingStore.plan`, `plan_retirements`); nothing is written. Its report has the counts and
+  the rejections (file, record, field, reason; the first 500 listed, the count exact).
+- An import is `peerdir index` on the same input (`import_files`), with its progress written to
+  the job about once a second; a full import only when the admin chose it.
+- A rebuild fills a fresh index from the store and swaps it in (`sync.rebuild`).
+- Every few minutes, sources whose feed is on the daily schedule and was last imported more
+  than a day ago get an import queued, and uploads no job can still use are removed.
+
+Stopping and crashing. On SIGTERM (or Ctrl-C) the worker stops at the next chunk boundary: a
+chunk being read is not written, every chunk already written stays, and the job goes back in
+the queue for the next start (a rebuild is left to finish: it is short, and an unfinished one
+changes nothing). If the process dies instead, each chunk was its own transaction, so the store
+holds whole chunks only and stays consistent; the job's heartbeat stops, it is marked failed
+when a worker next starts or claims a job, and running it again converges (an import of what is
+already stored changes nothing). A full import makes listings inactive only after every chunk
+is stored, so an interrupted one never retires anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from meilisearch_python_sdk.errors import MeilisearchCommunicationError
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from directory.config import Settings
+from directory.db import make_engine
+from directory.jobs import Job, JobKind, JobStore
+from directory.listings import ListingStore, UpsertResult
+from directory.search import IndexWriter
+from directory.search.index import IndexTaskFailed, make_client
+from directory.uploads import KEEP_UPLOADS_DAYS, uploads_dir
+from indexers import sync
+from indexers.cli_index import index_lock
+from indexers.formats import Format, ReadOptions, reader_for
+from indexers.importer import import_files
+from indexers.job_inputs import JobFailed, prepare
+from indexers.pipeline import ImportReport, collect_chunks, kept_keys, retirement_sources
+
+log = logging.getLogger(__name__)
+
+MAX_SHOWN = 500
+REQUEUED = "waiting: the worker was stopped and will start this again"
+
+
+class Stopped(Exception):
+    """The worker is shutting down: leave the job for the next start."""
+
+
+class Progress:
+    """Counts records (or documents) and writes the count to the job about once a second; on a
+    stop request it raises Stopped at the next record, before the chunk in hand is written."""
+
+    def __init__(
+        self,
+        jobs: JobStore,
+        job_id: str,
+        stop: threading.Event,
+        every_s: float = 1.0,
+    ) -> None:
+        self.jobs = jobs
+        self.job_id = job_id
+        self.stop = stop
+        self.every_s = every_s
+        self.done = 0
+        self.total: int | None = None
+        self.stage_text = "starting"
+        self.stoppable = True
+        self._written = 0.0
+
+    def stage(
+        self, text: str, total: int | None = None, *, stoppable: bool = True, count: bool = True
+    ) -> None:
+        """A new stage, counted from 0 (or, `count=False`, keeping the last stage's count)."""
+        self.stage_text = text
+        if count:
+            self.total = total
+            self.done = 0
+        self.stoppable = stoppable
+        self.flush()
+
+    def __call__(self, count: int) -> None:
+        self.done += count
+        if self.stoppable and self.stop.is_set():
+            raise Stopped()
+        if time.monotonic() - self._written >= self.every_s:
+            self.flush()
+
+    def flush(self) -> None:
+        self.jobs.progress(self.job_id, self.done, self.total, self.stage_text)
+        self._written = time.monotonic()
+
+
+@contextmanager
+def heartbeat(jobs: JobStore, job_id: str, every_s: float) -> Iterator[None]:
+    """Show a sign of life for the job every `every_s` seconds, whatever the job is doing
+    (a long write or a wait on the index reports no progress)."""
+    done = threading.Event()
+
+    def beat() -> None:
+        while not done.wait(every_s):
+            try:
+                jobs.heartbeat(job_id)
+            except SQLAlchemyError as err:
+                log.warning("job %s: heartbeat not written: %s", job_id, err)
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{job_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
+def summarize(report: ImportReport, strip: Callable[[str], str]) -> dict[str, Any]:
+    """A report as the job keeps it (JSON): the counts, and what went wrong, capped."""
+    result = report.result
+    return {
+        "read": report.read,
+        "valid": report.valid,
+        "added": len(result.added),
+        "updated": len(result.updated),
+        "unchanged": result.unchanged,
+        "retired": len(result.deactivated),
+        "rejected": report.rejected_records,
+        "conflicts": len(result.conflicts),
+        "rejections": [
+            {
+                "where": strip(r.location),
+                "record": r.source_id or "",
+                "field": r.field,
+                "reason": r.reason,
+            }
+            for r in report.rejections[:MAX_SHOWN]
+        ],
+        "rejection_count": len(report.rejections),
+        "file_errors": [strip(str(e)) for e in report.file_errors],
+        "warnings": [strip(w) for w in report.warnings[:MAX_SHOWN]],
+        "warning_count": len(report.warnings),
+        "conflict_fields": [[id_, name] for id_, name in result.conflicts[:MAX_SHOWN]],
+        "sources": sorted(report.sources),
+        "indexed": report.indexed,
+    }
+
+
+class Worker:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine | None = None,
+        *,
+        stop: threading.Event | None = None,
+        progress_every_s: float = 1.0,
+        heartbeat_every_s: float = 15.0,
+    ) -> None:
+        self.settings = settings
+        self._own_engine = engine is None
+        self.engine = engine or make_engine(settings.database_url)
+        self.jobs = JobStore(self.engine, timedelta(minutes=settings.job_stale_minutes))
+        self.store = ListingStore(self.engine)
+        self.stop = stop or threading.Event()
+        self.progress_every_s = progress_every_s
+        self.heartbeat_every_s = heartbeat_every_s
+
+    def close(self) -> None:
+        if self._own_engine:
+            self.engine.dispose()
+
+    # The loop ---------------------------------------------------------------------------
+
+    def run_forever(self, *, poll_s: float = 2.0, housekeeping_every_s: float = 600.0) -> None:
+        """Run jobs until `stop` is set; look for due feeds and old uploads now and then."""
+        failed = self.jobs.fail_stale()
+        if failed:
+            log.warning("marked %d job(s) failed: their worker had stopped", len(failed))
+        log.info("worker started; waiting for jobs")
+        next_housekeeping = 0.0
+        while not self.stop.is_set():
+            job = None
+            try:
+                if time.monotonic() >= next_housekeeping:
+                    self.housekeeping()
+                    next_housekeeping = time.monotonic() + housekeeping_every_s
+                job = self.run_one()
+            except SQLAlchemyError as err:  # the database is away: wait and try again
+                log.warning("worker: database error, retrying: %s", err)
+            if job is None:
+                self.stop.wait(poll_s)
+        log.info("worker stopped")
+
+    def run_until_idle(self) -> list[Job]:
+        """Run every queued job, then return them (`peerdir worker --once`, and tests)."""
+        finished = []
+        while not self.stop.is_set() and (job := self.run_one()) is not None:
+            finished.append(job)
+        return finished
+
+    def housekeeping(self, now: datetime | None = None) -> list[Job]:
+        """Queue due feed imports and remove uploads no job can use any more."""
+        now = now or datetime.now(UTC)
+        queued = self.jobs.enqueue_due_feeds(now)
+        for job in queued:
+            log.info("queued the daily import of %s (job %s)", job.source, job.id)
+        self._remove_old_uploads(now)
+        return queued
+
+    def _remove_old_uploads(self, now: datetime) -> None:
+        folder = uploads_dir(self.settings.home)
+        if not folder.is_dir():
+            return
+        since = now - timedelta(days=KEEP_UPLOADS_DAYS)
+        in_use = self.jobs.uploads_in_use(since)
+        for path in folder.iterdir():
+            too_old = path.stat().st_mtime < since.timestamp()
+            if path.is_file() and path.name not in in_use and too_old:
+                path.unlink(missing_ok=True)
+
+    def run_one(self) -> Job | None:
+        """Claim the next queued job and run it; return it as it ended (None: no job)."""
+        if self.stop.is_set():
+            return None
+        job = self.jobs.claim()
+        if job is None:
+            return None
+        log.info("job %s (%s of %s) started", job.id, job.kind.value, job.source or "the index")
+        self._run(job)
+        ended = self.jobs.get(job.id)
+        assert ended is not None
+        log.info("job %s %s", job.id, ended.status.value)
+        return ended
+
+    # One job ----------------------------------------------------------------------------
+
+    def _run(self, job: Job) -> None:
+        progress = Progress(self.jobs, job.id, self.stop, self.progress_every_s)
+        with (
+            heartbeat(self.jobs, job.id, self.heartbeat_every_s),
+            tempfile.TemporaryDirectory(prefix="peerdir-job-") as folder,
+        ):
+            try:
+                report = self._report(job, Path(folder), progress)
+            except Stopped:
+                self.jobs.requeue(job.id, REQUEUED)
+                return
+            except JobFailed as err:
+                self.jobs.fail(job.id, str(err))
+                return
+            except (MeilisearchCommunicationError, httpx.TransportError):
+                self.jobs.fail(job.id, self._index_away())
+                return
+            except IndexTaskFailed as err:
+                self.jobs.fail(job.id, f"The search index refused a change: {err}")
+                return
+            except Exception as err:
+                log.exception("job %s failed", job.id)
+                self.jobs.fail(
+                    job.id,
+                    f"The job stopped on an unexpected error ({type(err).__name__}). Whatever "
+                    "it had stored stays, and the store is consistent; run it again to finish. "
+                    "The worker's log has the details.",
+                )
+                return
+        unreadable = report.get("file_errors") and not report.get("read")
+        if unreadable:
+            problems = "; ".join(report["file_errors"])
+            self.jobs.fail(job.id, f"{problems}. Nothing was imported.", report)
+            return
+        self.jobs.finish(job.id, report)
+        if job.kind is JobKind.IMPORT and job.upload_path:
+            (uploads_dir(self.settings.home) / job.upload_path).unlink(missing_ok=True)
+
+    def _index_away(self) -> str:
+        return (
+            f"The search index (Meilisearch at {self.settings.meili_url}) could not be reached. "
+            "Whatever was stored stays; run the job again once it is back."
+        )
+
+    def _report(self, job: Job, folder: Path, progress: Progress) -> dict[str, Any]:
+        if job.kind is JobKind.REBUILD:
+            with index_lock(self.settings.home):
+                return asyncio.run(self._rebuild(progress))
+        try:
+            reader = reader_for(Format(job.format), ReadOptions(source=job.source))
+        except ValueError:
+            raise JobFailed(f"{job.format!r} is not a format the importer reads.") from None
+        progress.stage("fetching the feed" if job.from_url else "checking the file")
+        path = prepare(job, self.settings, folder)
+        prefix = f"{folder}/"
+
+        def strip(text: str) -> str:
+            return text.replace(prefix, "")
+
+        if job.kind is JobKind.DRY_RUN:
+            progress.stage("reading and checking records")
+            return summarize(self._dry_run(job, path, reader, progress), strip)
+        progress.stage("reading, checking and storing records", self._expected(job))
+        with index_lock(self.settings.home):
+            report = asyncio.run(self._import(job, path, reader, progress))
+        return summarize(report, strip)
+
+    def _expected(self, job: Job) -> int | None:
+        """How many records an import will read: what its dry run read, if it had one."""
+        dry_run = self.jobs.get(job.dry_run_of) if job.dry_run_of else None
+        read = (dry_run.report or {}).get("read") if dry_run else None
+        return int(read) if isinstance(read, int) else None
+
+    def _dry_run(self, job: Job, path: Path, reader: Any, progress: Progress) -> ImportReport:
+        report = ImportReport()
+        planned = UpsertResult()
+        for chunk in collect_chunks([path], report, reader, progress):
+            part = self.store.plan(chunk)
+            planned.added.extend(part.added)
+            planned.updated.extend(part.updated)
+            planned.unchanged += part.unchanged
+            planned.conflicts.extend(part.conflicts)
+        sources = retirement_sources(report, full=job.full)
+        if sources:
+            planned.deactivated = self.store.plan_retirements(
+                sources, kept_keys(report), into=planned
+            )
+        report.result = planned
+        return report
+
+    def _writer_client(self) -> Any:
+        key = self.settings.meili_master_key
+        if not key:
+            raise JobFailed(
+                "The worker has no Meilisearch admin key (MEILI_MASTER_KEY, or the key file "
+                "`peerdir meili start` writes), so it cannot update the search index."
+            )
+        return make_client(self.settings.meili_url, key, timeout_s=60)
+
+    async def _import(self, job: Job, path: Path, reader: Any, progress: Progress) -> ImportReport:
+        async with self._writer_client() as client:
+            writer = IndexWriter(client, self.settings.meili_index)
+            report = await import_files(
+                [path], self.store, writer, full=job.full, progress=progress, reader=reader
+            )
+            if report.stored:
+                progress.stage("checking the search index", stoppable=False, count=False)
+                ok, _, _ = await sync.in_step(self.store, writer)
+                if not ok:
+                    progress.stage(
+                        "rebuilding the search index", self.store.count(), stoppable=False
+                    )
+                    await sync.rebuild(self.store, writer, progress=progress)
+        return report
+
+    async def _rebuild(self, progress: Progress) -> dict[str, Any]:
+        progress.stage("filling a fresh index", self.store.count(), stoppable=False)
+        async with self._writer_client() as client:
+            writer = IndexWriter(client, self.settings.meili_index)
+            documents = await sync.rebuild(self.store, writer, progress=progress)
+            progress.stage("switched to the fresh index", stoppable=False)
+        return {"documents": documents}
+
+
+def main(settings: Settings, *, once: bool = False, poll_s: float = 2.0) -> int:
+    """`peerdir worker`: run jobs until SIGTERM or Ctrl-C (with --once: until none is left)."""
+    import signal
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        log.info("stopping at the next chunk boundary (signal %d)", signum)
+        # Set from another thread: the main thread may hold the event's lock right now.
+        threading.Thread(target=stop.set, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    worker = Worker(settings, stop=stop)
+    try:
+        if once:
+            worker.jobs.fail_stale()
+            worker.housekeeping()
+            for job in worker.run_until_idle():
+                print(
+                    f"job {job.id} ({job.kind.value} {job.source or 'index'}): {job.status.value}"
+                )
+        else:
+            worker.run_forever(poll_s=poll_s)
+    finally:
+        worker.close()
+    return 0

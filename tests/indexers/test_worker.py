@@ -1,0 +1,308 @@
+"""The worker running real jobs against the test's database and Meilisearch: a dry run says
+exactly what the import then does and changes nothing; rejections name file, record, field and
+reason; an import interrupted mid-way keeps whole chunks and a re-run converges; a stop puts the
+job back; a re-import that changes a field an admin edited raises a conflict and our value
+stays; a rebuild swaps in a full index; feeds on private addresses or hanging servers fail
+clearly with nothing imported."""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from directory.audit import Actor
+from directory.config import Settings
+from directory.db import listing_conflicts_table, listings_table
+from directory.jobs import JobKind, JobStatus
+from directory.listing_admin import ListingAdmin
+from directory.listings import ListingStore, UpsertResult
+from directory.models import Status, listing_id
+from directory.uploads import uploads_dir
+from indexers import importer, pipeline
+from indexers.worker import REQUEUED, Worker
+from tests.conftest import Indexer
+from tests.factories import listing, listing_data
+from tests.indexers.test_meeting_guide import meeting
+from tests.jobs import apply, counts, native, queue, records, run_one, uploads
+
+ADMIN = Actor("admin-account-1", "team-1")
+
+
+def rows(store: ListingStore) -> dict[str, tuple[str, str, str]]:
+    """Every stored listing: id → (name, status, content hash)."""
+    with store.engine.connect() as conn:
+        found = conn.execute(
+            select(listings_table.c.id, listings_table.c.name, listings_table.c.status,
+                   listings_table.c.content_hash)
+        ).all()  # fmt: skip
+    return {row[0]: (row[1], row[2], row[3]) for row in found}
+
+
+def indexed(indexer: Indexer) -> int | None:
+    return indexer.admin(lambda w: w.document_count())
+
+
+@pytest.fixture
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Imports write two records per chunk (each chunk is its own transaction)."""
+    monkeypatch.setattr(
+        importer, "collect_chunks", functools.partial(pipeline.collect_chunks, chunk_size=2)
+    )
+
+
+def test_a_dry_run_says_what_the_import_then_does(
+    settings: Settings, store: ListingStore, indexer: Indexer
+) -> None:
+    indexer.add(
+        [
+            listing(source_id="same", name="Listing same"),
+            listing(source_id="changes", name="Old name"),
+            listing(source_id="gone", name="Listing gone"),
+        ]
+    )
+    before = rows(store)
+    batch = [
+        *records("same", "changes", "new"),
+        listing_data(source_id="bad-cat", category="spaceships"),
+        listing_data(source_id="bad-zip", address={"postal_code": "ABCDE"}),
+    ]
+    queue(settings, JobKind.DRY_RUN, native(batch), full=True)
+    dry = run_one(settings)
+    assert dry.status is JobStatus.SUCCEEDED, dry.error
+    expected = {
+        "read": 5, "added": 1, "updated": 1, "unchanged": 1, "retired": 1, "rejected": 2,
+        "conflicts": 0,
+    }  # fmt: skip
+    assert counts(dry) == expected
+    assert rows(store) == before, "a dry run writes nothing"
+
+    # Rejections name the file as uploaded, the record, the field and the reason.
+    rejections = {r["record"]: r for r in (dry.report or {})["rejections"]}
+    assert rejections["bad-cat"]["where"] == "batch.json record 4"
+    assert rejections["bad-cat"]["field"] == "category"
+    assert rejections["bad-zip"]["field"] == "address.postal_code"
+    assert all(r["reason"] for r in rejections.values())
+    assert (dry.report or {})["rejection_count"] == 2
+
+    imported = apply(settings, dry)
+    job = run_one(settings, progress_every_s=0.0)
+    assert job.id == imported.id and job.status is JobStatus.SUCCEEDED, job.error
+    assert counts(job) == expected
+    assert (job.done, job.total) == (5, 5), "the dry run's count is the import's total"
+    after = rows(store)
+    assert after[listing_id("test", "new")][0] == "Listing new"
+    assert after[listing_id("test", "changes")][0] == "Listing changes"
+    assert after[listing_id("test", "gone")][1] == Status.INACTIVE.value
+    assert indexed(indexer) == store.count() == 4
+    assert uploads(settings) == [], "an imported upload is not kept"
+
+
+def test_an_import_interrupted_mid_way_keeps_whole_chunks_and_a_rerun_converges(
+    settings: Settings, store: ListingStore, indexer: Indexer, small_chunks: None
+) -> None:
+    batch = native(records("a", "b", "c", "d", "e"))
+
+    class Crashing(ListingStore):
+        """Dies while writing the second chunk (as a killed process would)."""
+
+        writes = 0
+
+        def write(self, records: Any, *, now: datetime | None = None) -> UpsertResult:
+            Crashing.writes += 1
+            if Crashing.writes == 2:
+                raise RuntimeError("the machine lost power")
+            return super().write(records, now=now)
+
+    queue(settings, JobKind.IMPORT, batch, full=True)
+    worker = Worker(settings)
+    worker.store = Crashing(worker.engine)
+    try:
+        job = worker.run_one()
+    finally:
+        worker.close()
+    assert job is not None and job.status is JobStatus.FAILED
+    assert job.error is not None and "unexpected error (RuntimeError)" in job.error
+    assert "run it again" in job.error
+    assert sorted(name for name, _, _ in rows(store).values()) == ["Listing a", "Listing b"]
+
+    queue(settings, JobKind.IMPORT, batch, full=True)
+    rerun = run_one(settings)
+    assert rerun.status is JobStatus.SUCCEEDED, rerun.error
+    assert counts(rerun) | {"read": 5} == {
+        "read": 5, "added": 3, "updated": 0, "unchanged": 2, "retired": 0, "rejected": 0,
+        "conflicts": 0,
+    }  # fmt: skip
+    converged = rows(store)
+    assert len(converged) == 5 and indexed(indexer) == 5
+
+    queue(settings, JobKind.IMPORT, batch, full=True)
+    again = run_one(settings)
+    assert (again.report or {})["unchanged"] == 5
+    assert rows(store) == converged
+
+
+def test_a_stop_leaves_written_chunks_and_puts_the_job_back(
+    settings: Settings, store: ListingStore, indexer: Indexer, small_chunks: None
+) -> None:
+    stop = threading.Event()
+
+    class StopAfterFirstChunk(ListingStore):
+        def write(self, records: Any, *, now: datetime | None = None) -> UpsertResult:
+            done = super().write(records, now=now)
+            stop.set()  # SIGTERM arrives while the first chunk is stored
+            return done
+
+    job = queue(settings, JobKind.IMPORT, native(records("a", "b", "c", "d", "e")))
+    worker = Worker(settings, stop=stop)
+    worker.store = StopAfterFirstChunk(worker.engine)
+    try:
+        assert worker.run_one() is not None
+        assert worker.run_one() is None, "a stopping worker takes no new job"
+    finally:
+        worker.close()
+    back = Worker(settings).jobs.get(job.id)
+    assert back is not None and back.status is JobStatus.QUEUED and back.stage == REQUEUED
+    assert store.count() == 2
+
+    finished = run_one(settings)
+    assert finished.id == job.id and finished.status is JobStatus.SUCCEEDED
+    assert store.count() == 5 and indexed(indexer) == 5
+
+
+def test_a_reimport_that_changes_an_edited_field_raises_a_conflict_and_ours_stays(
+    settings: Settings, store: ListingStore, indexer: Indexer
+) -> None:
+    queue(settings, JobKind.IMPORT, native(records("harbor")))
+    assert run_one(settings).status is JobStatus.SUCCEEDED
+    harbor = listing_id("test", "harbor")
+    current = store.get(harbor)
+    assert current is not None
+    edited = {**current.record.model_dump(mode="json"), "name": "Harbor House (checked by phone)"}
+    ListingAdmin(store.engine, store).save(ADMIN, harbor, edited, seen_version=current.updated_at)
+
+    changed = native([listing_data(source_id="harbor", name="Harbor Sober Living")])
+    queue(settings, JobKind.DRY_RUN, changed)
+    dry = run_one(settings)
+    assert counts(dry)["conflicts"] == 1 and counts(dry)["updated"] == 1
+    assert (dry.report or {})["conflict_fields"] == [[harbor, "name"]]
+    with store.engine.connect() as conn:
+        assert conn.execute(select(listing_conflicts_table)).all() == [], "a dry run raises none"
+
+    apply(settings, dry)
+    job = run_one(settings)
+    assert counts(job)["conflicts"] == 1
+    kept = store.get(harbor)
+    assert kept is not None and kept.record.name == "Harbor House (checked by phone)"
+    with store.engine.connect() as conn:
+        conflict = conn.execute(select(listing_conflicts_table)).one()
+    assert (conflict.field, conflict.theirs, conflict.resolved_at) == (
+        "name",
+        "Harbor Sober Living",
+        None,
+    )
+    document = indexer.admin(lambda w: w.client.index(w.index_name).get_document(harbor))
+    assert document["name"] == "Harbor House (checked by phone)"
+
+
+def test_a_rebuild_swaps_in_every_stored_listing(
+    settings: Settings, store: ListingStore, indexer: Indexer
+) -> None:
+    indexer.add([listing(source_id="one"), listing(source_id="two")])
+    store.upsert([listing(source_id="not-yet-indexed")])
+    assert indexed(indexer) == 2
+    queue(settings, JobKind.REBUILD)
+    job = run_one(settings, progress_every_s=0.0)
+    assert job.status is JobStatus.SUCCEEDED, job.error
+    assert job.report == {"documents": 3}
+    assert indexed(indexer) == 3
+    names = indexer.admin(lambda w: w.client.get_indexes())
+    assert not [i for i in names or [] if "__build_" in i.uid], "the build index is gone"
+
+
+class FeedHandler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        if self.path == "/hang":
+            time.sleep(3)
+        body = json.dumps([meeting(slug="from-the-web")]).encode()
+        try:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except OSError:
+            pass  # the worker gave up waiting
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def feed_server() -> Iterator[str]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), FeedHandler)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_a_feed_is_fetched_and_imported(
+    settings: Settings, store: ListingStore, feed_server: str
+) -> None:
+    allowed = replace(settings, allow_private_feeds=True)
+    queue(allowed, JobKind.IMPORT, origin=f"{feed_server}/feed.json", source="aa-feed")
+    job = run_one(allowed)
+    assert job.status is JobStatus.SUCCEEDED, job.error
+    assert counts(job)["added"] == 1
+    assert store.get(listing_id("aa-feed", "from-the-web")) is not None
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_a_feed_on_a_private_address_is_refused(
+    settings: Settings, store: ListingStore, feed_server: str, host: str
+) -> None:
+    url = feed_server.replace("127.0.0.1", host) + "/feed.json"
+    queue(settings, JobKind.DRY_RUN, origin=url, source="aa-feed")
+    job = run_one(settings)
+    assert job.status is JobStatus.FAILED
+    assert job.error is not None
+    assert "local or private address" in job.error and "Nothing was imported" in job.error
+    assert store.count() == 0
+
+
+def test_a_hanging_feed_fails_after_the_timeout(
+    settings: Settings, store: ListingStore, feed_server: str
+) -> None:
+    quick = replace(settings, allow_private_feeds=True, feed_timeout_s=0.5)
+    queue(quick, JobKind.IMPORT, origin=f"{feed_server}/hang", source="aa-feed")
+    started = time.monotonic()
+    job = run_one(quick)
+    assert time.monotonic() - started < 2.5
+    assert job.status is JobStatus.FAILED
+    assert job.error is not None and "did not answer in time" in job.error
+    assert store.count() == 0
+
+
+def test_old_uploads_are_removed_unless_a_job_may_use_them(settings: Settings) -> None:
+    dry = queue(settings, JobKind.DRY_RUN, native(records("a")))
+    folder = uploads_dir(settings.home)
+    stray = folder / "stray-upload-1234.json"
+    stray.write_bytes(b"{}")
+    worker = Worker(settings)
+    try:
+        worker.housekeeping(now=datetime.now(UTC) + timedelta(days=8))
+    finally:
+        worker.close()
+    # The queued dry run's upload stays; the old stray one is gone.
+    assert [p.name for p in uploads(settings)] == [dry.upload_path]
