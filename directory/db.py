@@ -16,6 +16,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Connection,
     Date,
     DateTime,
     Engine,
@@ -318,6 +319,14 @@ def as_utc(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=UTC)
+
+
+def lock_for_writing(conn: Connection) -> None:
+    """Make this transaction's read-then-write safe from other writers. SQLite: take the
+    database's write lock now, before the reads (a write that changes nothing takes it);
+    PostgreSQL: the caller reads with SELECT ... FOR UPDATE, which locks the rows it reads."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("UPDATE listings SET id = id WHERE 0")
 
 
 def normalize_url(url: str) -> str:

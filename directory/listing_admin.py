@@ -1,106 +1,50 @@
-"""The admin's side of the listing store: browse and filter, create and edit (edits of an
-imported listing are kept as overrides), change status, verify, settle conflicts with
-re-imports, and the counts of the admin dashboard.
+"""The admin's changes to listings: create and edit (edits of an imported listing are kept as
+overrides), change status, verify, and settle conflicts with re-imports. What the admin area
+lists and counts is in listing_queues.py, which this class extends.
 
 Every change writes an audit entry with the fields changed (old and new values; listings are
 public data) in the same transaction. Saves are conditional on the version the admin was shown
-(`updated_at`), so a second tab or a double click cannot silently overwrite a newer change.
+(`updated_at`), so a second tab or a double click cannot silently overwrite a newer change; the
+row is locked before it is read, so an import cannot slip in between either.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Connection,
-    Engine,
-    and_,
-    case,
-    func,
-    insert,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import Connection, Engine, Row, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from directory.audit import Actor, record
-from directory.db import accounts_table, as_utc, corrections_table
+from directory.conflicts import OpenConflict, Resolution, close_conflicts, open_conflicts
+from directory.db import accounts_table, as_utc, lock_for_writing
 from directory.db import listing_conflicts_table as conflicts_table
 from directory.db import listings_table as t
 from directory.geo import gazetteer
 from directory.listing_form import validate
-from directory.listings import UNEDITED, ListingStore, content_hash
-from directory.models import Listing, Status
+from directory.listing_queues import ListingQueues
+from directory.listings import UNEDITED, ListingStore, columns_of, content_hash
+from directory.models import LOCAL_SOURCE, Listing, ListingIn, Status
 from directory.overrides import EDITABLE, changes
 
-LOCAL_SOURCE = "local"  # listings made in the admin area, not by any import
-PAGE_SIZE = 50
-c = conflicts_table.c
+__all__ = ["LOCAL_SOURCE", "Editable", "ListingAdmin", "Resolution", "Saved", "Stale"]
 
 
 class Stale(Exception):
     """The listing changed since the admin opened it; nothing was saved."""
 
 
-class Resolution(StrEnum):
-    KEEP_OURS = "kept_ours"
-    TAKE_THEIRS = "took_theirs"
+class Unresolvable(Exception):
+    """The source's value does not fit with the rest of the listing; edit it instead."""
 
-
-class SortBy(StrEnum):
-    LAST_VERIFIED = "verified"  # never verified first, then the oldest check
-    NAME = "name"
-    UPDATED = "updated"
-
-
-@dataclass(frozen=True)
-class ListingFilter:
-    text: str = ""
-    source: str = ""
-    category: str = ""
-    status: str = ""
-    overdue: bool = False
-    sort: SortBy = SortBy.LAST_VERIFIED
-    page: int = 1
-
-
-@dataclass(frozen=True)
-class ListingRow:
-    id: str
-    name: str
-    source: str
-    category: str
-    status: str
-    last_verified_at: date | None
-    edited: bool
-    updated_at: datetime
-
-
-@dataclass(frozen=True)
-class ListingPage:
-    rows: list[ListingRow]
-    total: int
-    page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // PAGE_SIZE))
-
-
-@dataclass(frozen=True)
-class OpenConflict:
-    id: int
-    listing_id: str
-    listing_name: str
-    field: str
-    ours: Any
-    theirs: Any
-    raised_at: datetime
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
 
 
 @dataclass(frozen=True)
@@ -119,111 +63,15 @@ class Editable:
 
 
 @dataclass(frozen=True)
-class QueueCounts:
-    overdue: int
-    corrections: int
-    conflicts: int
-    active: int
-
-
-@dataclass(frozen=True)
-class Freshness:
-    source: str
-    active: int
-    overdue: int
-
-    @property
-    def verified_share(self) -> float:
-        return 1 - self.overdue / self.active if self.active else 1.0
-
-
-@dataclass(frozen=True)
 class Saved:
     listing: Listing
     changed: dict[str, tuple[Any, Any]]
 
 
-def months_before(day: date, months: int) -> date:
-    """The same day `months` earlier (the last day of a shorter month)."""
-    index = day.year * 12 + day.month - 1 - months
-    year, month = divmod(index, 12)
-    for last in (31, 30, 29, 28):
-        try:
-            return date(year, month + 1, min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
-
-
-class ListingAdmin:
+class ListingAdmin(ListingQueues):
     def __init__(self, engine: Engine, store: ListingStore, interval_months: int = 12) -> None:
-        self.engine = engine
+        super().__init__(engine, interval_months)
         self.store = store
-        self.interval_months = interval_months
-
-    def cutoff(self, today: date | None = None) -> date:
-        """Verified before this day (or never): overdue."""
-        return months_before(today or datetime.now(UTC).date(), self.interval_months)
-
-    def _overdue(self, today: date | None = None) -> Any:
-        return or_(t.c.last_verified_at.is_(None), t.c.last_verified_at < self.cutoff(today))
-
-    # Browsing --------------------------------------------------------------------------
-
-    def browse(self, wanted: ListingFilter) -> ListingPage:
-        conditions: list[ColumnElement[bool]] = []
-        if wanted.text:
-            pattern = f"%{_like_escape(wanted.text.lower())}%"
-            conditions.append(func.lower(t.c.name).like(pattern, escape="\\"))
-        if wanted.source:
-            conditions.append(t.c.source == wanted.source)
-        if wanted.category:
-            conditions.append(t.c.category == wanted.category)
-        if wanted.status:
-            conditions.append(t.c.status == wanted.status)
-        if wanted.overdue:
-            conditions.append(self._overdue())
-            conditions.append(t.c.status != Status.INACTIVE.value)
-        where = and_(True, *conditions)
-        order: list[Any]
-        if wanted.sort is SortBy.NAME:
-            order = [t.c.name, t.c.id]
-        elif wanted.sort is SortBy.UPDATED:
-            order = [t.c.updated_at.desc(), t.c.id]
-        else:
-            never = case((t.c.last_verified_at.is_(None), 0), else_=1)
-            order = [never, t.c.last_verified_at, t.c.name, t.c.id]
-        columns = (
-            t.c.id,
-            t.c.name,
-            t.c.source,
-            t.c.category,
-            t.c.status,
-            t.c.last_verified_at,
-            t.c.overrides.is_not(None),
-            t.c.updated_at,
-        )
-        with self.engine.connect() as conn:
-            total = int(conn.execute(select(func.count()).select_from(t).where(where)).scalar_one())
-            rows = conn.execute(
-                select(*columns)
-                .where(where)
-                .order_by(*order)
-                .limit(PAGE_SIZE)
-                .offset((wanted.page - 1) * PAGE_SIZE)
-            ).all()
-        return ListingPage(
-            [
-                ListingRow(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), as_utc(r[7]))
-                for r in rows
-            ],
-            total,
-            wanted.page,
-        )
-
-    def sources(self) -> list[str]:
-        with self.engine.connect() as conn:
-            return list(conn.execute(select(t.c.source).distinct().order_by(t.c.source)).scalars())
 
     def editable(self, listing_id: str) -> Editable | None:
         with self.engine.connect() as conn:
@@ -234,52 +82,37 @@ class ListingAdmin:
             ).first()
             if row is None:
                 return None
-            conflicts = self._open_conflicts(conn, listing_id)
-        listing = ListingStore._to_listing(row)
+            conflicts = open_conflicts(conn, listing_id)
+        listing = ListingStore.to_listing(row)
         return Editable(
             listing, row.overrides or {}, row.source_record, row.display_name, conflicts
         )
 
-    # Changes ---------------------------------------------------------------------------
-
     def create(self, actor: Actor, draft: dict[str, Any], *, form_key: str = "") -> Listing:
-        """A listing made here (source "local"); `form_key` makes a double submit one listing."""
+        """A listing made here (source "local"); `form_key` makes a double submit one listing,
+        even two sent at the same moment."""
         source_id = form_key or secrets.token_urlsafe(12)
-        fields = {**draft, "source": LOCAL_SOURCE, "source_id": source_id}
-        validated = validate(placed(fields))
+        validated = validate(placed({**draft, "source": LOCAL_SOURCE, "source_id": source_id}))
         listing_id = validated.listing_id
-        existing = self.store.get(listing_id)
-        if existing is not None:
-            return existing  # the same form sent twice
         dumped = validated.model_dump(mode="json")
         now = datetime.now(UTC)
-        with self.engine.begin() as conn:
-            conn.execute(
-                insert(t).values(
-                    id=listing_id,
-                    source=LOCAL_SOURCE,
-                    source_id=source_id,
-                    category=validated.category.value,
-                    name=validated.name,
-                    status=validated.status.value,
-                    lat=validated.geo.lat if validated.geo else None,
-                    lng=validated.geo.lng if validated.geo else None,
-                    record=dumped,
-                    content_hash=content_hash(dumped),
-                    last_verified_at=validated.last_verified_at,
-                    created_at=now,
-                    updated_at=now,
-                    **UNEDITED,
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(t).values(
+                        id=listing_id,
+                        source=LOCAL_SOURCE,
+                        source_id=source_id,
+                        **columns_of(validated, dumped, content_hash(dumped)),
+                        created_at=now,
+                        updated_at=now,
+                        **UNEDITED,
+                    )
                 )
-            )
-            record(
-                conn,
-                actor,
-                "listing.create",
-                "listing",
-                listing_id,
-                changes={k: (None, v) for k, v in dumped.items() if v not in (None, "", [])},
-            )
+                made = {k: (None, v) for k, v in dumped.items() if v not in (None, "", [])}
+                record(conn, actor, "listing.create", "listing", listing_id, changes=made)
+        except IntegrityError:
+            pass  # the same form sent twice: the first made it
         found = self.store.get(listing_id)
         assert found is not None
         return found
@@ -292,45 +125,34 @@ class ListingAdmin:
         *,
         seen_version: datetime,
         action: str = "listing.update",
-        after: Any = None,
+        after: Callable[[Connection], object] | None = None,
     ) -> Saved:
         """Store the admin's version of a listing (every editable field in `draft`).
 
         An imported listing keeps the source's record apart and the edited fields as
-        overrides. Raises InputError (a field and its problem), Stale (changed since
+        overrides; a field edited while in conflict settles that conflict (the new value is
+        ours). Raises InputError (a field and its problem), Stale (changed since
         `seen_version`) or LookupError (no such listing). `after(conn)` runs in the same
-        transaction (a correction marked applied).
+        transaction when something changed (a correction marked applied).
         """
         now = datetime.now(UTC)
         with self.engine.begin() as conn:
-            row = conn.execute(select(t).where(t.c.id == listing_id)).first()
-            if row is None:
-                raise LookupError(listing_id)
+            row = _locked(conn, listing_id)
             if as_utc(row.updated_at) != seen_version:
                 raise Stale()
             current: dict[str, Any] = row.record
-            identity = {"source": row.source, "source_id": row.source_id}
             fields = {
-                **identity,
                 **{k: draft.get(k) for k in EDITABLE if k in draft},
+                "source": row.source,
+                "source_id": row.source_id,
                 "last_verified_at": current.get("last_verified_at"),
             }
             validated = validate(placed({**current, **fields}))
             dumped = validated.model_dump(mode="json")
             changed = changes(current, dumped)
             if not changed:
-                if after is not None:
-                    after(conn)
-                return Saved(ListingStore._to_listing(row), {})
-            values: dict[str, Any] = {
-                "category": validated.category.value,
-                "name": validated.name,
-                "status": validated.status.value,
-                "lat": validated.geo.lat if validated.geo else None,
-                "lng": validated.geo.lng if validated.geo else None,
-                "record": dumped,
-                "updated_at": now,
-            }
+                return Saved(ListingStore.to_listing(row), {})
+            values: dict[str, Any] = {**columns_of(validated, dumped), "updated_at": now}
             if row.source == LOCAL_SOURCE:
                 values["content_hash"] = content_hash(dumped)
             else:
@@ -342,13 +164,10 @@ class ListingAdmin:
                 }
                 values["overrides"] = overrides or None
                 values["source_record"] = source_record if overrides else None
-            done = conn.execute(
-                update(t)
-                .where(t.c.id == listing_id, t.c.updated_at == row.updated_at)
-                .values(**values)
+            conn.execute(update(t).where(t.c.id == listing_id).values(**values))
+            close_conflicts(
+                conn, listing_id, list(changed), Resolution.EDITED, now, by=actor.account_id
             )
-            if done.rowcount != 1:
-                raise Stale()
             record(conn, actor, action, "listing", listing_id, changed, changes=changed)
             if after is not None:
                 after(conn)
@@ -371,11 +190,9 @@ class ListingAdmin:
         """ "Verified, no changes": who checked and when. No import can undo it."""
         now = datetime.now(UTC)
         with self.engine.begin() as conn:
-            row = conn.execute(select(t.c.record).where(t.c.id == listing_id)).first()
-            if row is None:
-                raise LookupError(listing_id)
-            before = row[0].get("last_verified_at")
-            stored = {**row[0], "last_verified_at": today.isoformat()}
+            row = _locked(conn, listing_id)
+            before = row.record.get("last_verified_at")
+            stored = {**row.record, "last_verified_at": today.isoformat()}
             conn.execute(
                 update(t)
                 .where(t.c.id == listing_id)
@@ -399,105 +216,56 @@ class ListingAdmin:
         assert found is not None
         return found
 
-    # Queues ------------------------------------------------------------------------------
-
-    def verification_queue(self, page: int = 1) -> ListingPage:
-        """Overdue listings in service, never verified first, then the oldest check."""
-        return self.browse(ListingFilter(overdue=True, sort=SortBy.LAST_VERIFIED, page=page))
-
-    def queue_counts(self, today: date | None = None) -> QueueCounts:
-        with self.engine.connect() as conn:
-            overdue = conn.execute(
-                select(func.count())
-                .select_from(t)
-                .where(self._overdue(today), t.c.status != Status.INACTIVE.value)
-            ).scalar_one()
-            active = conn.execute(
-                select(func.count()).select_from(t).where(t.c.status != Status.INACTIVE.value)
-            ).scalar_one()
-            corrections = conn.execute(
-                select(func.count())
-                .select_from(corrections_table)
-                .where(corrections_table.c.status == "open")
-            ).scalar_one()
-            conflicts = conn.execute(
-                select(func.count()).select_from(conflicts_table).where(c.resolved_at.is_(None))
-            ).scalar_one()
-        return QueueCounts(int(overdue), int(corrections), int(conflicts), int(active))
-
-    def freshness_by_source(self, today: date | None = None) -> list[Freshness]:
-        """Per source: listings in service (not inactive) and how many are overdue."""
-        overdue = func.sum(case((self._overdue(today), 1), else_=0))
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(t.c.source, func.count(), overdue)
-                .where(t.c.status != Status.INACTIVE.value)
-                .group_by(t.c.source)
-                .order_by(t.c.source)
-            ).all()
-        return [Freshness(r[0], int(r[1]), int(r[2] or 0)) for r in rows]
-
-    def open_conflicts(self) -> list[OpenConflict]:
-        with self.engine.connect() as conn:
-            return self._open_conflicts(conn, None)
-
-    @staticmethod
-    def _open_conflicts(conn: Connection, listing_id: str | None) -> list[OpenConflict]:
-        query = (
-            select(c.id, c.listing_id, t.c.name, c.field, c.ours, c.theirs, c.raised_at)
-            .join(t, t.c.id == c.listing_id)
-            .where(c.resolved_at.is_(None))
-            .order_by(c.raised_at, c.id)
-        )
-        if listing_id is not None:
-            query = query.where(c.listing_id == listing_id)
-        return [
-            OpenConflict(r[0], r[1], r[2], r[3], r[4], r[5], as_utc(r[6]))
-            for r in conn.execute(query)
-        ]
-
     def resolve(self, actor: Actor, conflict_id: int, resolution: Resolution) -> str:
-        """Settle a conflict: keep our value, or take the source's (the override goes).
-        Returns the listing's id; LookupError when the conflict is not open."""
+        """Settle a conflict: keep our value (it becomes an override, if it was not one), or
+        take the source's latest (the override goes). Returns the listing's id; LookupError
+        when the conflict is not open, Unresolvable when the source's value does not fit."""
+        if resolution not in (Resolution.KEEP_OURS, Resolution.TAKE_THEIRS):
+            raise ValueError(resolution)
         now = datetime.now(UTC)
+        c = conflicts_table.c
         with self.engine.begin() as conn:
+            lock_for_writing(conn)
             found = conn.execute(
-                select(c.listing_id, c.field, c.theirs).where(
-                    c.id == conflict_id, c.resolved_at.is_(None)
-                )
+                select(c.listing_id, c.field, c.theirs)
+                .where(c.id == conflict_id, c.resolved_at.is_(None))
+                .with_for_update()
             ).first()
             if found is None:
                 raise LookupError(conflict_id)
             listing_id, name, theirs = found
+            row = _locked(conn, listing_id)
+            source_record = row.source_record or row.record
+            overrides = dict(row.overrides or {})
             changed: dict[str, tuple[Any, Any]] = {}
             if resolution is Resolution.TAKE_THEIRS:
-                row = conn.execute(select(t).where(t.c.id == listing_id)).one()
-                overrides = dict(row.overrides or {})
                 overrides.pop(name, None)
-                stored = {**row.record, name: theirs}
-                validated = validate(stored)
+                theirs = source_record.get(name, theirs)  # the source's latest word
+                try:
+                    validated = ListingIn.model_validate({**row.record, name: theirs})
+                except ValueError as err:
+                    raise Unresolvable(name, str(err).splitlines()[-1]) from None
                 dumped = validated.model_dump(mode="json")
                 changed = changes(row.record, dumped)
                 conn.execute(
                     update(t)
                     .where(t.c.id == listing_id)
                     .values(
-                        record=dumped,
-                        category=validated.category.value,
-                        name=validated.name,
-                        status=validated.status.value,
-                        lat=validated.geo.lat if validated.geo else None,
-                        lng=validated.geo.lng if validated.geo else None,
+                        **columns_of(validated, dumped),
                         overrides=overrides or None,
-                        source_record=row.source_record if overrides else None,
+                        source_record=source_record if overrides else None,
                         updated_at=now,
                     )
                 )
-            conn.execute(
-                update(conflicts_table)
-                .where(c.id == conflict_id)
-                .values(resolved_at=now, resolved_by=actor.account_id, resolution=resolution)
-            )
+            elif name not in overrides:
+                # Kept after a merge that kept the whole listing: ours is now an edit.
+                overrides[name] = row.record.get(name)
+                conn.execute(
+                    update(t)
+                    .where(t.c.id == listing_id)
+                    .values(overrides=overrides, source_record=source_record)
+                )
+            close_conflicts(conn, listing_id, [name], resolution, now, by=actor.account_id)
             record(
                 conn,
                 actor,
@@ -510,6 +278,15 @@ class ListingAdmin:
         return str(listing_id)
 
 
+def _locked(conn: Connection, listing_id: str) -> Row[Any]:
+    """The listing's row, locked until the transaction ends; LookupError if there is none."""
+    lock_for_writing(conn)
+    row = conn.execute(select(t).where(t.c.id == listing_id).with_for_update()).first()
+    if row is None:
+        raise LookupError(listing_id)
+    return row
+
+
 def placed(fields: dict[str, Any]) -> dict[str, Any]:
     """Without coordinates, a listing is placed at its ZIP code's centre (as imports are)."""
     if fields.get("geo"):
@@ -519,7 +296,3 @@ def placed(fields: dict[str, Any]) -> dict[str, Any]:
     if found is None:
         return fields
     return {**fields, "geo": {"lat": found.lat, "lng": found.lng}}
-
-
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

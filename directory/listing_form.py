@@ -85,7 +85,9 @@ def draft(posted: Mapping[str, Sequence[str]]) -> dict[str, Any]:
 
     def one(name: str) -> str:
         values = posted.get(name) or [""]
-        return values[0].strip()
+        # Browsers send a textarea's line breaks as CRLF; stored text has LF (or it would
+        # read as an edit of every multi-line field).
+        return values[0].replace("\r\n", "\n").replace("\r", "\n").strip()
 
     record: dict[str, Any] = {name: one(name) for name in TEXT_FIELDS}
     for name in OPTIONAL:

@@ -16,13 +16,11 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
 
-from directory.db import as_utc
-from directory.db import listing_conflicts_table as conflicts_table
+from directory.conflicts import Resolution, close_conflicts, raise_conflicts
+from directory.db import as_utc, lock_for_writing
 from directory.db import listings_table as t
 from directory.models import Listing, ListingIn, Status
 from directory.overrides import Conflict, later_verification, merge
-
-c = conflicts_table.c
 
 
 @dataclass
@@ -64,36 +62,20 @@ class _Plan:
     inserts: list[dict[str, Any]] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
     conflicts: list[tuple[str, Conflict]] = field(default_factory=list)
+    # (listing id, fields): overrides the source has come round to, with their conflicts
+    agreed: list[tuple[str, list[str]]] = field(default_factory=list)
+
+
+@dataclass
+class _Retirement:
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    conflicts: list[tuple[str, Conflict]] = field(default_factory=list)
+    # listings kept as they are (an admin set their status): the source's own record noted
+    noted: list[dict[str, Any]] = field(default_factory=list)
 
 
 # Columns a freshly imported listing has empty (nobody has verified or edited it here).
 UNEDITED: dict[str, Any] = {"verified_by": None, "overrides": None, "source_record": None}
-
-
-def raise_conflicts(conn: Connection, conflicts: list[tuple[str, Conflict]], now: datetime) -> None:
-    """Record conflicts; a field already in conflict gets the source's newest value."""
-    for listing_id, conflict in conflicts:
-        open_one = conn.execute(
-            select(c.id).where(
-                c.listing_id == listing_id, c.field == conflict.field, c.resolved_at.is_(None)
-            )
-        ).first()
-        if open_one is not None:
-            conn.execute(
-                update(conflicts_table)
-                .where(c.id == open_one[0])
-                .values(theirs=conflict.theirs, ours=conflict.ours, raised_at=now)
-            )
-        else:
-            conn.execute(
-                insert(conflicts_table).values(
-                    listing_id=listing_id,
-                    field=conflict.field,
-                    ours=conflict.ours,
-                    theirs=conflict.theirs,
-                    raised_at=now,
-                )
-            )
 
 
 def content_hash(dumped: dict[str, Any]) -> str:
@@ -137,17 +119,23 @@ def _insert_many(conn: Connection, rows: list[dict[str, Any]], shared: dict[str,
     conn.exec_driver_sql(compiled.string, params)
 
 
-def _columns(record: ListingIn, dumped: dict[str, Any], digest: str) -> dict[str, Any]:
-    return {
+def columns_of(
+    record: ListingIn, dumped: dict[str, Any], digest: str | None = None
+) -> dict[str, Any]:
+    """The listing's columns for a validated record (`dumped`: its JSON form); with
+    `digest`, its content hash too."""
+    columns = {
         "category": record.category.value,
         "name": record.name,
         "status": record.status.value,
         "lat": record.geo.lat if record.geo else None,
         "lng": record.geo.lng if record.geo else None,
         "record": dumped,
-        "content_hash": digest,
         "last_verified_at": record.last_verified_at,
     }
+    if digest is not None:
+        columns["content_hash"] = digest
+    return columns
 
 
 class ListingStore:
@@ -173,22 +161,26 @@ class ListingStore:
         if full_sources:
             seen = {(r.source, r.source_id) for r in records}
             result.deactivated = self.retire_missing(
-                full_sources, seen | set(keep_source_ids), now=now
+                full_sources, seen | set(keep_source_ids), now=now, into=result
             )
         return result
 
     def write(self, records: Sequence[ListingIn], *, now: datetime | None = None) -> UpsertResult:
         """Insert new records and update changed ones (one transaction); keyed by the stable id
         that (source, source_id) determines. A listing an admin edited keeps the edited fields;
-        a source that changes one of them raises a conflict (directory/overrides.py)."""
+        a source that changes one of them raises a conflict (directory/overrides.py). The rows
+        are locked from the first read, so an admin's save cannot slip in between."""
         now = now or datetime.now(UTC)
         with self.engine.begin() as conn:
-            plan = self._plan(conn, records, now)
+            lock_for_writing(conn)
+            plan = self._plan(conn, records, now, lock=True)
             if plan.inserts:
                 _insert_many(conn, plan.inserts, {"created_at": now, "updated_at": now, **UNEDITED})
             if plan.updates:
                 conn.execute(update(t).where(t.c.id == bindparam("b_id")), plan.updates)
             raise_conflicts(conn, plan.conflicts, now)
+            for listing_id, fields in plan.agreed:
+                close_conflicts(conn, listing_id, fields, Resolution.SOURCE_AGREED, now)
         return plan.result
 
     def plan(self, records: Sequence[ListingIn], *, now: datetime | None = None) -> UpsertResult:
@@ -196,18 +188,25 @@ class ListingStore:
         with self.engine.connect() as conn:
             return self._plan(conn, records, now or datetime.now(UTC)).result
 
-    def _plan(self, conn: Connection, records: Sequence[ListingIn], now: datetime) -> _Plan:
+    def _plan(
+        self, conn: Connection, records: Sequence[ListingIn], now: datetime, *, lock: bool = False
+    ) -> _Plan:
         plan = _Plan(UpsertResult(at=now))
         result = plan.result
         by_id = {r.listing_id: r for r in records}  # the last duplicate wins
-        existing: dict[str, tuple[str, date | None, bool]] = {}
+        existing: dict[str, tuple[str, date | None, bool, str | None]] = {}
         ids = list(by_id)
         for start in range(0, len(ids), 1000):
             chunk = ids[start : start + 1000]
             query = select(
-                t.c.id, t.c.content_hash, t.c.last_verified_at, t.c.overrides.is_not(None)
+                t.c.id,
+                t.c.content_hash,
+                t.c.last_verified_at,
+                t.c.overrides.is_not(None),
+                t.c.verified_by,
             ).where(t.c.id.in_(chunk))
-            existing.update((row[0], (row[1], row[2], bool(row[3]))) for row in conn.execute(query))
+            rows = conn.execute(query.with_for_update() if lock else query)
+            existing.update((row[0], (row[1], row[2], bool(row[3]), row[4])) for row in rows)
         edited = self._edited(conn, [id_ for id_, found in existing.items() if found[2]])
         for id_, record in by_id.items():
             dumped = record.model_dump(mode="json")
@@ -222,36 +221,45 @@ class ListingStore:
                         "id": id_,
                         "source": record.source,
                         "source_id": record.source_id,
-                        **_columns(record, dumped, digest),
+                        **columns_of(record, dumped, digest),
                     }
                 )
                 result.added.append(id_)
                 result.written[id_] = dumped
                 continue
-            columns: dict[str, Any]
+            _, verified_on, _, verifier = found
             if id_ in edited:
                 previous = edited[id_]
                 merged = merge(dumped, previous.source_record, previous.overrides, previous.record)
-                kept = ListingIn.model_validate(merged.record)
-                columns = {
-                    **_columns(kept, merged.record, digest),
-                    "overrides": merged.overrides or None,
-                    "source_record": dumped if merged.overrides else None,
-                }
-                plan.conflicts.extend((id_, c) for c in merged.conflicts)
-                result.conflicts.extend((id_, c.field) for c in merged.conflicts)
                 stored = merged.record
+                record = ListingIn.model_validate(stored)
+                plan.conflicts.extend((id_, conflict) for conflict in merged.conflicts)
+                result.conflicts.extend((id_, conflict.field) for conflict in merged.conflicts)
+                agreed = sorted(set(previous.overrides) - set(merged.overrides))
+                if agreed:
+                    plan.agreed.append((id_, agreed))
+                overrides = merged.overrides
             else:
                 verified = later_verification(
-                    dumped.get("last_verified_at"), found[1].isoformat() if found[1] else None
+                    dumped.get("last_verified_at"), verified_on.isoformat() if verified_on else None
                 )
                 stored = {**dumped, "last_verified_at": verified}
                 if verified != dumped.get("last_verified_at"):
                     record = ListingIn.model_validate(stored)
-                # Every row of one executemany names the same columns.
-                columns = {**_columns(record, stored, digest), "overrides": None}
-                columns["source_record"] = None
-            plan.updates.append({"b_id": id_, "updated_at": now, **columns})
+                overrides = {}
+            # Our verifier stays named only while our date is the one shown.
+            ours = verified_on is not None and stored.get("last_verified_at") == str(verified_on)
+            # Every row of one executemany names the same columns.
+            plan.updates.append(
+                {
+                    "b_id": id_,
+                    "updated_at": now,
+                    **columns_of(record, stored, digest),
+                    "overrides": overrides or None,
+                    "source_record": dumped if overrides else None,
+                    "verified_by": verifier if ours else None,
+                }
+            )
             result.updated.append(id_)
             result.written[id_] = stored
         return plan
@@ -272,25 +280,38 @@ class ListingStore:
         present: Collection[tuple[str, str]],
         *,
         now: datetime | None = None,
+        into: UpsertResult | None = None,
     ) -> list[str]:
         """Make inactive the active records of `sources` whose (source, source_id) is not in
         `present`; return their ids. Nothing is deleted. A listing whose status an admin set
-        keeps it, with a conflict to settle."""
+        keeps it, with a conflict to settle (added to `into`'s conflicts)."""
         now = now or datetime.now(UTC)
         with self.engine.begin() as conn:
-            changes, conflicts = self._retirements(conn, sources, set(present), now)
-            if changes:
-                conn.execute(update(t).where(t.c.id == bindparam("b_id")), changes)
-            raise_conflicts(conn, conflicts, now)
-        return [change["b_id"] for change in changes]
+            lock_for_writing(conn)
+            found = self._retirements(conn, sources, set(present), now, lock=True)
+            if found.changes:
+                conn.execute(update(t).where(t.c.id == bindparam("b_id")), found.changes)
+            if found.noted:
+                conn.execute(update(t).where(t.c.id == bindparam("b_id")), found.noted)
+            raise_conflicts(conn, found.conflicts, now)
+        if into is not None:
+            into.conflicts.extend((id_, conflict.field) for id_, conflict in found.conflicts)
+        return [change["b_id"] for change in found.changes]
 
     def plan_retirements(
-        self, sources: Collection[str], present: Collection[tuple[str, str]]
+        self,
+        sources: Collection[str],
+        present: Collection[tuple[str, str]],
+        *,
+        into: UpsertResult | None = None,
     ) -> list[str]:
-        """The ids `retire_missing` would make inactive, without writing (a dry run)."""
+        """The ids `retire_missing` would make inactive, without writing (a dry run); the
+        conflicts it would raise are added to `into`."""
         with self.engine.connect() as conn:
-            changes, _ = self._retirements(conn, sources, set(present), datetime.now(UTC))
-        return [change["b_id"] for change in changes]
+            found = self._retirements(conn, sources, set(present), datetime.now(UTC))
+        if into is not None:
+            into.conflicts.extend((id_, conflict.field) for id_, conflict in found.conflicts)
+        return [change["b_id"] for change in found.changes]
 
     @staticmethod
     def _retirements(
@@ -298,36 +319,45 @@ class ListingStore:
         sources: Collection[str],
         present: set[tuple[str, str]],
         now: datetime,
-    ) -> tuple[list[dict[str, Any]], list[tuple[str, Conflict]]]:
-        rows = conn.execute(
-            select(
-                t.c.id, t.c.source, t.c.source_id, t.c.record, t.c.overrides, t.c.source_record
-            ).where(t.c.source.in_(list(sources)), t.c.status != Status.INACTIVE.value)
-        ).all()
+        *,
+        lock: bool = False,
+    ) -> _Retirement:
+        query = select(
+            t.c.id, t.c.source, t.c.source_id, t.c.record, t.c.overrides, t.c.source_record
+        ).where(t.c.source.in_(list(sources)), t.c.status != Status.INACTIVE.value)
+        rows = conn.execute(query.with_for_update() if lock else query).all()
         inactive = Status.INACTIVE.value
-        changes: list[dict[str, Any]] = []
-        conflicts: list[tuple[str, Conflict]] = []
+        found = _Retirement()
         for id_, source, source_id, record_json, overrides, source_record in rows:
             if (source, source_id) in present:
                 continue
+            retired_source = {**(source_record or record_json), "status": inactive}
             if overrides and "status" in overrides:
-                conflicts.append((id_, Conflict("status", overrides["status"], inactive)))
+                if (source_record or {}).get("status") == inactive:
+                    continue  # already asked: the admin kept our status
+                found.conflicts.append((id_, Conflict("status", overrides["status"], inactive)))
+                found.noted.append(
+                    {
+                        "b_id": id_,
+                        "content_hash": content_hash(retired_source),
+                        "source_record": retired_source,
+                    }
+                )
                 continue
             record = ListingIn.model_validate({**record_json, "status": inactive})
             dumped = record.model_dump(mode="json")
-            columns = {**_columns(record, dumped, content_hash(dumped)), "source_record": None}
+            columns = {**columns_of(record, dumped, content_hash(dumped)), "source_record": None}
             if overrides:
-                retired_source = {**(source_record or record_json), "status": inactive}
                 columns.update(
                     content_hash=content_hash(retired_source), source_record=retired_source
                 )
-            changes.append({"b_id": id_, "updated_at": now, **columns})
-        return changes, conflicts
+            found.changes.append({"b_id": id_, "updated_at": now, **columns})
+        return found
 
     def get(self, listing_id: str) -> Listing | None:
         with self.engine.connect() as conn:
             row = conn.execute(select(t).where(t.c.id == listing_id)).first()
-        return self._to_listing(row) if row else None
+        return self.to_listing(row) if row else None
 
     def get_many(self, listing_ids: Collection[str]) -> dict[str, Listing]:
         """The stored listings among `listing_ids`, by id, in one query."""
@@ -335,7 +365,7 @@ class ListingStore:
             return {}
         with self.engine.connect() as conn:
             rows = conn.execute(select(t).where(t.c.id.in_(list(listing_ids)))).all()
-        return {row.id: self._to_listing(row) for row in rows}
+        return {row.id: self.to_listing(row) for row in rows}
 
     def count(self, *, status: Status | None = None) -> int:
         query = select(func.count()).select_from(t)
@@ -378,7 +408,7 @@ class ListingStore:
         return StoredRow(id=row[0], record=row[1], updated_at=as_utc(row[2]))
 
     @staticmethod
-    def _to_listing(row: Any) -> Listing:
+    def to_listing(row: Any) -> Listing:
         return Listing(
             id=row.id,
             record=ListingIn.model_validate(row.record),

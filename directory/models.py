@@ -332,6 +332,10 @@ class ListingIn(Strict):
 _ID_NAMESPACE = uuid.UUID("6f1c2e0a-8c47-4d0e-9a51-2b7d3c9e4f10")
 
 
+# Listings made in the admin area, not by any import: no import may use this source's name.
+LOCAL_SOURCE = "local"
+
+
 def is_sample_source(source: str) -> bool:
     """Sources named "sample…" hold made-up listings (seed data); pages label them."""
     return source.startswith("sample")

@@ -116,7 +116,9 @@ async def _import_files(
 
     sources = retirement_sources(report, full=full)
     if sources:
-        report.result.deactivated = store.retire_missing(sources, kept_keys(report))
+        report.result.deactivated = store.retire_missing(
+            sources, kept_keys(report), into=report.result
+        )
         for rows in store.rows(report.result.deactivated):
             tasks.extend(
                 await writer.send([to_document(r.id, r.record, r.updated_at) for r in rows])

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from directory.models import ListingIn
+from directory.models import LOCAL_SOURCE, ListingIn
 from indexers.sources import RawRecord
 
 _MODEL_CHECK = re.compile(r"^Value error, ([a-z_]+): (.*)$", re.DOTALL)
@@ -54,6 +54,11 @@ def validate(raw: RawRecord) -> ListingIn | list[Rejection]:
         return [
             Rejection(raw.location, "record", f"expected an object, got {type(raw.data).__name__}")
         ]
+    if source == LOCAL_SOURCE:
+        # An import under this name could overwrite, or retire, the listings made by admins.
+        field = raw.field_names.get("source", "source")
+        reason = f'"{LOCAL_SOURCE}" is kept for listings made in the admin area; name the source'
+        return [Rejection(raw.location, field, reason, source, source_id)]
     try:
         return ListingIn.model_validate(raw.data)
     except ValidationError as err:

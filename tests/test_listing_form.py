@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from directory.listing_admin import months_before
 from directory.listing_form import FormErrors, draft, to_fields, validate
+from directory.listing_queues import months_before
 from directory.models import ListingIn
 from tests.factories import listing_data
 

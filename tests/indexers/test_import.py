@@ -235,3 +235,13 @@ def test_a_reimport_keeps_an_admins_edit_and_counts_the_conflict(
     assert kept is not None and kept.record.phone == "215-555-0199"
     hits = indexer.admin(lambda w: w.client.index(w.index_name).get_document(found.id))
     assert hits["phone"] == "215-555-0199"  # the index has our value too
+
+
+def test_the_admin_areas_source_name_is_refused_to_imports(
+    tmp_path: Path, settings: Settings, store: ListingStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An import named "local" could overwrite or retire the listings admins made."""
+    path = write_file(tmp_path / "a.json", [listing_data(source_id="r1")], source="local")
+    assert index(settings, path, full=True) != 0
+    assert '"local" is kept for listings made in the admin area' in capsys.readouterr().err
+    assert store.count() == 0

@@ -4,6 +4,7 @@ change audited with its old and new values."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -11,16 +12,12 @@ import pytest
 from sqlalchemy import func, select
 
 from directory.audit import Actor
+from directory.conflicts import Resolution
 from directory.db import listing_conflicts_table, listings_table
-from directory.listing_admin import (
-    LOCAL_SOURCE,
-    ListingAdmin,
-    ListingFilter,
-    Resolution,
-    SortBy,
-    Stale,
-)
+from directory.listing_admin import LOCAL_SOURCE, ListingAdmin, Stale, Unresolvable
 from directory.listing_form import FormErrors
+from directory.listing_queues import ListingFilter, SortBy
+from directory.listings import ListingStore
 from directory.models import Listing, Status
 from directory.workspace import Role
 from tests.factories import listing
@@ -265,3 +262,162 @@ def test_filters_sort_and_freshness(ws: Workspace, admin_store: ListingAdmin, ac
     assert freshness == {"test": (3, 2), "other": (1, 1)}
     counts = admin_store.queue_counts()
     assert (counts.overdue, counts.active, counts.conflicts, counts.corrections) == (3, 4, 0, 0)
+
+
+def test_an_import_and_an_admin_save_at_once_lose_nothing(
+    ws: Workspace, admin_store: ListingAdmin, actor: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The import has read the row and holds its lock; the admin's save waits for it, then
+    finds the listing changed (Stale) instead of being silently overwritten."""
+    found = ws.listing(source_id="race", name="Race House", phone="(215) 555-0100")
+    read, go_on = threading.Event(), threading.Event()
+    original = ListingStore._plan
+
+    def slow_plan(self: ListingStore, conn: Any, records: Any, now: Any, **kw: Any) -> Any:
+        plan = original(self, conn, records, now, **kw)
+        if kw.get("lock"):
+            read.set()
+            go_on.wait(10)
+        return plan
+
+    monkeypatch.setattr(ListingStore, "_plan", slow_plan)
+    importing = threading.Thread(
+        target=ws.listings.upsert,
+        args=([listing(source_id="race", name="Race House", phone="(215) 555-0123")],),
+    )
+    importing.start()
+    assert read.wait(10)
+    outcome: list[str] = []
+
+    def save() -> None:
+        try:
+            edit(admin_store, actor, found, phone="(215) 555-0199")
+            outcome.append("saved")
+        except Stale:
+            outcome.append("stale")
+
+    saving = threading.Thread(target=save)
+    saving.start()
+    saving.join(0.5)
+    assert saving.is_alive(), "the save did not wait for the import's lock"
+    go_on.set()
+    importing.join(10)
+    saving.join(30)
+    assert outcome == ["stale"]
+    now = ws.listings.get(found.id)
+    assert now is not None and now.record.phone == "(215) 555-0123"
+
+
+def test_a_conflict_closes_when_the_source_comes_round_or_the_field_is_edited(
+    ws: Workspace, admin_store: ListingAdmin, actor: Actor
+) -> None:
+    a = ws.listing(source_id="a", name="A", phone="(215) 555-0100")
+    b = ws.listing(source_id="b", name="B", phone="(215) 555-0100")
+    for found in (a, b):
+        edit(admin_store, actor, found, phone="(215) 555-0199")
+    ws.listings.upsert(
+        [listing(source_id=s, name=s.upper(), phone="(215) 555-0123") for s in ("a", "b")]
+    )
+    assert len(open_conflicts(ws)) == 2
+    ws.listings.upsert([listing(source_id="a", name="A", phone="(215) 555-0199")])
+    latest_b = ws.listings.get(b.id)
+    assert latest_b is not None
+    edit(admin_store, actor, latest_b, phone="(215) 555-0177")
+    assert open_conflicts(ws) == []
+    c = listing_conflicts_table.c
+    with ws.engine.connect() as conn:
+        closed = dict(conn.execute(select(c.listing_id, c.resolution)).all())  # type: ignore[arg-type]
+    assert closed == {a.id: "source_agreed", b.id: "edited"}
+
+
+def test_taking_the_sources_value_takes_its_latest(
+    ws: Workspace, admin_store: ListingAdmin, actor: Actor
+) -> None:
+    found = ws.listing(source_id="t", name="T", phone="(215) 555-0100")
+    edit(admin_store, actor, found, phone="(215) 555-0199")
+    ws.listings.upsert([listing(source_id="t", name="T", phone="(215) 555-0123")])
+    ws.listings.upsert([listing(source_id="t", name="T", phone="(215) 555-0124")])
+    [conflict] = admin_store.open_conflicts()
+    admin_store.resolve(actor, conflict.id, Resolution.TAKE_THEIRS)
+    now = ws.listings.get(found.id)
+    assert now is not None and now.record.phone == "(215) 555-0124"
+    # The store agrees with the source again: its next import changes nothing.
+    again = ws.listings.upsert([listing(source_id="t", name="T", phone="(215) 555-0124")])
+    assert again.unchanged == 1
+
+
+def test_a_kept_status_is_asked_about_once_and_counted(
+    ws: Workspace, admin_store: ListingAdmin, actor: Actor
+) -> None:
+    kept = ws.listing(source_id="kept", name="Kept")
+    admin_store.set_status(actor, kept.id, Status.TEMPORARILY_CLOSED, seen_version=kept.updated_at)
+    first = ws.listings.upsert([listing(source_id="other")], full_sources=["test"])
+    assert first.conflicts == [(kept.id, "status")]
+    [conflict] = admin_store.open_conflicts()
+    admin_store.resolve(actor, conflict.id, Resolution.KEEP_OURS)
+    second = ws.listings.upsert([listing(source_id="other")], full_sources=["test"])
+    assert second.conflicts == [] and admin_store.open_conflicts() == []
+    still = ws.listings.get(kept.id)
+    assert still is not None and still.record.status is Status.TEMPORARILY_CLOSED
+
+
+def test_the_verifier_is_named_only_beside_our_own_date(
+    ws: Workspace, admin_store: ListingAdmin, actor: Actor
+) -> None:
+    found = ws.listing(source_id="v", name="V", last_verified_at="2026-01-10")
+    admin_store.verify(actor, found.id, today=date(2026, 2, 1))
+    ws.listings.upsert([listing(source_id="v", name="V", description="x",
+                                last_verified_at="2026-01-10")])  # fmt: skip
+    assert admin_store.editable(found.id).verified_by is not None  # type: ignore[union-attr]
+    ws.listings.upsert([listing(source_id="v", name="V", description="y",
+                                last_verified_at="2026-03-01")])  # fmt: skip
+    after = admin_store.editable(found.id)
+    assert after is not None
+    assert after.listing.record.last_verified_at == date(2026, 3, 1)
+    assert after.verified_by is None
+
+
+def test_two_creates_of_one_form_at_once_make_one_listing(
+    ws: Workspace, admin_store: ListingAdmin, actor: Actor
+) -> None:
+    draft = listing(name="Twice Pantry").model_dump(mode="json")
+    barrier = threading.Barrier(2)
+    made: list[str] = []
+
+    def create() -> None:
+        barrier.wait(5)
+        made.append(admin_store.create(actor, draft, form_key="same-form-key-0123").id)
+
+    threads = [threading.Thread(target=create) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(made) == 2 and made[0] == made[1]
+    assert len(ws.audit.entries(action="listing.create")) == 1
+
+
+def test_an_unfitting_source_value_is_refused_and_ours_becomes_an_edit(
+    ws: Workspace, admin_store: ListingAdmin, actor: Actor
+) -> None:
+    """We added hours; the source drops its timezone: the whole listing was kept."""
+    hours = [{"day": 1, "opens": "09:00", "closes": "17:00"}]
+    found = ws.listing(source_id="h", name="H", timezone="America/New_York")
+    edit(admin_store, actor, found, hours=hours)
+    ws.listings.upsert([listing(source_id="h", name="H", description="Changed")])
+    by_field = {c.field: c.id for c in admin_store.open_conflicts()}
+    assert set(by_field) == {"description", "timezone"}
+    with pytest.raises(Unresolvable):
+        admin_store.resolve(actor, by_field["timezone"], Resolution.TAKE_THEIRS)
+    admin_store.resolve(actor, by_field["description"], Resolution.KEEP_OURS)
+    overrides = admin_store.editable(found.id).overrides  # type: ignore[union-attr]
+    assert set(overrides) >= {"hours", "description"}
+
+
+def test_the_text_filter_finds_organization_and_phone(
+    ws: Workspace, admin_store: ListingAdmin
+) -> None:
+    found = ws.listing(source_id="f", name="Plain Name", organization="Riverside Alliance",
+                       phone="(215) 555-0142")  # fmt: skip
+    for text in ("riverside", "555-0142", "PLAIN"):
+        assert [r.id for r in admin_store.browse(ListingFilter(text=text)).rows] == [found.id]

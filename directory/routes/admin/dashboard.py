@@ -11,8 +11,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from directory.auth import requires
-from directory.listing_admin import Freshness, ListingAdmin, QueueCounts
+from directory.listing_admin import ListingAdmin
+from directory.listing_queues import Freshness, QueueCounts
 from directory.routes.admin.common import admin_page
+from directory.routes.admin.listings import local_today
 from directory.workspace import Role
 
 
@@ -28,8 +30,9 @@ class DashboardView:
 @requires(Role.ADMIN)
 async def dashboard(request: Request) -> Response:
     admin: ListingAdmin = request.state.listing_admin
+    today = local_today(request)
     counts, freshness = await run_in_threadpool(
-        lambda: (admin.queue_counts(), admin.freshness_by_source())
+        lambda: (admin.queue_counts(today), admin.freshness_by_source(today))
     )
     view = DashboardView(counts, freshness, admin.interval_months)
     return await admin_page(request, "admin/dashboard.html", view)

@@ -11,8 +11,9 @@ import functools
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from starlette.concurrency import run_in_threadpool
@@ -24,17 +25,7 @@ from starlette.routing import Route
 from directory.audit import Actor, AuditEntry, AuditLog
 from directory.auth import requires
 from directory.corrections import Correction, CorrectionStatus, CorrectionStore, mark_handled
-from directory.listing_admin import (
-    PAGE_SIZE,
-    Editable,
-    ListingAdmin,
-    ListingFilter,
-    ListingPage,
-    OpenConflict,
-    Resolution,
-    SortBy,
-    Stale,
-)
+from directory.listing_admin import Editable, ListingAdmin, Stale
 from directory.listing_form import (
     ADDRESS_FIELDS,
     CHOICE_FIELDS,
@@ -43,9 +34,11 @@ from directory.listing_form import (
     FormErrors,
     draft,
     to_fields,
+    validate,
 )
-from directory.listings import ListingStore
+from directory.listing_queues import PAGE_SIZE, ListingFilter, ListingPage, SortBy
 from directory.models import Attendance, Category, InputError, Listing, Status
+from directory.overrides import changes
 from directory.routes.admin.common import admin_page, me
 from directory.routes.forms import form_fields, form_key, form_lists, new_form_key
 from directory.search import IndexWriter
@@ -68,23 +61,6 @@ class BrowseView:
     page_size: int = PAGE_SIZE
 
 
-@dataclass(frozen=True)
-class QueueView:
-    """Context of admin/verification.html."""
-
-    results: ListingPage
-    interval_months: int
-    notice: str = ""
-
-
-@dataclass(frozen=True)
-class ConflictsView:
-    """Context of admin/conflicts.html."""
-
-    conflicts: list[OpenConflict]
-    notice: str = ""
-
-
 def _filter(request: Request) -> ListingFilter:
     params = request.query_params
     text = " ".join(params.get("q", "").split())[:200]
@@ -104,11 +80,11 @@ def _filter(request: Request) -> ListingFilter:
         status=status,
         overdue=params.get("overdue") == "1",
         sort=SortBy(sort),
-        page=_page(request),
+        page=page_number(request),
     )
 
 
-def _page(request: Request) -> int:
+def page_number(request: Request) -> int:
     raw = request.query_params.get("page", "1")
     if not raw.isdigit() or not 1 <= int(raw) <= 10_000:
         raise InputError("page", "is not a page number")
@@ -119,26 +95,14 @@ def _page(request: Request) -> int:
 async def browse(request: Request) -> Response:
     admin: ListingAdmin = request.state.listing_admin
     wanted = _filter(request)
-    results, sources = await run_in_threadpool(lambda: (admin.browse(wanted), admin.sources()))
+    day = local_today(request)
+    results, sources = await run_in_threadpool(lambda: (admin.browse(wanted, day), admin.sources()))
     return await admin_page(request, "admin/listings.html", BrowseView(results, wanted, sources))
 
 
-@requires(Role.ADMIN)
-async def verification(request: Request) -> Response:
-    admin: ListingAdmin = request.state.listing_admin
-    page = _page(request)
-    results = await run_in_threadpool(admin.verification_queue, page)
-    notice = NOTICES.get(request.query_params.get("done", ""), "")
-    view = QueueView(results, admin.interval_months, notice)
-    return await admin_page(request, "admin/verification.html", view)
-
-
-@requires(Role.ADMIN)
-async def conflicts(request: Request) -> Response:
-    admin: ListingAdmin = request.state.listing_admin
-    found = await run_in_threadpool(admin.open_conflicts)
-    notice = NOTICES.get(request.query_params.get("done", ""), "")
-    return await admin_page(request, "admin/conflicts.html", ConflictsView(found, notice))
+def local_today(request: Request) -> date:
+    """Today where the directory's staff work (what "overdue" is counted from)."""
+    return datetime.now(ZoneInfo(request.state.settings.timezone)).date()
 
 
 # What the page says after a change (the redirect after a POST names one of these).
@@ -146,10 +110,18 @@ NOTICES = {
     "created": "Listing created. It is in the public search now.",
     "saved": "Saved. The public search shows the change now.",
     "unchanged": "Nothing was changed.",
+    "unchanged_correction": (
+        "Nothing was changed, so the correction is still open: change what it asks for and "
+        "save, or dismiss it if the listing is already right."
+    ),
     "verified": "Marked verified today, with no changes.",
     "status": "Status changed. The public search shows it now.",
     "kept_ours": "Kept our value.",
     "took_theirs": "Took the source's value.",
+    "unresolvable": (
+        "The source's value does not fit with the rest of the listing, so nothing was "
+        "changed: open the listing and edit it instead (saving settles the conflict)."
+    ),
     "not_indexed": (
         "Saved, but the search index could not be updated just now: the public search will "
         "show the change after the next rebuild (Sources → Rebuild the search index)."
@@ -169,13 +141,14 @@ class EditView:
     notice: str
     history: list[AuditEntry]
     correction: Correction | None = None  # a public correction being applied with this edit
+    differences: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # after a 409
     categories: list[Category] = field(default_factory=lambda: list(Category))
     statuses: list[Status] = field(default_factory=lambda: list(Status))
     attendances: list[Attendance] = field(default_factory=lambda: list(Attendance))
     choices: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(CHOICE_FIELDS))
 
 
-async def _editable(request: Request) -> Editable:
+async def editable_or_404(request: Request) -> Editable:
     admin: ListingAdmin = request.state.listing_admin
     listing_id = request.path_params["listing_id"]
     found = (
@@ -197,6 +170,8 @@ async def _edit_page(
     status_code: int = 200,
     form_key: str = "",
     correction_id: str | None = None,
+    version: str | None = None,
+    differences: dict[str, tuple[Any, Any]] | None = None,
 ) -> Response:
     history: list[AuditEntry] = []
     if current is not None:
@@ -220,11 +195,12 @@ async def _edit_page(
         fields=shown,
         errors=errors or {},
         current=current,
-        version=current.listing.updated_at.isoformat() if current else "",
+        version=version or (current.listing.updated_at.isoformat() if current else ""),
         form_key=form_key or new_form_key(),
         notice=notice,
         history=history,
         correction=correction,
+        differences=differences or {},
     )
     return await admin_page(request, "admin/listing_form.html", view, status_code=status_code)
 
@@ -236,7 +212,7 @@ def _blank() -> dict[str, Any]:
     return fields
 
 
-async def _index(request: Request, listing: Listing) -> bool:
+async def index_listing(request: Request, listing: Listing) -> bool:
     """Send the one changed document to the search index and wait for it; False when the
     index could not take it (the store has the change; a rebuild will carry it)."""
     writer: IndexWriter | None = request.state.index_writer
@@ -288,18 +264,18 @@ async def create_listing(request: Request) -> Response:
             status_code=400,
             form_key=form_key(fields),
         )
-    done = "created" if await _index(request, listing) else "not_indexed"
-    return _to_listing(request, listing.id, done)
+    done = "created" if await index_listing(request, listing) else "not_indexed"
+    return redirect_to_listing(request, listing.id, done)
 
 
 @requires(Role.ADMIN)
 async def edit_listing(request: Request) -> Response:
-    return await _edit_page(request, await _editable(request))
+    return await _edit_page(request, await editable_or_404(request))
 
 
 @requires(Role.ADMIN)
 async def update_listing(request: Request) -> Response:
-    current = await _editable(request)
+    current = await editable_or_404(request)
     admin: ListingAdmin = request.state.listing_admin
     lists, fields = await _posted(request)
     correction = fields.get("correction_id", "")
@@ -326,6 +302,7 @@ async def update_listing(request: Request) -> Response:
             )
         )
     except FormErrors as err:
+        # The version the admin was shown stays: a change made meanwhile is still caught.
         return await _edit_page(
             request,
             current,
@@ -333,15 +310,20 @@ async def update_listing(request: Request) -> Response:
             errors=err.errors,
             status_code=400,
             correction_id=correction,
+            version=fields.get("version", ""),
         )
     except Stale:
+        # The form now carries the current version: saving again is a choice, made knowing
+        # which fields differ.
+        fresh = await editable_or_404(request)
         return await _edit_page(
             request,
-            current,
+            fresh,
             fields=_echo(lists),
             status_code=409,
             errors={"version": STALE},
             correction_id=correction,
+            differences=_differences(fresh, lists),
         )
     except LookupError:  # the correction was applied or dismissed meanwhile: nothing saved
         return await _edit_page(
@@ -353,14 +335,29 @@ async def update_listing(request: Request) -> Response:
             errors={"correction_id": "this correction was already handled; nothing was saved"},
         )
     if not saved.changed:
-        return _to_listing(request, current.listing.id, "unchanged")
-    done = "saved" if await _index(request, saved.listing) else "not_indexed"
-    return _to_listing(request, current.listing.id, done)
+        if correction:
+            url = request.url_for("admin:listing", listing_id=current.listing.id)
+            query = urlencode({"done": "unchanged_correction", "correction": correction})
+            return RedirectResponse(f"{url}?{query}", status_code=303)
+        return redirect_to_listing(request, current.listing.id, "unchanged")
+    done = "saved" if await index_listing(request, saved.listing) else "not_indexed"
+    return redirect_to_listing(request, current.listing.id, done)
+
+
+def _differences(current: Editable, lists: dict[str, list[str]]) -> dict[str, tuple[Any, Any]]:
+    """{field: (as it is now, as the admin has it)} for the fields that differ."""
+    now = current.listing.record.model_dump(mode="json")
+    try:
+        theirs = draft(lists)
+        mine = validate({**now, **theirs}).model_dump(mode="json")
+    except InputError:
+        return {}
+    return changes(now, mine)
 
 
 @requires(Role.ADMIN)
 async def change_status(request: Request) -> Response:
-    current = await _editable(request)
+    current = await editable_or_404(request)
     admin: ListingAdmin = request.state.listing_admin
     fields = await form_fields(request)
     raw = fields.get("status", "")
@@ -376,51 +373,11 @@ async def change_status(request: Request) -> Response:
             )
         )
     except Stale:
-        raise HTTPException(409, STALE) from None
+        raise HTTPException(409, STALE_STATUS) from None
     if not saved.changed:
-        return _to_listing(request, current.listing.id, "unchanged")
-    done = "status" if await _index(request, saved.listing) else "not_indexed"
-    return _to_listing(request, current.listing.id, done)
-
-
-@requires(Role.ADMIN)
-async def verify_listing(request: Request) -> Response:
-    current = await _editable(request)
-    admin: ListingAdmin = request.state.listing_admin
-    back_to_queue = (await form_fields(request)).get("next") == "queue"
-    today = datetime.now(ZoneInfo(request.state.settings.timezone)).date()
-    listing = await run_in_threadpool(
-        lambda: admin.verify(Actor.of(me(request)), current.listing.id, today=today)
-    )
-    done = "verified" if await _index(request, listing) else "not_indexed"
-    if back_to_queue:
-        return RedirectResponse(
-            f"{request.url_for('admin:verification')}?done={done}", status_code=303
-        )
-    return _to_listing(request, current.listing.id, done)
-
-
-@requires(Role.ADMIN)
-async def resolve_conflict(request: Request) -> Response:
-    admin: ListingAdmin = request.state.listing_admin
-    raw_id = request.path_params["conflict_id"]
-    keep = (await form_fields(request)).get("keep", "")
-    if keep not in Resolution._value2member_map_:
-        raise InputError("keep", "choose our value (kept_ours) or the source's (took_theirs)")
-    if not raw_id.isdigit():
-        raise HTTPException(404, "There is no open conflict with this id.")
-    try:
-        listing_id = await run_in_threadpool(
-            admin.resolve, Actor.of(me(request)), int(raw_id), Resolution(keep)
-        )
-    except LookupError:
-        raise HTTPException(404, "This conflict is already settled, or there is none.") from None
-    if keep == Resolution.TAKE_THEIRS:
-        store: ListingStore = request.state.store
-        listing = await run_in_threadpool(store.get, listing_id)
-        if listing is not None and not await _index(request, listing):
-            keep = "not_indexed"
-    return RedirectResponse(f"{request.url_for('admin:conflicts')}?done={keep}", status_code=303)
+        return redirect_to_listing(request, current.listing.id, "unchanged")
+    done = "status" if await index_listing(request, saved.listing) else "not_indexed"
+    return redirect_to_listing(request, current.listing.id, done)
 
 
 def _echo(lists: dict[str, list[str]]) -> dict[str, Any]:
@@ -436,14 +393,19 @@ def _echo(lists: dict[str, list[str]]) -> dict[str, Any]:
     return fields
 
 
-def _to_listing(request: Request, listing_id: str, done: str) -> RedirectResponse:
+def redirect_to_listing(request: Request, listing_id: str, done: str) -> RedirectResponse:
     url = request.url_for("admin:listing", listing_id=listing_id)
     return RedirectResponse(f"{url}?done={done}", status_code=303)
 
 
 STALE = (
     "Someone changed this listing after you opened it, so nothing was saved. Your version "
-    "is below: compare it with the listing as it is now (reload the page), then save again."
+    "is in the form; the fields that differ from the listing as it is now are listed here. "
+    "Save again to put your version in place of theirs."
+)
+STALE_STATUS = (
+    "Someone changed this listing after you opened it, so its status was not changed. "
+    "Go back, reload the listing and choose again."
 )
 _LISTING_ID = re.compile(r"^[0-9a-f]{16}$")
 _OPAQUE = re.compile(r"^[A-Za-z0-9_-]{8,32}$")
@@ -455,8 +417,4 @@ routes = [
     Route("/listings/{listing_id}", edit_listing, name="listing"),
     Route("/listings/{listing_id}", update_listing, methods=["POST"], name="update_listing"),
     Route("/listings/{listing_id}/status", change_status, methods=["POST"], name="listing_status"),
-    Route("/listings/{listing_id}/verify", verify_listing, methods=["POST"], name="verify_listing"),
-    Route("/verification", verification, name="verification"),
-    Route("/conflicts", conflicts, name="conflicts"),
-    Route("/conflicts/{conflict_id}", resolve_conflict, methods=["POST"], name="resolve_conflict"),
 ]

@@ -412,3 +412,24 @@ def test_the_edit_pages_correction_box_shows_the_visitors_words_as_text(
     assert 'name="csrf_token" value="token"' in html
     applied = shown(CorrectionStatus.APPLIED)
     assert "already applied" in applied and "dismiss" not in applied
+
+
+def test_saving_with_nothing_changed_leaves_the_correction_open(
+    admin: Desk, visitor: TestClient, listing_ids: dict[str, str], engine: Engine,
+    store: ListingStore,
+) -> None:  # fmt: skip
+    harbor = listing_ids["harbor"]
+    assert send(visitor, harbor, details="It closed last month").status_code == 303
+    (correction_id,) = correction_ids(engine)
+    page = admin.get(f"/admin/listings/{harbor}?correction={correction_id}")
+    body = edit_body(store, harbor, version_on(page))
+    extra = urlencode({"correction_id": correction_id, "csrf_token": admin.csrf})
+    response = admin.client.post(
+        f"/admin/listings/{harbor}", content=f"{body}&{extra}",
+        headers={"content-type": "application/x-www-form-urlencoded"}, follow_redirects=False,
+    )  # fmt: skip
+    assert response.status_code == 303
+    shown = admin.get(response.headers["location"])
+    assert "so the correction is still open" in shown.text
+    assert f'name="correction_id" value="{correction_id}"' in shown.text
+    assert [row["status"] for row in rows(engine)] == ["open"]

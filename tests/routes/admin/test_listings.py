@@ -225,3 +225,47 @@ def test_unknown_listings_and_bad_filters(admin: Desk) -> None:
     ok = admin.get("/admin/listings?q=%25%22%3Cscript%3E")
     assert ok.status_code == 200 and "<script>" not in ok.text
     assert "No listing matches these filters" in ok.text
+
+
+def test_after_an_error_the_form_still_catches_a_change_made_meanwhile(
+    admin: Desk, harbor: str, store: ListingStore, engine: Engine
+) -> None:
+    """A 400 keeps the version the admin was shown; the save after it is refused (409) with
+    what differs, and only then may the admin put their version in place."""
+    seen = form_of(admin, harbor)["version"]
+    other = post(admin, f"/admin/listings/{harbor}",
+                 edit_body(store, harbor, seen, phone="(215) 555-0177"))  # fmt: skip
+    assert other.status_code == 303  # another admin's change
+    mine = edit_body(store, harbor, seen, phone="(215) 555-0100", name="Harbor Home")
+    bad = post(
+        admin, f"/admin/listings/{harbor}", [(k, "north" if k == "lat" else v) for k, v in mine]
+    )
+    assert bad.status_code == 400
+    assert f'name="version" value="{seen}"' in bad.text
+    refused = post(admin, f"/admin/listings/{harbor}", mine)
+    assert refused.status_code == 409
+    text = unescape(refused.text)
+    assert "What differs" in text and "now (215) 555-0177, yours (215) 555-0100" in re.sub(
+        r"<[^>]+>", "", text
+    )
+    found = store.get(harbor)
+    assert found is not None and found.record.phone == "(215) 555-0177"
+    fresh = re.search(r'name="version" value="([^"]+)"', refused.text)
+    assert fresh and unescape(fresh.group(1)) != seen
+    mine[0] = ("version", unescape(fresh.group(1)))
+    assert post(admin, f"/admin/listings/{harbor}", mine).status_code == 303
+    found = store.get(harbor)
+    assert found is not None and found.record.phone == "(215) 555-0100"
+
+
+def test_line_breaks_as_browsers_send_them_are_not_an_edit(
+    admin: Desk, indexer: Indexer, store: ListingStore
+) -> None:
+    [listing_id] = indexer.add(
+        [listing(source_id="lines", name="Lines", description="First line\nSecond line")]
+    )
+    body = edit_body(store, listing_id, form_of(admin, listing_id)["version"])
+    body = [(k, v.replace("\n", "\r\n")) for k, v in body]
+    response = post(admin, f"/admin/listings/{listing_id}", body)
+    assert response.headers["location"].endswith("?done=unchanged")
+    assert admin.get(f"/admin/listings/{listing_id}").text.count("edited here") == 0
