@@ -2,9 +2,8 @@
 teams, disabling and enabling, and one-time sign-in links.
 
 Nobody ever sees or sends a password. A new account (or one whose password is forgotten) gets a
-one-time link; the person opens it and chooses their own password. Only the link token's SHA-256
-is stored; a link works once, for `LINK_LIFETIME`, and a newer link for the same account
-replaces any older one not yet used.
+one-time link; the person opens it and chooses their own password (the links themselves:
+`directory.account_links`).
 
 There is always an active administrator: disabling or demoting the last one is refused, checked
 inside the change's transaction after taking a lock that every such change takes, so two
@@ -18,44 +17,30 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from enum import StrEnum
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, false, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from directory import account_links
+from directory.account_links import LINK_LIFETIME as LINK_LIFETIME
+from directory.account_links import LinkHolder as LinkHolder
+from directory.account_links import LinkProblem as LinkProblem
+from directory.account_links import LinkRefused as LinkRefused
+from directory.account_links import NewLink as NewLink
 from directory.accounts import normalize_email
 from directory.audit import Actor, record
-from directory.db import account_links_table as links
 from directory.db import accounts_table as accounts
 from directory.db import as_utc
 from directory.db import sessions_table as sessions
 from directory.db import teams_table as teams
 from directory.models import InputError
 from directory.passwords import Passwords, check_policy
-from directory.sessions import hash_token
 from directory.workspace import Account, Role, Team, new_id, one_line
 
-LINK_LIFETIME = timedelta(days=7)
-MAX_TOKEN = 100  # longer is not one of ours: refused before any hashing or query
 TAKEN_EMAIL = "an account with this email already exists"
 TAKEN_TEAM = "a team with this name already exists"
-
-
-class LinkProblem(StrEnum):
-    UNKNOWN = "unknown"
-    USED = "used"
-    EXPIRED = "expired"  # or replaced by a newer link
-    DISABLED = "disabled"
-
-
-class LinkRefused(Exception):
-    """A sign-in link that cannot be used, and why."""
-
-    def __init__(self, problem: LinkProblem) -> None:
-        super().__init__(f"sign-in link {problem.value}")
-        self.problem = problem
 
 
 class LastAdmin(InputError):
@@ -79,25 +64,6 @@ class TeamRow:
     id: str
     name: str
     active_members: int
-
-
-@dataclass(frozen=True)
-class NewLink:
-    """A link just made: the token is here once and never stored."""
-
-    account: Account
-    token: str
-    expires_at: datetime
-
-
-@dataclass(frozen=True)
-class LinkHolder:
-    """Whom an open link is for (shown on the page where they choose a password)."""
-
-    account_id: str
-    email: str
-    display_name: str
-    expires_at: datetime
 
 
 def parse_role(value: str) -> Role:
@@ -124,12 +90,7 @@ class AccountAdmin:
 
     def _rows(self, *, now: datetime | None = None, account_id: str = "") -> list[AccountRow]:
         now = now or datetime.now(UTC)
-        open_links = (
-            select(links.c.account_id, func.max(links.c.expires_at).label("expires_at"))
-            .where(links.c.used_at.is_(None), links.c.expires_at > now)
-            .group_by(links.c.account_id)
-            .subquery()
-        )
+        open_links = account_links.open_expiries(now)
         query = (
             _select_accounts()
             .add_columns(open_links.c.expires_at.label("link_expires_at"))
@@ -219,19 +180,7 @@ class AccountAdmin:
             return self._link(conn, actor, account_id, now)
 
     def _link(self, conn: Connection, actor: Actor, account_id: str, now: datetime) -> NewLink:
-        _expire_open_links(conn, account_id, now)
-        token = secrets.token_urlsafe(32)
-        expires = now + LINK_LIFETIME
-        conn.execute(
-            insert(links).values(
-                token_hash=hash_token(token),
-                account_id=account_id,
-                created_by=actor.account_id,
-                created_at=now,
-                expires_at=expires,
-            )
-        )
-        record(conn, actor, "account.link", "account", account_id, ["link"], at=now)
+        token, expires = account_links.issue(conn, actor, account_id, now)
         found = _get(conn, account_id)
         assert found is not None
         return NewLink(found, token, expires)
@@ -289,7 +238,7 @@ class AccountAdmin:
                 .where(sessions.c.account_id == account_id, sessions.c.ended_at.is_(None))
                 .values(ended_at=now)
             )
-            _expire_open_links(conn, account_id, now)
+            account_links.expire_open(conn, account_id, now)
             record(
                 conn, actor, "account.disable", "account", account_id, ["disabled_at"],
                 at=now, changes={"disabled": (False, True)},
@@ -320,14 +269,8 @@ class AccountAdmin:
     def link_holder(self, token: str, *, now: datetime | None = None) -> LinkHolder:
         """Whom a link is for; LinkRefused says plainly why it cannot be used."""
         now = now or datetime.now(UTC)
-        if not token or len(token) > MAX_TOKEN:
-            raise LinkRefused(LinkProblem.UNKNOWN)
         with self.engine.connect() as conn:
-            row = conn.execute(_select_link(hash_token(token))).first()
-        problem = _problem(row, now)
-        if row is None or problem is not None:
-            raise LinkRefused(problem or LinkProblem.UNKNOWN)
-        return LinkHolder(row.account_id, row.email, row.display_name, as_utc(row.expires_at))
+            return account_links.holder(conn, token, now)
 
     def use_link(self, token: str, password: str, *, now: datetime | None = None) -> Account:
         """Set the password with a link and spend the link, at once: of two tabs (or two
@@ -337,35 +280,20 @@ class AccountAdmin:
         check_policy(password, email=holder.email)
         hashed = self.passwords.hash(password)
         now = now or datetime.now(UTC)
-        token_hash = hash_token(token)
         with self.engine.begin() as conn:
-            # Spent first, on a condition: a second request waits for this row and then
-            # finds it used (SQLite: the first write takes the database's write lock).
-            spent = conn.execute(
-                update(links)
-                .where(
-                    links.c.token_hash == token_hash,
-                    links.c.used_at.is_(None),
-                    links.c.expires_at > now,
-                )
-                .values(used_at=now)
-            ).rowcount
-            row = conn.execute(_select_link(token_hash)).first()
-            if spent != 1:
-                raise LinkRefused(_problem(row, now) or LinkProblem.USED)
-            if row is None or row.disabled_at is not None:
-                raise LinkRefused(LinkProblem.DISABLED)  # rolls the spending back
+            # Spent first: of two requests, the second finds it used.
+            account_id = account_links.spend(conn, token, now)
             conn.execute(
                 update(sessions)
-                .where(sessions.c.account_id == row.account_id, sessions.c.ended_at.is_(None))
+                .where(sessions.c.account_id == account_id, sessions.c.ended_at.is_(None))
                 .values(ended_at=now)
             )
             conn.execute(
                 update(accounts)
-                .where(accounts.c.id == row.account_id)
+                .where(accounts.c.id == account_id)
                 .values(password_hash=hashed, last_sign_in_at=now)
             )
-            account = _get(conn, row.account_id)
+            account = _get(conn, account_id)
             assert account is not None
             actor = Actor.of(account)
             record(conn, actor, "account.password_set", "account", account.id, ["password"])
@@ -431,16 +359,6 @@ def _other_active_admins(conn: Connection, account_id: str) -> int:
     )
 
 
-def _expire_open_links(conn: Connection, account_id: str, now: datetime) -> None:
-    conn.execute(
-        update(links)
-        .where(
-            links.c.account_id == account_id, links.c.used_at.is_(None), links.c.expires_at > now
-        )
-        .values(expires_at=now)
-    )
-
-
 def _team(conn: Connection, team_id: str) -> Team:
     row = None
     if team_id and len(team_id) <= 32:
@@ -448,33 +366,6 @@ def _team(conn: Connection, team_id: str) -> Team:
     if row is None:
         raise InputError("team", "choose one of the teams")
     return Team(row.id, row.name)
-
-
-def _select_link(token_hash: str) -> Any:
-    return (
-        select(
-            links.c.account_id,
-            links.c.expires_at,
-            links.c.used_at,
-            accounts.c.email,
-            accounts.c.display_name,
-            accounts.c.disabled_at,
-        )
-        .join(accounts, accounts.c.id == links.c.account_id)
-        .where(links.c.token_hash == token_hash)
-    )
-
-
-def _problem(row: Any, now: datetime) -> LinkProblem | None:
-    if row is None:
-        return LinkProblem.UNKNOWN
-    if row.used_at is not None:
-        return LinkProblem.USED
-    if as_utc(row.expires_at) <= now:
-        return LinkProblem.EXPIRED
-    if row.disabled_at is not None:
-        return LinkProblem.DISABLED
-    return None
 
 
 def _select_accounts() -> Any:

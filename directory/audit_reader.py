@@ -9,8 +9,6 @@ objects (peer, referral, consent) are only ever opaque ids here, as they are in 
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Engine, Select, and_, func, or_, select
 
 from directory.audit import Actor, record
+from directory.csv_safe import SafeCsv
 from directory.db import accounts_table, as_utc, teams_table
 from directory.db import audit_table as t
 from directory.models import InputError
@@ -38,8 +37,6 @@ CSV_COLUMNS = (
     "fields",
     "changes",
 )
-# A spreadsheet reads a cell starting with one of these as a formula (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 a = accounts_table.c
 tm = teams_table.c
@@ -58,17 +55,21 @@ class AuditFilter:
     end: date | None = None
     page: int = 1
 
-    def used(self) -> list[str]:
-        """The names (as query parameters) of the filters in use."""
+    def values(self) -> dict[str, str]:
+        """The filters in use, by their names as parameters (no page), dates as YYYY-MM-DD."""
         values = {
             "person": self.person,
             "action": self.action,
             "object_type": self.object_type,
             "object_id": self.object_id,
-            "from": self.start,
-            "to": self.end,
+            "from": self.start.isoformat() if self.start else "",
+            "to": self.end.isoformat() if self.end else "",
         }
-        return [name for name, value in values.items() if value]
+        return {name: value for name, value in values.items() if value}
+
+    def used(self) -> list[str]:
+        """The names (as query parameters) of the filters in use."""
+        return list(self.values())
 
 
 @dataclass(frozen=True)
@@ -135,14 +136,9 @@ def day_bounds(start: date | None, end: date | None, zone: ZoneInfo) -> tuple[da
     )
 
 
-def spreadsheet_safe(cell: str) -> str:
-    """A cell a spreadsheet shows as text: a leading quote before a formula's first
-    character."""
-    return "'" + cell if cell.startswith(_FORMULA_START) else cell
-
-
 def csv_row(row: LogRow) -> list[str]:
-    cells = [
+    """The export's cells of one entry, as stored (the writer makes them spreadsheet-safe)."""
+    return [
         row.at.astimezone(UTC).isoformat(),
         row.person,
         row.team,
@@ -152,7 +148,6 @@ def csv_row(row: LogRow) -> list[str]:
         ", ".join(row.fields),
         json.dumps(row.changes, ensure_ascii=False, sort_keys=True) if row.changes else "",
     ]
-    return [spreadsheet_safe(cell) for cell in cells]
 
 
 class AuditReader:
@@ -222,22 +217,28 @@ class AuditReader:
     def csv_chunks(self, wanted: AuditFilter, batch: int = EXPORT_BATCH) -> Iterator[str]:
         """The CSV export, one chunk of text per batch; a byte-order mark first so that a
         spreadsheet reads it as UTF-8."""
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(CSV_COLUMNS)
-        yield "\ufeff" + _take(buffer)
+        out = SafeCsv()
+        out.row(CSV_COLUMNS)
+        yield "\ufeff" + out.take()
         for count, row in enumerate(self.rows(wanted, batch), 1):
-            writer.writerow(csv_row(row))
+            out.row(csv_row(row))
             if count % batch == 0:
-                yield _take(buffer)
-        rest = _take(buffer)
+                yield out.take()
+        rest = out.take()
         if rest:
             yield rest
 
     def record_export(self, actor: Actor, wanted: AuditFilter) -> None:
-        """The export's own entry: who exported, with the names of the filters used."""
+        """The export's own entry: who exported, and the filter used, names and values (an
+        account's id, an action, an object's type and id, dates: none of it a peer's data),
+        each value as a change from nothing (`{"from": [null, "2026-05-01"]}`)."""
+        values = wanted.values()
+        changes = {name: (None, value) for name, value in values.items()}
         with self.engine.begin() as conn:
-            record(conn, actor, "audit.export", "audit_log", None, wanted.used())
+            record(
+                conn, actor, "audit.export", "audit_log", None, list(values),
+                changes=changes or None,
+            )  # fmt: skip
 
     def _where(self, wanted: AuditFilter) -> list[ColumnElement[bool]]:
         where: list[ColumnElement[bool]] = []
@@ -293,10 +294,3 @@ def _row(r: Any) -> LogRow:
         fields=list(r.fields),
         changes=r.changes,
     )
-
-
-def _take(buffer: io.StringIO) -> str:
-    text = buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
-    return text

@@ -1,5 +1,6 @@
 """An admin reads the audit log in a real browser: opens it from the admin nav, filters by
-person and action, and downloads what is shown as CSV. axe-core checks the page each time."""
+person and action, downloads what is shown as CSV with the page's button, and finds that
+export in the log with its filter. axe-core checks the page each time."""
 
 from __future__ import annotations
 
@@ -82,14 +83,27 @@ def test_filter_the_audit_log_by_person_and_action(
     expect(page.get_by_label("Person")).to_have_value(robin.id)
     assert_no_axe_violations(page)
 
+    # A listing links to its admin page.
+    link = rows.nth(1).get_by_role("link", name="cccc000011112222")
+    expect(link).to_have_attribute("href", re.compile(r"/admin/listings/cccc000011112222$"))
+
+    # The export is a form's button (a POST): the file downloads, the page stays.
     with page.expect_download() as download:
-        page.get_by_role("link", name="Download these entries as CSV").click()
+        page.get_by_role("button", name="Download as CSV").click()
     saved = download.value
     assert re.fullmatch(r"audit-\d{4}-\d{2}-\d{2}\.csv", saved.suggested_filename)
     path = saved.path()
     table_rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
     assert [r[5] for r in table_rows[1:]] == ["cccc000011112222", "aaaa000011112222"]
+    expect(page).to_have_url(re.compile(rf"/admin/audit\?person={robin.id}&action="))
 
-    # A listing links to its admin page.
-    link = rows.nth(1).get_by_role("link", name="cccc000011112222")
-    expect(link).to_have_attribute("href", re.compile(r"/admin/listings/cccc000011112222$"))
+    # The export's own entry says what it was of.
+    page.reload()
+    page.get_by_label("Person").select_option(label=f"Ari Admin <{admin.email}>")
+    page.get_by_label("Action").select_option("audit.export")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_role("status")).to_have_text("1 entry")
+    expect(table.get_by_role("row").nth(1)).to_contain_text(
+        f"Filtered by person Robin Example <{robin.email}> ({robin.id}), action listing.update"
+    )
+    assert_no_axe_violations(page)

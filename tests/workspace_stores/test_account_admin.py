@@ -14,14 +14,8 @@ from sqlalchemy import Connection, select
 from sqlalchemy.exc import OperationalError
 
 from directory import account_admin as account_admin_module
-from directory.account_admin import (
-    LINK_LIFETIME,
-    AccountAdmin,
-    LastAdmin,
-    LinkProblem,
-    LinkRefused,
-    NewLink,
-)
+from directory.account_admin import AccountAdmin, LastAdmin
+from directory.account_links import LINK_LIFETIME, LinkProblem, LinkRefused, NewLink
 from directory.audit import Actor
 from directory.db import account_links_table, accounts_table, metadata, sessions_table
 from directory.models import InputError

@@ -13,13 +13,7 @@ import pytest
 from sqlalchemy import delete, select
 
 from directory.audit import Actor, record
-from directory.audit_reader import (
-    CSV_COLUMNS,
-    PAGE_SIZE,
-    AuditFilter,
-    AuditReader,
-    spreadsheet_safe,
-)
+from directory.audit_reader import CSV_COLUMNS, PAGE_SIZE, AuditFilter, AuditReader
 from directory.db import accounts_table, audit_table
 from directory.models import InputError
 from directory.workspace import Account, Role
@@ -287,24 +281,6 @@ def test_csv_cells_that_look_like_formulas_are_quoted(ws: Workspace) -> None:
     assert row[2:6] == ["'+Team", "'-action", "'@type", "'-id"]
 
 
-@pytest.mark.parametrize(
-    ("cell", "safe"),
-    [
-        ("=1+1", "'=1+1"),
-        ("+1", "'+1"),
-        ("-1", "'-1"),
-        ("@SUM(A1)", "'@SUM(A1)"),
-        ("\t=1", "'\t=1"),
-        ("\r=1", "'\r=1"),
-        ("plain", "plain"),
-        ("a=b", "a=b"),
-        ("", ""),
-    ],
-)
-def test_spreadsheet_safe(cell: str, safe: str) -> None:
-    assert spreadsheet_safe(cell) == safe
-
-
 def test_the_export_is_recorded_with_the_filters_used(ws: Workspace, alice: Account) -> None:
     clear_log(ws)
     log = AuditReader(ws.engine, "UTC")
@@ -320,4 +296,38 @@ def test_the_export_is_recorded_with_the_filters_used(ws: Workspace, alice: Acco
         None,
     )
     assert row.fields == ["action", "from", "person"]
-    assert row.changes is None
+    # The values too (none of them a peer's data), each a change from nothing.
+    assert row.changes == {
+        "person": [None, alice.id],
+        "action": [None, "peer.view"],
+        "from": [None, "2026-01-01"],
+    }
+
+
+def test_an_unfiltered_export_is_recorded_without_values(ws: Workspace, alice: Account) -> None:
+    clear_log(ws)
+    log = AuditReader(ws.engine, "UTC")
+    log.record_export(Actor.of(alice), AuditFilter(page=3))
+    with ws.engine.connect() as conn:
+        (row,) = conn.execute(select(audit_table)).all()
+    assert (row.action, row.fields, row.changes) == ("audit.export", [], None)
+
+
+def test_a_filters_values_by_parameter_name() -> None:
+    wanted = AuditFilter(
+        person="acc1",
+        object_type="listing",
+        object_id="aaaa000011112222",
+        start=date(2026, 3, 8),
+        end=date(2026, 3, 9),
+        page=2,
+    )
+    assert wanted.values() == {
+        "person": "acc1",
+        "object_type": "listing",
+        "object_id": "aaaa000011112222",
+        "from": "2026-03-08",
+        "to": "2026-03-09",
+    }
+    assert wanted.used() == ["person", "object_type", "object_id", "from", "to"]
+    assert AuditFilter().values() == {}

@@ -326,7 +326,7 @@ def test_a_conflict_closes_when_the_source_comes_round_or_the_field_is_edited(
     assert open_conflicts(ws) == []
     c = listing_conflicts_table.c
     with ws.engine.connect() as conn:
-        closed = dict(conn.execute(select(c.listing_id, c.resolution)).all())  # type: ignore[arg-type]
+        closed = dict(conn.execute(select(c.listing_id, c.resolution)).all())
     assert closed == {a.id: "source_agreed", b.id: "edited"}
 
 

@@ -16,10 +16,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from directory.account_admin import AccountAdmin, AccountRow, LastAdmin, NewLink, TeamRow
+from directory.account_admin import AccountAdmin, AccountRow, LastAdmin, TeamRow
+from directory.account_links import NewLink
 from directory.accounts import AccountStore
 from directory.audit import Actor, AuditEntry, AuditLog
 from directory.auth import requires
+from directory.config import Settings
 from directory.models import InputError
 from directory.routes.admin.common import admin_page, me
 from directory.routes.forms import form_fields
@@ -179,7 +181,12 @@ async def create_account(request: Request) -> Response:
 
 
 async def _link_page(request: Request, made: NewLink, *, created: bool) -> Response:
-    link = str(request.url_for("work:welcome_form", token=made.token))
+    # The site's configured address when there is one: the Host header is the client's to
+    # choose, and a link the admin copies and sends must not lead anywhere else.
+    settings: Settings = request.state.settings
+    base = settings.public_base_url or str(request.base_url)
+    path = request.app.url_path_for("work:welcome_form", token=made.token)
+    link = base.rstrip("/") + path
     view = LinkView(made.account, link, made.expires_at, created)
     return await admin_page(request, "admin/account_link.html", view)
 

@@ -1,16 +1,21 @@
 """The audit log in the admin area: entries filtered by person, action, object and date
 (GET parameters, so a filtered view is a link), newest first, 50 a page, and the same filter
-exported as CSV. The export is itself an audit entry, written before the first row is sent."""
+exported as CSV.
+
+The export is a write (its own audit entry, with the filter's values, written before the first
+row is sent), so it is a POST with the filter in the form; a GET of its address (an old link)
+is sent to the page showing the same filter."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from directory.audit import Actor
@@ -18,6 +23,7 @@ from directory.audit_reader import AuditFilter, AuditReader, LogPage, Person
 from directory.auth import requires
 from directory.models import InputError
 from directory.routes.admin.common import admin_page, me
+from directory.routes.forms import form_fields
 from directory.workspace import Role
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,24}$")
@@ -35,13 +41,18 @@ class AuditView:
     people: list[Person]
     actions: list[str]
     object_types: list[str]
-    # The query string of the filter (no page), for the pager and the CSV link.
+    # The filter's parameters (no page), for the pager and the CSV form.
     params: list[tuple[str, str]]
 
+    @property
+    def person_labels(self) -> dict[str, str]:
+        """Each account's name and email by its id (an export's entry names whom it was of)."""
+        return {p.id: p.label for p in self.people}
 
-def parse_filter(request: Request) -> AuditFilter:
-    """The filter in the query string; a value that cannot be one is a 400 naming it."""
-    params = request.query_params
+
+def parse_filter(params: Mapping[str, str]) -> AuditFilter:
+    """The filter in a query string or a form; a value that cannot be one is a 400 naming
+    it."""
     person = params.get("person", "").strip()
     if person and not _ID.match(person):
         raise InputError("person", "is not an account")
@@ -56,7 +67,7 @@ def parse_filter(request: Request) -> AuditFilter:
     object_id = params.get("object_id", "").strip()
     if object_id and not _ID.match(object_id):
         raise InputError("object_id", "is not an object id (letters, digits, - and _)")
-    start, end = _date(request, "from"), _date(request, "to")
+    start, end = _date(params, "from"), _date(params, "to")
     if start and end and end < start:
         raise InputError("to", "is before the from date")
     raw_page = params.get("page", "1")
@@ -65,8 +76,8 @@ def parse_filter(request: Request) -> AuditFilter:
     return AuditFilter(person, action, object_type, object_id, start, end, int(raw_page))
 
 
-def _date(request: Request, name: str) -> date | None:
-    raw = request.query_params.get(name, "").strip()
+def _date(params: Mapping[str, str], name: str) -> date | None:
+    raw = params.get(name, "").strip()
     if not raw:
         return None
     try:
@@ -77,22 +88,10 @@ def _date(request: Request, name: str) -> date | None:
         raise InputError(name, "is not a date (YYYY-MM-DD)") from None
 
 
-def _params(wanted: AuditFilter) -> list[tuple[str, str]]:
-    values = {
-        "person": wanted.person,
-        "action": wanted.action,
-        "object_type": wanted.object_type,
-        "object_id": wanted.object_id,
-        "from": wanted.start.isoformat() if wanted.start else "",
-        "to": wanted.end.isoformat() if wanted.end else "",
-    }
-    return [(name, value) for name, value in values.items() if value]
-
-
 @requires(Role.ADMIN)
 async def audit_log(request: Request) -> Response:
     reader: AuditReader = request.state.audit_reader
-    wanted = parse_filter(request)
+    wanted = parse_filter(request.query_params)
 
     def load() -> AuditView:
         results = reader.page(wanted)
@@ -102,7 +101,7 @@ async def audit_log(request: Request) -> Response:
             people=reader.people(),
             actions=reader.actions(),
             object_types=reader.object_types(),
-            params=_params(wanted),
+            params=list(wanted.values().items()),
         )
 
     view = await run_in_threadpool(load)
@@ -112,7 +111,7 @@ async def audit_log(request: Request) -> Response:
 @requires(Role.ADMIN)
 async def audit_csv(request: Request) -> Response:
     reader: AuditReader = request.state.audit_reader
-    wanted = parse_filter(request)
+    wanted = parse_filter(await form_fields(request))
     await run_in_threadpool(reader.check, wanted)
     await run_in_threadpool(reader.record_export, Actor.of(me(request)), wanted)
     today = datetime.now(reader.zone).date().isoformat()
@@ -123,7 +122,17 @@ async def audit_csv(request: Request) -> Response:
     )
 
 
+@requires(Role.ADMIN)
+async def audit_csv_moved(request: Request) -> Response:
+    """The export's address asked with GET (a link from before it was a form): the page with
+    the same query, where the export's button is (and which checks the filter)."""
+    url = str(request.url_for("admin:audit"))
+    query = request.url.query
+    return RedirectResponse(f"{url}?{query}" if query else url, status_code=303)
+
+
 routes = [
     Route("/audit", audit_log, name="audit"),
-    Route("/audit.csv", audit_csv, name="audit_csv"),
+    Route("/audit.csv", audit_csv, methods=["POST"], name="audit_csv"),
+    Route("/audit.csv", audit_csv_moved, name="audit_csv_moved"),
 ]

@@ -7,8 +7,6 @@ table. Counts only: nothing about any peer. Every view and export is audit-logge
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -24,6 +22,7 @@ from starlette.routing import Route
 
 from directory.auth import requires
 from directory.charts import bar_chart
+from directory.csv_safe import csv_text
 from directory.listing_admin import ListingAdmin
 from directory.models import CATEGORY_LABELS, Category, InputError
 from directory.referral_rules import CODE_LABELS, CODES, ReferralStatus
@@ -32,8 +31,6 @@ from directory.routes.admin.common import admin_page, me
 from directory.workspace import Role, Team
 
 OTHER_TEAM = "Supervisors see their own team's reports only."
-# A spreadsheet runs a cell that starts like a formula: such text is sent with a quote first.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -350,15 +347,8 @@ async def report_csv(request: Request) -> Response:
 
 
 def to_csv(table: Table) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([_cell(h) for h in table.headers])
-    writer.writerows([_cell(c) for c in row] for row in table.rows)
-    return out.getvalue()
-
-
-def _cell(text: str) -> str:
-    return f"'{text}" if text.startswith(_FORMULA_START) else text
+    """The table as CSV, cells that a spreadsheet would run as a formula quoted."""
+    return csv_text([table.headers, *table.rows])
 
 
 routes = [

@@ -4,6 +4,7 @@ last administrator; disabling that signs a live session out; hostile values; the
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from datetime import UTC, datetime, timedelta
@@ -15,8 +16,9 @@ import pytest
 from sqlalchemy import Engine, Row, func, select
 from starlette.testclient import TestClient
 
-from directory.account_admin import LINK_LIFETIME
+from directory.account_links import LINK_LIFETIME
 from directory.audit import Actor
+from directory.config import Settings
 from directory.db import account_links_table, accounts_table, audit_table, teams_table
 from directory.workspace import Role
 from tests.routes.conftest import Desk, OpenDesk, names_field, snapshot
@@ -24,6 +26,15 @@ from tests.workspace import Accounts, csrf_token
 
 NEW_PASSWORD = "lanterns over the quiet harbor"
 _LINK = re.compile(r'id="sign-in-link"[^>]*value="(http://testserver/work/welcome/([\w-]+))"')
+_ANY_LINK = re.compile(r'id="sign-in-link"[^>]*value="([^"]*)"')
+PUBLIC_BASE = "https://directory.example.org"
+
+
+@pytest.fixture
+def settings(settings: Settings, request: pytest.FixtureRequest) -> Settings:
+    """The app's settings; a test sets `public_base_url` by parametrizing this indirectly."""
+    base: str = getattr(request, "param", "")
+    return dataclasses.replace(settings, public_base_url=base)
 
 
 def team_id(engine: Engine, name: str) -> str:
@@ -372,3 +383,41 @@ def test_every_change_is_audited_by_the_admin(
     assert entries[3].changes == {"role": ["specialist", "admin"]}
     assert entries[4].changes == {"team": ["North Team", "South Team"]}
     assert all(NEW_PASSWORD not in str(e) and token not in str(e) for e in entries)
+
+
+def shown_link(response: httpx2.Response) -> str:
+    assert response.status_code == 200, response.text
+    found = _ANY_LINK.search(response.text)
+    assert found, "no sign-in link on the page"
+    return unescape(found.group(1))
+
+
+@pytest.mark.parametrize("settings", [PUBLIC_BASE, PUBLIC_BASE + "/"], indirect=True)
+def test_a_link_is_on_the_configured_public_address(
+    admin: Desk, client: TestClient, open_desk: OpenDesk
+) -> None:
+    """Set, the site's own address makes every link; a forged Host header changes nothing."""
+    made = shown_link(create(admin))
+    assert re.fullmatch(rf"{re.escape(PUBLIC_BASE)}/work/welcome/[\w-]{{40,}}", made), made
+    with open_desk(Role.SPECIALIST) as colleague:
+        forged = admin.post(
+            f"/admin/accounts/{colleague.account.id}/link", headers={"host": "evil.example"}
+        )
+        reset = shown_link(forged)
+    assert reset.startswith(PUBLIC_BASE + "/work/welcome/"), reset
+    # It works where it leads (here the same app).
+    with TestClient(client.app, raise_server_exceptions=False) as person:
+        token = made.rsplit("/", 1)[1]
+        assert person.get(f"/work/welcome/{token}").status_code == 200
+        assert welcome_post(person, token, NEW_PASSWORD).status_code == 303
+
+
+def test_without_a_public_address_a_link_is_on_the_requests(
+    admin: Desk, open_desk: OpenDesk
+) -> None:
+    made = shown_link(create(admin))
+    assert made.startswith("http://testserver/work/welcome/"), made
+    with open_desk(Role.SPECIALIST) as colleague:
+        path = f"/admin/accounts/{colleague.account.id}/link"
+        reset = admin.post(path, headers={"host": "desk.internal:8080"})
+    assert shown_link(reset).startswith("http://desk.internal:8080/work/welcome/")

@@ -1,5 +1,6 @@
 """/admin/audit and /admin/audit.csv over HTTP: the filters, 400s that name the parameter,
-the CSV's headers and cells (formulas neutralised), the export audited, peers only by id.
+the CSV's headers and cells (formulas neutralised), the export a POST from the page's form
+(a GET of its address is sent to the page) audited with the filter's values, peers only by id.
 
 The app here runs in America/Chicago, so the date filter's bounds are not UTC's."""
 
@@ -10,7 +11,9 @@ import dataclasses
 import io
 import re
 from datetime import UTC, datetime, timedelta
+from html import unescape
 from typing import Any
+from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
 import httpx2
@@ -28,6 +31,8 @@ from tests.workspace import Accounts
 CHICAGO = "America/Chicago"
 T0 = datetime(2026, 5, 4, 15, 0, tzinfo=UTC)
 _ROW = re.compile(r"<tr>\s*<td data-label=\"When\">(.*?)</tr>", re.S)
+_EXPORT_FORM = re.compile(r'<form method="post" action="[^"]*/admin/audit\.csv">(.*?)</form>', re.S)
+_HIDDEN = re.compile(r'<input type="hidden" name="([\w-]+)" value="([^"]*)">')
 
 
 @pytest.fixture
@@ -62,8 +67,22 @@ def exports(engine: Engine) -> list[Any]:
 
 
 def read_csv(response: httpx2.Response) -> list[list[str]]:
+    assert response.status_code == 200, response.text
     text = response.content.decode("utf-8-sig")
     return list(csv.reader(io.StringIO(text)))
+
+
+def export(desk: Desk, wanted: dict[str, str] | None = None) -> httpx2.Response:
+    """The export's POST (with the desk's CSRF token) for the filter `wanted`."""
+    return desk.post("/admin/audit.csv", wanted or {})
+
+
+def export_form(html: str) -> dict[str, str]:
+    """The hidden fields of the page's "Download as CSV" form (the CSRF token and the filter)."""
+    found = _EXPORT_FORM.search(html)
+    assert found, "no export form on the page"
+    assert ">Download as CSV</button>" in found.group(1)
+    return {name: unescape(value) for name, value in _HIDDEN.findall(found.group(1))}
 
 
 @pytest.fixture
@@ -185,19 +204,77 @@ def test_pages_keep_the_filters(admin: Desk) -> None:
 )
 def test_bad_filters_are_400s_naming_the_parameter(admin: Desk, query: str, field: str) -> None:
     before = snapshot(admin.engine)
+    # A GET of the export's address is sent to the page, which refuses the same.
+    moved = admin.get(f"/admin/audit.csv?{query}")
+    assert moved.status_code == 303
+    assert moved.headers["location"] == f"http://testserver/admin/audit?{query}"
+    refused = [admin.get(f"/admin/audit?{query}"), admin.get(moved.headers["location"])]
     # The export has no pages: only the page's own numbers are past the end.
-    paths = ("/admin/audit",) if query == "page=99" else ("/admin/audit", "/admin/audit.csv")
-    for path in paths:
-        response = admin.get(f"{path}?{query}")
-        assert response.status_code == 400, (path, response.text)
+    if query != "page=99":
+        refused.append(export(admin, dict(parse_qsl(query))))
+    for response in refused:
+        assert response.status_code == 400, (response.request.method, response.text)
         assert names_field(response, field), response.text
     assert snapshot(admin.engine) == before  # a refused export is not recorded either
+
+
+def test_the_pages_export_form_posts_the_filter(seeded: Desk, other: Account) -> None:
+    page = seeded.get(f"/admin/audit?person={other.id}&action=listing.update&page=1")
+    assert page.status_code == 200
+    assert not re.search(r'href="[^"]*/audit\.csv', page.text)  # no GET link to the export
+    fields = export_form(page.text)
+    assert fields == {
+        "csrf_token": seeded.csrf,
+        "person": other.id,
+        "action": "listing.update",
+    }
+    (shown,) = rows(page)
+    assert "bbbb000011112222" in shown
+    table = read_csv(seeded.post("/admin/audit.csv", fields))
+    assert [r[5] for r in table[1:]] == ["bbbb000011112222"]  # what the page showed
+    # Every filter travels; unfiltered, the form carries the token only.
+    dated = seeded.get("/admin/audit?object_type=listing&object_id=bbbb000011112222"
+                       "&from=2026-05-01&to=2026-05-31")  # fmt: skip
+    assert export_form(dated.text) == {
+        "csrf_token": seeded.csrf,
+        "object_type": "listing",
+        "object_id": "bbbb000011112222",
+        "from": "2026-05-01",
+        "to": "2026-05-31",
+    }
+    assert export_form(seeded.get("/admin/audit").text) == {"csrf_token": seeded.csrf}
+
+
+def test_a_get_of_the_export_address_goes_to_the_page(seeded: Desk, other: Account) -> None:
+    before = snapshot(seeded.engine)
+    moved = seeded.get(f"/admin/audit.csv?person={other.id}&from=2026-05-01")
+    assert moved.status_code == 303
+    assert moved.headers["location"] == (
+        f"http://testserver/admin/audit?person={other.id}&from=2026-05-01"
+    )
+    assert "text/csv" not in moved.headers.get("content-type", "")
+    page = seeded.get(moved.headers["location"])
+    assert len(rows(page)) == 3 and "Download as CSV" in page.text
+    plain = seeded.get("/admin/audit.csv")
+    assert plain.status_code == 303
+    assert plain.headers["location"] == "http://testserver/admin/audit"
+    assert snapshot(seeded.engine) == before  # nothing exported, nothing recorded
+
+
+def test_an_export_without_the_csrf_token_is_refused(seeded: Desk) -> None:
+    before = snapshot(seeded.engine)
+    for token in (None, "forged"):
+        data = {} if token is None else {"csrf_token": token}
+        response = seeded.post("/admin/audit.csv", data, csrf=False)
+        assert response.status_code == 403, response.text
+        assert "text/csv" not in response.headers["content-type"]
+    assert snapshot(seeded.engine) == before
 
 
 def test_csv_export(seeded: Desk, other: Account) -> None:
     entry(seeded.engine, other, "listing.update", "listing", "dddd000011112222", T0,
           ("name",), {"name": ("Old", "=HYPERLINK(\"http://evil.example\",\"x\")")})  # fmt: skip
-    response = seeded.get(f"/admin/audit.csv?person={other.id}&action=listing.update")
+    response = export(seeded, {"person": other.id, "action": "listing.update"})
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
     today = datetime.now(ZoneInfo(CHICAGO)).date().isoformat()
@@ -221,8 +298,8 @@ def test_csv_cells_that_start_a_formula_are_neutralised(admin: Desk, accounts: A
     sneaky = accounts.make(Role.SPECIALIST, "=Team", name="@Sneaky")
     entry(admin.engine, sneaky, "+action", "-type", "=1+1", T0)
     # "+action" is not an action name the filter takes.
-    assert admin.get("/admin/audit.csv?action=%2Baction").status_code == 400
-    table = read_csv(admin.get(f"/admin/audit.csv?person={sneaky.id}"))
+    assert export(admin, {"action": "+action"}).status_code == 400
+    table = read_csv(export(admin, {"person": sneaky.id}))
     written = next(r for r in table[1:] if r[5].endswith("=1+1"))
     assert written[1:6] == [f"'@Sneaky <{sneaky.email}>", "'=Team", "'+action", "'-type", "'=1+1"]
     assert not any(cell.startswith(("=", "+", "-", "@")) for r in table for cell in r)
@@ -230,17 +307,45 @@ def test_csv_cells_that_start_a_formula_are_neutralised(admin: Desk, accounts: A
 
 def test_the_export_is_audited_before_the_rows(seeded: Desk, other: Account) -> None:
     assert exports(seeded.engine) == []
-    table = read_csv(seeded.get("/admin/audit.csv"))
+    table = read_csv(export(seeded))
     (done,) = exports(seeded.engine)
-    assert (done.actor_id, done.object_type, done.fields) == (
+    assert (done.actor_id, done.object_type, done.fields, done.changes) == (
         seeded.account.id,
         "audit_log",
         [],
+        None,
     )
     # Written before the first row was read: the export lists its own entry first.
     assert table[1][3] == "audit.export"
-    seeded.get(f"/admin/audit.csv?person={other.id}&from=2026-05-01&object_type=listing")
-    assert exports(seeded.engine)[-1].fields == ["from", "object_type", "person"]
+    wanted = {"person": other.id, "from": "2026-05-01", "to": "2026-05-31",
+              "object_type": "listing", "object_id": "bbbb000011112222"}  # fmt: skip
+    assert [r[5] for r in read_csv(export(seeded, wanted))[1:]] == ["bbbb000011112222"]
+    latest = exports(seeded.engine)[-1]
+    assert latest.fields == ["from", "object_id", "object_type", "person", "to"]
+    # The values too: none of them a peer's data.
+    assert latest.changes == {name: [None, value] for name, value in wanted.items()}
+
+
+def test_the_page_shows_what_each_export_was_of(seeded: Desk, other: Account) -> None:
+    export(seeded)
+    export(seeded, {"person": other.id, "action": "listing.update", "from": "2026-05-01"})
+    newest, older = rows(seeded.get("/admin/audit?action=audit.export"))
+    assert (
+        f"Filtered by person Sam Other &lt;{other.email}&gt; (<code>{other.id}</code>), "
+        "action <code>listing.update</code>, from <code>2026-05-01</code></td>"
+    ) in newest
+    assert "The whole log</td>" in older
+    # An account no longer listed is shown by its id alone.
+    with seeded.engine.begin() as conn:
+        conn.execute(
+            audit_table.update()
+            .where(audit_table.c.action == "audit.export", audit_table.c.changes.is_not(None))
+            .values(changes={"person": [None, "gone-account"], "object_type": [None, "peer"]})
+        )
+    newest, _ = rows(seeded.get("/admin/audit?action=audit.export"))
+    assert (
+        "Filtered by person <code>gone-account</code>, object type <code>peer</code></td>"
+    ) in newest
 
 
 def test_no_peer_data_reaches_the_page(admin: Desk, open_desk: OpenDesk) -> None:
@@ -250,7 +355,7 @@ def test_no_peer_data_reaches_the_page(admin: Desk, open_desk: OpenDesk) -> None
     (created,) = rows(page)
     assert "peer.create" in created and peer_id in created
     assert "alias, contact_preference, goals" in created
-    for text in (page.text, admin.get("/admin/audit.csv").text):
+    for text in (page.text, export(admin).text):
         assert "Zephyrine" not in text and "Marisol" not in text
 
 
@@ -259,4 +364,5 @@ def test_only_admins_read_the_log(open_desk: OpenDesk, engine: Engine, role: Rol
     with open_desk(role) as desk:
         for path in ("/admin/audit", "/admin/audit.csv"):
             assert desk.get(path).status_code == 403
+        assert export(desk).status_code == 403
     assert exports(engine) == []
