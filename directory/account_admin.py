@@ -18,7 +18,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import Connection, Engine, false, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -29,7 +28,7 @@ from directory.account_links import LinkHolder as LinkHolder
 from directory.account_links import LinkProblem as LinkProblem
 from directory.account_links import LinkRefused as LinkRefused
 from directory.account_links import NewLink as NewLink
-from directory.accounts import normalize_email
+from directory.accounts import account_of, account_on, normalize_email, select_accounts
 from directory.audit import Actor, record
 from directory.db import accounts_table as accounts
 from directory.db import as_utc
@@ -92,7 +91,7 @@ class AccountAdmin:
         now = now or datetime.now(UTC)
         open_links = account_links.open_expiries(now)
         query = (
-            _select_accounts()
+            select_accounts()
             .add_columns(open_links.c.expires_at.label("link_expires_at"))
             .outerjoin(open_links, open_links.c.account_id == accounts.c.id)
             .order_by(teams.c.name, accounts.c.display_name, accounts.c.email)
@@ -101,7 +100,7 @@ class AccountAdmin:
             query = query.where(accounts.c.id == account_id)
         with self.engine.connect() as conn:
             return [
-                AccountRow(_account(row), as_utc(row.link_expires_at))
+                AccountRow(account_of(row), as_utc(row.link_expires_at))
                 for row in conn.execute(query)
             ]
 
@@ -172,7 +171,7 @@ class AccountAdmin:
         """A new one-time sign-in link (a reset); any older unused link stops working."""
         now = now or datetime.now(UTC)
         with self.engine.begin() as conn:
-            found = _get(conn, account_id)
+            found = account_on(conn, account_id)
             if found is None:
                 raise LookupError(account_id)
             if found.disabled:
@@ -181,7 +180,7 @@ class AccountAdmin:
 
     def _link(self, conn: Connection, actor: Actor, account_id: str, now: datetime) -> NewLink:
         token, expires = account_links.issue(conn, actor, account_id, now)
-        found = _get(conn, account_id)
+        found = account_on(conn, account_id)
         assert found is not None
         return NewLink(found, token, expires)
 
@@ -190,7 +189,7 @@ class AccountAdmin:
         new_role = parse_role(role)
         with self.engine.begin() as conn:
             _serialize(conn, "admins")
-            found = _get(conn, account_id)
+            found = account_on(conn, account_id)
             if found is None:
                 raise LookupError(account_id)
             team = _team(conn, team_id)
@@ -223,7 +222,7 @@ class AccountAdmin:
         now = now or datetime.now(UTC)
         with self.engine.begin() as conn:
             _serialize(conn, "admins")
-            found = _get(conn, account_id)
+            found = account_on(conn, account_id)
             if found is None:
                 raise LookupError(account_id)
             if found.disabled:
@@ -255,7 +254,7 @@ class AccountAdmin:
                 .values(disabled_at=None)
             ).rowcount
             if done != 1:
-                if _get(conn, account_id) is None:
+                if account_on(conn, account_id) is None:
                     raise LookupError(account_id)
                 return False
             record(
@@ -293,7 +292,7 @@ class AccountAdmin:
                 .where(accounts.c.id == account_id)
                 .values(password_hash=hashed, last_sign_in_at=now)
             )
-            account = _get(conn, account_id)
+            account = account_on(conn, account_id)
             assert account is not None
             actor = Actor.of(account)
             record(conn, actor, "account.password_set", "account", account.id, ["password"])
@@ -366,36 +365,3 @@ def _team(conn: Connection, team_id: str) -> Team:
     if row is None:
         raise InputError("team", "choose one of the teams")
     return Team(row.id, row.name)
-
-
-def _select_accounts() -> Any:
-    return select(
-        accounts.c.id,
-        accounts.c.email,
-        accounts.c.display_name,
-        accounts.c.role,
-        accounts.c.team_id,
-        accounts.c.disabled_at,
-        accounts.c.created_at,
-        accounts.c.last_sign_in_at,
-        teams.c.name.label("team_name"),
-    ).join(teams, teams.c.id == accounts.c.team_id)
-
-
-def _get(conn: Connection, account_id: str) -> Account | None:
-    row = conn.execute(_select_accounts().where(accounts.c.id == account_id)).first()
-    return _account(row) if row else None
-
-
-def _account(row: Any) -> Account:
-    return Account(
-        id=row.id,
-        email=row.email,
-        display_name=row.display_name,
-        role=Role(row.role),
-        team_id=row.team_id,
-        team_name=row.team_name,
-        disabled=row.disabled_at is not None,
-        created_at=as_utc(row.created_at),
-        last_sign_in_at=as_utc(row.last_sign_in_at),
-    )

@@ -318,38 +318,51 @@ class AccountStore:
             audit.record(conn, actor, "sign_in", "account", account.id)
         return account
 
-    # Rows to models
+    # Rows to models (module functions below, shared with the admin's account store)
 
     @staticmethod
     def _select() -> Any:
-        return select(
-            accounts.c.id,
-            accounts.c.email,
-            accounts.c.display_name,
-            accounts.c.role,
-            accounts.c.team_id,
-            accounts.c.disabled_at,
-            accounts.c.created_at,
-            accounts.c.last_sign_in_at,
-            teams.c.name.label("team_name"),
-        ).join(teams, teams.c.id == accounts.c.team_id)
+        return select_accounts()
 
     def _get(self, conn: Connection, account_id: str) -> Account | None:
-        row = conn.execute(self._select().where(accounts.c.id == account_id)).first()
-        return self._to_account(row) if row else None
+        return account_on(conn, account_id)
 
     @staticmethod
     def _to_account(row: Any) -> Account:
-        created = as_utc(row.created_at)
-        assert created is not None
-        return Account(
-            id=row.id,
-            email=row.email,
-            display_name=row.display_name,
-            role=Role(row.role),
-            team_id=row.team_id,
-            team_name=row.team_name,
-            disabled=row.disabled_at is not None,
-            created_at=created,
-            last_sign_in_at=as_utc(row.last_sign_in_at),
-        )
+        return account_of(row)
+
+
+def select_accounts() -> Any:
+    """Accounts with their team's name."""
+    return select(
+        accounts.c.id,
+        accounts.c.email,
+        accounts.c.display_name,
+        accounts.c.role,
+        accounts.c.team_id,
+        accounts.c.disabled_at,
+        accounts.c.created_at,
+        accounts.c.last_sign_in_at,
+        teams.c.name.label("team_name"),
+    ).join(teams, teams.c.id == accounts.c.team_id)
+
+
+def account_on(conn: Connection, account_id: str) -> Account | None:
+    row = conn.execute(select_accounts().where(accounts.c.id == account_id)).first()
+    return account_of(row) if row else None
+
+
+def account_of(row: Any) -> Account:
+    created = as_utc(row.created_at)
+    assert created is not None
+    return Account(
+        id=row.id,
+        email=row.email,
+        display_name=row.display_name,
+        role=Role(row.role),
+        team_id=row.team_id,
+        team_name=row.team_name,
+        disabled=row.disabled_at is not None,
+        created_at=created,
+        last_sign_in_at=as_utc(row.last_sign_in_at),
+    )

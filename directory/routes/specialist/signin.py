@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -52,12 +53,14 @@ def _address(request: Request) -> str:
 
 
 def _sign_in_page(request: Request, view: SignInView, status_code: int = 200) -> Response:
+    return anonymous_page(request, "specialist/sign_in.html", view, status_code)
+
+
+def anonymous_page(request: Request, template: str, view: Any, status_code: int = 200) -> Response:
+    """A page for someone not signed in, with the anonymous CSRF token its form posts back."""
     token = anonymous_csrf_token(request)
     response = render(
-        request,
-        "specialist/sign_in.html",
-        {"page": view, "csrf_token": token, "me": None},
-        status_code=status_code,
+        request, template, {"page": view, "csrf_token": token, "me": None}, status_code=status_code
     )
     set_anonymous_csrf(request, response, token)
     return response

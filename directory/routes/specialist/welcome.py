@@ -14,11 +14,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from directory.account_admin import AccountAdmin, LinkHolder, LinkProblem, LinkRefused
-from directory.auth import anonymous_csrf_token, check_anonymous_csrf, public, set_anonymous_csrf
+from directory.auth import check_anonymous_csrf, public
 from directory.models import InputError
 from directory.routes.forms import form_fields
-from directory.routes.specialist.signin import start_session
-from directory.templating import render
+from directory.routes.specialist.signin import anonymous_page, start_session
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,100}$")
 PROBLEMS = {
@@ -55,15 +54,7 @@ class WelcomeView:
 
 
 def _page(request: Request, view: WelcomeView, status_code: int = 200) -> Response:
-    csrf = anonymous_csrf_token(request)
-    response = render(
-        request,
-        "specialist/welcome.html",
-        {"page": view, "csrf_token": csrf, "me": None},
-        status_code=status_code,
-    )
-    set_anonymous_csrf(request, response, csrf)
-    return response
+    return anonymous_page(request, "specialist/welcome.html", view, status_code)
 
 
 def _refused(request: Request, problem: LinkProblem) -> Response:
