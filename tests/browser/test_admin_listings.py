@@ -109,3 +109,22 @@ def test_an_admin_edits_verifies_creates_and_settles_a_conflict(
     page.goto(live_server + "/?q=Harbor+House")
     page.get_by_role("link", name="Harbor House Sober Living").click()
     expect(page.get_by_text("(215) 555-0199")).to_be_visible()
+
+    # The admin's error pages keep the admin's navigation, and pass axe too.
+    page.goto(live_server + "/admin/listings/0123456789abcdef")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Not found")
+    expect(page.get_by_role("navigation", name="Admin")).to_be_visible()
+    check("admin-not-found")
+
+
+def test_a_supervisor_is_told_plainly_what_is_not_theirs(
+    page: Page, live_server: str, accounts: Accounts
+) -> None:
+    supervisor = accounts.make(Role.SUPERVISOR, "North Team", name="Sam Supervisor")
+    page.goto(live_server + "/admin/listings")
+    sign_in(page, supervisor)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Not allowed")
+    nav = page.get_by_role("navigation", name="Admin")
+    expect(nav.get_by_role("link", name="Reports")).to_be_visible()
+    expect(nav.get_by_role("link", name="Listings")).to_have_count(0)
+    Checks(page)("admin-forbidden")
