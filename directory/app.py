@@ -101,9 +101,10 @@ def create_app(settings: Settings) -> Starlette:
         client = make_client(
             settings.meili_url, settings.meili_search_key, settings.meili_timeout_s
         )
+        write_key = settings.meili_write_key or settings.meili_master_key
         admin_client = (
-            make_client(settings.meili_url, settings.meili_master_key, settings.meili_timeout_s)
-            if settings.meili_master_key
+            make_client(settings.meili_url, write_key, settings.meili_timeout_s)
+            if write_key
             else None
         )
         store = ListingStore(engine)

@@ -190,6 +190,18 @@ def _ensure_search_key(url: str, master_key: str, index: str) -> str:
     return asyncio.run(fetch())
 
 
+def _ensure_write_key(url: str, master_key: str, index: str) -> str:
+    """The key the web layer writes single documents with, created when missing."""
+    from directory.search import IndexWriter
+    from directory.search.index import make_client
+
+    async def fetch() -> str:
+        async with make_client(url, master_key) as client:
+            return await IndexWriter(client, index).ensure_write_key()
+
+    return asyncio.run(fetch())
+
+
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -200,7 +212,17 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             settings.meili_url, settings.meili_master_key, settings.meili_index
         )
         settings = replace(settings, meili_search_key=key)
-    # The web layer never holds the admin key.
+    if not settings.meili_write_key and settings.meili_master_key:
+        key = _ensure_write_key(settings.meili_url, settings.meili_master_key, settings.meili_index)
+        settings = replace(settings, meili_write_key=key)
+    if not settings.meili_write_key:
+        print(
+            "No Meilisearch admin key: an admin's edits will reach the search only at the next "
+            "rebuild. Set MEILI_MASTER_KEY (or DIRECTORY_MEILI_WRITE_KEY).",
+            flush=True,
+        )
+    # The web layer never holds the admin key: it searches with a search-only key and writes
+    # one listing at a time with a key that may only add documents to its index.
     settings = replace(settings, meili_master_key=None)
     app = create_app(settings)
     base_url = settings.public_base_url or f"http://{args.host}:{args.port}"

@@ -34,6 +34,8 @@ class Settings:
     meili_index: str = "listings"
     meili_master_key: str | None = field(default=None, repr=False)
     meili_search_key: str | None = field(default=None, repr=False)
+    # A key that may only add documents to the index: the web layer's admin saves.
+    meili_write_key: str | None = field(default=None, repr=False)
     meili_external: bool = False
     templates_dir: Path = PROJECT_ROOT / "templates"
     meili_timeout_s: float = 5.0
@@ -110,6 +112,7 @@ class Settings:
             meili_index=env.get("DIRECTORY_MEILI_INDEX", "listings"),
             meili_master_key=env.get("MEILI_MASTER_KEY") or None,
             meili_search_key=env.get("DIRECTORY_MEILI_SEARCH_KEY") or None,
+            meili_write_key=env.get("DIRECTORY_MEILI_WRITE_KEY") or None,
             debug=env.get("DIRECTORY_DEBUG", "") == "1",
             public_base_url=env.get("DIRECTORY_PUBLIC_BASE_URL", "").rstrip("/"),
             timezone=env.get("DIRECTORY_TIMEZONE", "") or local_zone(),

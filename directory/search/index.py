@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
@@ -28,6 +29,15 @@ log = logging.getLogger(__name__)
 # httpx with keep-alive waits ~44 ms per compressed response; identity encoding avoids it.
 CLIENT_HEADERS = {"Accept-Encoding": "identity"}
 SEARCH_KEY_UID = "5ca2d1c4-7a0e-4f5b-9a57-0d6b8c1e2f3a"
+WRITE_KEY_NAMESPACE = uuid.UUID("8d7f3b0e-52a4-4c1e-9b7a-3f6d2e1c0a95")
+WRITE_KEY_ACTIONS = [
+    "documents.add",
+    "indexes.get",
+    "indexes.create",
+    "settings.get",
+    "settings.update",
+    "tasks.get",
+]
 TASK_TIMEOUT_MS = 30 * 60 * 1000
 TIMEZONES_TTL_S = 60.0
 
@@ -225,6 +235,30 @@ class IndexWriter:
 
     def build_name(self) -> str:
         return f"{self.index_name}__build_{int(time.time() * 1000)}"
+
+    async def ensure_write_key(self) -> str:
+        """A key that may only add documents to this index (and set it up): the web layer's
+        admin saves use it instead of the admin key. Created once per index name."""
+        uid = str(uuid.uuid5(WRITE_KEY_NAMESPACE, self.index_name))
+        try:
+            key = await self.client.get_key(uid)
+            return key.key
+        except MeilisearchApiError as err:
+            if err.code != "api_key_not_found":
+                raise
+        response = await self.client.http_client.post(
+            "keys",
+            json={
+                "uid": uid,
+                "name": f"peerdir web writes to {self.index_name}",
+                "description": "Admin saves from the web layer: one listing at a time",
+                "actions": WRITE_KEY_ACTIONS,
+                "indexes": [self.index_name],
+                "expiresAt": None,
+            },
+        )
+        response.raise_for_status()
+        return str(response.json()["key"])
 
     async def ensure_search_key(self) -> str:
         """A key that may only search, created once with a fixed uid; returns its value."""
