@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from directory.models import Accessibility, Cost, InputError, ListingIn, Population
+from directory.plain_errors import plain_problem
 
 DAYS = ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
 TEXT_FIELDS = (
@@ -50,10 +51,12 @@ _INTERVAL = re.compile(
 class FormErrors(InputError):
     """Every field of the form that is wrong, with its problem (the first one names the 400)."""
 
-    def __init__(self, errors: dict[str, str]) -> None:
+    def __init__(self, errors: dict[str, str], partial: dict[str, Any] | None = None) -> None:
         first = next(iter(errors.items()))
         super().__init__(*first)
         self.errors = errors
+        # What could be read of the form (without the fields in error), to check the rest.
+        self.partial = partial
 
 
 def to_fields(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -133,7 +136,8 @@ def draft(posted: Mapping[str, Sequence[str]]) -> dict[str, Any]:
     if not record["timezone"]:
         record["timezone"] = None
     if errors:
-        raise FormErrors(errors)
+        partial = {k: v for k, v in record.items() if k not in errors and k != "geo"}
+        raise FormErrors(errors, partial)
     return record
 
 
@@ -152,7 +156,7 @@ def validate(record: dict[str, Any]) -> ListingIn:
 
 def _form_field(problem: Mapping[str, Any]) -> tuple[str, str]:
     location = [str(part) for part in problem["loc"]]
-    message = str(problem["msg"]).removeprefix("Value error, ")
+    message = plain_problem(problem)
     if not location:  # a check across fields says its field first: "timezone: required ..."
         name, _, rest = message.partition(": ")
         return (name, rest) if rest else ("name", message)

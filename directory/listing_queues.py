@@ -47,6 +47,8 @@ class ListingRow:
     last_verified_at: date | None
     edited: bool
     updated_at: datetime
+    city: str = ""
+    phone: str = ""
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,7 @@ class ListingQueues:
             t.c.last_verified_at,
             t.c.overrides.is_not(None),
             t.c.updated_at,
+            t.c.record,
         )
         with self.engine.connect() as conn:
             total = int(conn.execute(select(func.count()).select_from(t).where(where)).scalar_one())
@@ -155,7 +158,18 @@ class ListingQueues:
             ).all()
         return ListingPage(
             [
-                ListingRow(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), as_utc(r[7]))
+                ListingRow(
+                    id=r[0],
+                    name=r[1],
+                    source=r[2],
+                    category=r[3],
+                    status=r[4],
+                    last_verified_at=r[5],
+                    edited=bool(r[6]),
+                    updated_at=as_utc(r[7]),
+                    city=str((r[8].get("address") or {}).get("city") or ""),
+                    phone=str(r[8].get("phone") or ""),
+                )
                 for r in rows
             ],
             total,

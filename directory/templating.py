@@ -89,6 +89,8 @@ def facet_value_label(facet: str, value: str) -> str:
         return LANGUAGE_NAMES.get(value, value)
     if facet == "accessibility" and value == "asl":
         return "ASL interpretation"
+    if facet == "populations" and value == "lgbtq":
+        return "LGBTQ+"
     if facet == "peer_run":
         return "Peer-run" if value == "true" else "Not peer-run"
     return value.replace("_", " ").capitalize()

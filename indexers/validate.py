@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from directory.models import LOCAL_SOURCE, ListingIn
+from directory.plain_errors import plain_problem
 from indexers.sources import RawRecord
 
 _MODEL_CHECK = re.compile(r"^Value error, ([a-z_]+): (.*)$", re.DOTALL)
@@ -64,9 +65,9 @@ def validate(raw: RawRecord) -> ListingIn | list[Rejection]:
     except ValidationError as err:
         rejections = []
         for problem in err.errors(include_url=False):
-            message = str(problem["msg"])
+            message = plain_problem(problem)
             field = _field_name(tuple(problem["loc"]))
-            named = _MODEL_CHECK.match(message)
+            named = _MODEL_CHECK.match(str(problem["msg"]))
             if named:
                 # Model-level checks name their field as "field: reason".
                 inner, message = named.group(1), named.group(2)

@@ -19,3 +19,15 @@ document.addEventListener("click", async (event) => {
     if (status) status.textContent = "Selected: copy it with Ctrl+C (or ⌘C).";
   }
 });
+
+// A form marked data-unsaved-warning: once something is typed in it, submitting another form
+// on the page (which would lose the typing) asks first.
+document.querySelectorAll("form[data-unsaved-warning]").forEach((guarded) => {
+  let dirty = false;
+  guarded.addEventListener("input", () => { dirty = true; });
+  guarded.addEventListener("submit", () => { dirty = false; });
+  document.addEventListener("submit", (event) => {
+    if (!dirty || event.target === guarded) return;
+    if (!window.confirm(guarded.dataset.unsavedWarning)) event.preventDefault();
+  }, true);
+});

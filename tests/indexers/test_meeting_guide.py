@@ -207,7 +207,7 @@ def test_timezone_from_the_feed_coordinates_or_the_option(
         ({"time": "7pm"}, "time", "not a time HH:MM"),
         ({"slug": None}, "slug", "missing"),
         ({"timezone": "Mars/Olympus"}, "timezone", "unknown IANA timezone"),
-        ({"url": "not a url"}, "url", "URL"),
+        ({"url": "not a url"}, "url", "web address"),
         ({"name": {"en": "x"}}, "name", "expected text"),
         ({"formatted_address": "somewhere"}, "formatted_address", "cannot read"),
         ({"latitude": "north"}, "latitude/longitude", "not numbers"),
@@ -215,7 +215,7 @@ def test_timezone_from_the_feed_coordinates_or_the_option(
         ({"latitude": "nan"}, "latitude/longitude", "not a place on Earth"),
         ({"day": " "}, "day", "not a day 0-6"),
         ({"day": "12"}, "day", "not a day 0-6"),
-        ({"slug": "x" * 81}, "slug", "at most 80 characters"),
+        ({"slug": "x" * 81}, "slug", "longer than 80 characters"),
     ],
 )
 def test_bad_meetings_are_rejected_by_feed_field_and_the_rest_imported(

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from directory.auth import requires
 from directory.listing_admin import ListingAdmin
 from directory.listing_queues import Freshness, QueueCounts
-from directory.routes.admin.common import admin_page
+from directory.routes.admin.common import admin_page, me
 from directory.routes.admin.listings import local_today
 from directory.workspace import Role
 
@@ -27,8 +27,11 @@ class DashboardView:
     interval_months: int
 
 
-@requires(Role.ADMIN)
+@requires(Role.SUPERVISOR)
 async def dashboard(request: Request) -> Response:
+    """The admin's home; a supervisor's part of the admin area is the reports."""
+    if me(request).role is not Role.ADMIN:
+        return RedirectResponse(str(request.url_for("admin:reports")), status_code=303)
     admin: ListingAdmin = request.state.listing_admin
     today = local_today(request)
     counts, freshness = await run_in_threadpool(

@@ -115,6 +115,7 @@ NOTICES = {
         "save, or dismiss it if the listing is already right."
     ),
     "verified": "Marked verified today, with no changes.",
+    "saved_verified": "Saved and marked verified today. The public search shows the change now.",
     "status": "Status changed. The public search shows it now.",
     "kept_ours": "Kept our value.",
     "took_theirs": "Took the source's value.",
@@ -307,7 +308,7 @@ async def update_listing(request: Request) -> Response:
             request,
             current,
             fields=_echo(lists),
-            errors=err.errors,
+            errors=every_error(err, current.listing.record.model_dump(mode="json")),
             status_code=400,
             correction_id=correction,
             version=fields.get("version", ""),
@@ -334,14 +335,35 @@ async def update_listing(request: Request) -> Response:
             correction_id=correction,
             errors={"correction_id": "this correction was already handled; nothing was saved"},
         )
-    if not saved.changed:
+    listing = saved.listing
+    if fields.get("and_verify") == "1":
+        day = local_today(request)
+        listing = await run_in_threadpool(
+            lambda: admin.verify(Actor.of(me(request)), current.listing.id, today=day)
+        )
+    elif not saved.changed:
         if correction:
             url = request.url_for("admin:listing", listing_id=current.listing.id)
             query = urlencode({"done": "unchanged_correction", "correction": correction})
             return RedirectResponse(f"{url}?{query}", status_code=303)
         return redirect_to_listing(request, current.listing.id, "unchanged")
-    done = "saved" if await index_listing(request, saved.listing) else "not_indexed"
+    done = "saved" if saved.changed else "verified"
+    if fields.get("and_verify") == "1" and saved.changed:
+        done = "saved_verified"
+    if not await index_listing(request, listing):
+        done = "not_indexed"
     return redirect_to_listing(request, current.listing.id, done)
+
+
+def every_error(err: FormErrors, current: dict[str, Any]) -> dict[str, str]:
+    """The form's errors: those found reading it, and those the rest of it has."""
+    errors = dict(err.errors)
+    if err.partial is not None:
+        try:
+            validate({**current, **err.partial})
+        except FormErrors as more:
+            errors.update({k: v for k, v in more.errors.items() if k not in errors})
+    return errors
 
 
 def _differences(current: Editable, lists: dict[str, list[str]]) -> dict[str, tuple[Any, Any]]:

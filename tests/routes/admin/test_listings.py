@@ -269,3 +269,43 @@ def test_line_breaks_as_browsers_send_them_are_not_an_edit(
     response = post(admin, f"/admin/listings/{listing_id}", body)
     assert response.headers["location"].endswith("?done=unchanged")
     assert admin.get(f"/admin/listings/{listing_id}").text.count("edited here") == 0
+
+
+def test_save_and_mark_verified_in_one_go(admin: Desk, harbor: str, store: ListingStore) -> None:
+    version = form_of(admin, harbor)["version"]
+    body = [*edit_body(store, harbor, version, phone="(215) 555-0142"), ("and_verify", "1")]
+    response = post(admin, f"/admin/listings/{harbor}", body)
+    assert response.headers["location"].endswith("?done=saved_verified")
+    found = store.get(harbor)
+    assert found is not None and found.record.phone == "(215) 555-0142"
+    assert found.record.last_verified_at is not None
+
+
+def test_the_edit_form_changes_the_status_too(
+    admin: Desk, harbor: str, store: ListingStore
+) -> None:
+    """A "it has closed" correction is applied through the form, status and all."""
+    version = form_of(admin, harbor)["version"]
+    body = edit_body(store, harbor, version, status="temporarily_closed")
+    assert post(admin, f"/admin/listings/{harbor}", body).status_code == 303
+    found = store.get(harbor)
+    assert found is not None and found.record.status is Status.TEMPORARILY_CLOSED
+
+
+def test_errors_read_plainly_and_all_at_once(admin: Desk, harbor: str, store: ListingStore) -> None:
+    version = form_of(admin, harbor)["version"]
+    body = edit_body(store, harbor, version, hours="every day", phone="call us", name="")
+    text = unescape(post(admin, f"/admin/listings/{harbor}", body).text)
+    assert 'line 1: write it as "Mon 09:00-17:00"' in text
+    assert "use only digits, spaces and ( ) - . + x" in text
+    assert "is required" in text
+    assert "should match pattern" not in text
+
+
+def test_a_supervisor_is_sent_to_the_reports(open_desk: Any) -> None:
+    from directory.workspace import Role
+
+    with open_desk(Role.SUPERVISOR) as supervisor:
+        response = supervisor.get("/admin/")
+        assert response.status_code == 303
+        assert response.headers["location"].endswith("/admin/reports")
