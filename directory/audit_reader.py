@@ -3,24 +3,38 @@ page at a time, and the same filter exported as CSV in batches (a large log neve
 memory whole).
 
 Dates are the workspace's calendar days (`Settings.timezone`): a day's bounds are its local
-midnights in UTC, so a daylight-saving change moves them as it moves the clocks. Peer-related
-objects (peer, referral, consent) are only ever opaque ids here, as they are in the log.
+midnights in UTC, so a daylight-saving change moves them as it moves the clocks. A page names
+the listings and accounts its entries are about (their names today, read in one query for the
+page); peer-related objects (peer, referral, consent) are only ever opaque ids here, as they
+are in the log. Actions are stored as codes (`listing.update`); `action_label` words them.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Engine, Select, and_, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Connection,
+    Engine,
+    Select,
+    and_,
+    func,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
 
 from directory.audit import Actor, record
 from directory.csv_safe import SafeCsv
-from directory.db import accounts_table, as_utc, teams_table
+from directory.db import accounts_table, as_utc, listings_table, teams_table
 from directory.db import audit_table as t
 from directory.models import InputError
 
@@ -40,6 +54,62 @@ CSV_COLUMNS = (
 
 a = accounts_table.c
 tm = teams_table.c
+lt = listings_table.c
+
+# What each action code means, in the words the audit page shows (and lists in its filter).
+ACTION_LABELS = {
+    "sign_in": "Signed in",
+    "sign_out": "Signed out",
+    "sign_in.failed": "Sign-in failed",
+    "sign_in.throttled": "Sign-in paused (too many tries)",
+    "account.create": "Account created",
+    "account.link": "Sign-in link made",
+    "account.password_set": "Password set",
+    "account.role": "Role changed",
+    "account.team": "Team changed",
+    "account.disable": "Account disabled",
+    "account.enable": "Account enabled",
+    "team.create": "Team created",
+    "listing.create": "Listing created",
+    "listing.update": "Listing changed",
+    "listing.status": "Listing status changed",
+    "listing.verify": "Listing verified",
+    "conflict.kept_ours": "Conflict settled: kept ours",
+    "conflict.took_theirs": "Conflict settled: took the source's value",
+    "conflict.edited": "Conflict settled: edited",
+    "conflict.source_agreed": "Conflict settled: the source agreed",
+    "correction.applied": "Suggested change applied",
+    "correction.dismissed": "Suggested change dismissed",
+    "source.update": "Source changed",
+    "source.remove": "Source removed",
+    "import.dry_run": "Import dry run queued",
+    "import.start": "Import queued",
+    "index.rebuild": "Index rebuild queued",
+    "audit.export": "Audit log downloaded",
+    "report.view": "Reports viewed",
+    "report.export": "Report downloaded",
+    "peer.create": "Peer added",
+    "peer.update": "Peer changed",
+    "peer.view": "Peer viewed",
+    "peer.list": "Peer list viewed",
+    "peer.search": "Searched for a peer",
+    "shortlist.add": "Added to a shortlist",
+    "shortlist.remove": "Removed from a shortlist",
+    "next_steps.print": "Next steps printed",
+    "referral.create": "Referral made",
+    "referral.view": "Referral viewed",
+    "referral.list": "Follow-ups viewed",
+    "referral.move": "Referral status changed",
+    "referral.check_in": "Referral checked in",
+    "referral.reassign": "Referral reassigned",
+    "consent.create": "Consent recorded",
+    "consent.revoke": "Consent revoked",
+}
+
+
+def action_label(code: str) -> str:
+    """An action in words; a code without words is shown as it is."""
+    return ACTION_LABELS.get(code, code)
 
 
 @dataclass(frozen=True)
@@ -101,6 +171,12 @@ class LogRow:
     object_id: str | None
     fields: list[str]
     changes: dict[str, list[Any]] | None
+    # A listing's or an account's name (as it is now), on a page; None for other objects.
+    object_name: str | None = None
+
+    @property
+    def action_label(self) -> str:
+        return action_label(self.action)
 
     @property
     def person(self) -> str:
@@ -162,8 +238,10 @@ class AuditReader:
             return [Person(*row) for row in conn.execute(query)]
 
     def actions(self) -> list[str]:
+        """The action codes in the log, in the order of their words."""
         with self.engine.connect() as conn:
-            return list(conn.scalars(select(t.c.action).distinct().order_by(t.c.action)))
+            codes = list(conn.scalars(select(t.c.action).distinct()))
+        return sorted(codes, key=lambda code: (action_label(code).casefold(), code))
 
     def object_types(self) -> list[str]:
         with self.engine.connect() as conn:
@@ -194,7 +272,13 @@ class AuditReader:
                 .limit(PAGE_SIZE)
                 .offset((wanted.page - 1) * PAGE_SIZE)
             ).all()
-        return LogPage([_row(r) for r in rows], total, wanted.page)
+            found = [_row(r) for r in rows]
+            names = _object_names(conn, found)
+        named = [
+            replace(row, object_name=names.get((row.object_type, row.object_id or "")))
+            for row in found
+        ]
+        return LogPage(named, total, wanted.page)
 
     def rows(self, wanted: AuditFilter, batch: int = EXPORT_BATCH) -> Iterator[LogRow]:
         """Every matching entry, newest first, `batch` at a time (keyset on (at, id), so an
@@ -277,6 +361,27 @@ def _select() -> Select[Any]:
             teams_table, tm.id == t.c.team_id
         )
     )
+
+
+def _object_names(conn: Connection, rows: list[LogRow]) -> dict[tuple[str, str], str]:
+    """The names of the listings and accounts among `rows`' objects, by (type, id): one query
+    however many rows there are."""
+    columns = {"listing": (lt.id, lt.name), "account": (a.id, a.display_name)}
+    wanted: dict[str, set[str]] = {kind: set() for kind in columns}
+    for row in rows:
+        if row.object_type in wanted and row.object_id:
+            wanted[row.object_type].add(row.object_id)
+    parts = [
+        select(
+            literal_column(f"'{kind}'").label("kind"), key.label("id"), name.label("name")
+        ).where(key.in_(sorted(wanted[kind])))
+        for kind, (key, name) in columns.items()
+        if wanted[kind]
+    ]
+    if not parts:
+        return {}
+    query: Select[Any] | CompoundSelect[Any] = parts[0] if len(parts) == 1 else union_all(*parts)
+    return {(r.kind, r.id): r.name for r in conn.execute(query)}
 
 
 def _row(r: Any) -> LogRow:

@@ -6,6 +6,11 @@ attribute on the tooltip; the page's policy allows neither inline script nor inl
 they are taken out here and the chart is styled by the site's stylesheet (`.report-chart` in
 static/site.css). The chart is an image (`role="img"`) named by its `<title>`; the figures it
 draws are in a table beside it, which is what a screen reader reads.
+
+The SVG scales with the page, so labels that touch at one width touch at every width: the
+labels under a bar chart's columns are laid out here so that they never do (turned when they
+are wider than a column, and only every Nth shown when even turned ones would touch), and the
+legend has as many columns as its longest name leaves room for.
 """
 
 from __future__ import annotations
@@ -35,6 +40,15 @@ STYLE = Style(
     no_data_font_size=FONT_SIZES["no_data"],
 )
 WIDTH, HEIGHT = 600, 340
+# The plot's width at most (the chart's less its margins and the value axis's labels), and a
+# label's size: wide enough for system-ui's digits, and a line's height, at the label size.
+PLOT_WIDTH = WIDTH - 110
+LABEL_CHAR_WIDTH = 0.62 * FONT_SIZES["label"]
+LABEL_LINE = 1.25 * FONT_SIZES["label"]
+LABEL_GAP = 8
+LABEL_ROTATION = 45
+LEGEND_CHAR_WIDTH = 0.62 * FONT_SIZES["legend"]
+LEGEND_BOX = 12 + 5  # pygal's colour box and the space after it
 # Elements and attributes our policy would refuse (and log as errors in the browser).
 _DROPPED_TAGS = frozenset({"script", "style"})
 _DROPPED_CLASSES = frozenset({"tooltip-overlay", "titles"})  # a hover box; the visible title
@@ -102,11 +116,10 @@ def bar_chart(
         "classes": ["pygal-chart", "report-chart"],
         "show_legend": len(series) > 1,
         "legend_at_bottom": True,
-        "legend_at_bottom_columns": 3,
+        "legend_at_bottom_columns": _legend_columns([name for name, _ in series]),
         "truncate_legend": -1,
         "truncate_label": -1,
-        "x_label_rotation": 45 if len(labels) > 12 and not horizontal else 0,
-        "show_minor_x_labels": True,
+        **_x_labels_layout(labels, horizontal=horizontal),
         "print_values": False,
         "no_data_text": "Nothing to show yet",
         "value_formatter": lambda v: f"{v:g}{unit}",
@@ -126,6 +139,31 @@ def bar_chart(
     assert isinstance(svg, str)
     return Markup(svg)  # noqa: S704 - generated markup; pygal escapes our labels, and
     # script, style and inline style attributes are removed above
+
+
+def _x_labels_layout(labels: Sequence[str], *, horizontal: bool) -> dict[str, Any]:
+    """pygal's options for the labels under the columns: side by side when each fits its
+    column; otherwise turned (parallel lines a column's width times sin(angle) apart), and when
+    even turned ones would touch, every Nth label only (the table beside has every one)."""
+    flat: dict[str, Any] = {"x_label_rotation": 0, "show_minor_x_labels": True}
+    if horizontal or not labels:
+        return flat
+    column = PLOT_WIDTH / len(labels)
+    widest = max(len(label) for label in labels) * LABEL_CHAR_WIDTH
+    if widest + LABEL_GAP <= column:
+        return flat
+    apart = column * math.sin(math.radians(LABEL_ROTATION))
+    every = math.ceil(LABEL_LINE / apart)
+    turned: dict[str, Any] = {"x_label_rotation": LABEL_ROTATION, "show_minor_x_labels": every == 1}
+    if every > 1:
+        turned["x_labels_major_every"] = every
+    return turned
+
+
+def _legend_columns(names: Sequence[str]) -> int:
+    """Up to three columns of legend under the chart, as many as its longest name fits."""
+    widest = max((len(name) for name in names), default=0) * LEGEND_CHAR_WIDTH
+    return max(1, min(3, int(PLOT_WIDTH // (widest + LEGEND_BOX + LABEL_GAP))))
 
 
 def _whole_ticks(

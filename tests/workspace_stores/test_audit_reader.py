@@ -1,20 +1,33 @@
 """Reading the audit log: each filter alone and together, newest first, the local calendar's
-day bounds (across a daylight-saving change), pages and totals, and the CSV export."""
+day bounds (across a daylight-saving change), pages and totals, the CSV export, the names of a
+page's listings and accounts (one query; peer-related objects stay ids), actions in words."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import re
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select
 
 from directory.audit import Actor, record
-from directory.audit_reader import CSV_COLUMNS, PAGE_SIZE, AuditFilter, AuditReader
+from directory.audit_reader import (
+    ACTION_LABELS,
+    CSV_COLUMNS,
+    PAGE_SIZE,
+    AuditFilter,
+    AuditReader,
+    action_label,
+)
+from directory.conflicts import Resolution
+from directory.corrections import CorrectionStatus
 from directory.db import accounts_table, audit_table
+from directory.jobs import AUDIT_ACTIONS
 from directory.models import InputError
 from directory.workspace import Account, Role
 from tests.workspace_factories import Workspace
@@ -331,3 +344,97 @@ def test_a_filters_values_by_parameter_name() -> None:
     }
     assert wanted.used() == ["person", "object_type", "object_id", "from", "to"]
     assert AuditFilter().values() == {}
+
+
+def test_a_page_names_its_listings_and_accounts(
+    ws: Workspace, alice: Account, bob: Account
+) -> None:
+    clear_log(ws)
+    shelter = ws.listing(name="Harbor Shelter")
+    pantry = ws.listing(name="Oak Pantry")
+    entry(ws, alice, "listing.update", "listing", shelter.id, T0)
+    entry(ws, alice, "listing.verify", "listing", pantry.id, T0 + timedelta(hours=1))
+    entry(ws, alice, "account.role", "account", bob.id, T0 + timedelta(hours=2))
+    entry(ws, None, "sign_in.failed", "account", None, T0 + timedelta(hours=3))
+    # Peer-related objects stay ids, even one that shares a listing's or an account's id.
+    entry(ws, bob, "peer.view", "peer", shelter.id, T0 + timedelta(hours=4))
+    entry(ws, bob, "referral.view", "referral", bob.id, T0 + timedelta(hours=5))
+    entry(ws, bob, "consent.create", "consent", pantry.id, T0 + timedelta(hours=6))
+    entry(ws, alice, "listing.update", "listing", "gone000011112222", T0 + timedelta(hours=7))
+    rows = AuditReader(ws.engine, "UTC").page(AuditFilter()).rows
+    assert [(r.object_type, r.object_id, r.object_name) for r in reversed(rows)] == [
+        ("listing", shelter.id, "Harbor Shelter"),
+        ("listing", pantry.id, "Oak Pantry"),
+        ("account", bob.id, bob.display_name),
+        ("account", None, None),
+        ("peer", shelter.id, None),
+        ("referral", bob.id, None),
+        ("consent", pantry.id, None),
+        ("listing", "gone000011112222", None),
+    ]
+    # Only the name of an object being shown: the export's rows are as stored.
+    assert all(r.object_name is None for r in AuditReader(ws.engine, "UTC").rows(AuditFilter()))
+
+
+def test_names_take_one_query_however_many_rows(
+    ws: Workspace, alice: Account, bob: Account
+) -> None:
+    """The statements a page runs are the same for one named object as for a page of them."""
+    clear_log(ws)
+    log = AuditReader(ws.engine, "UTC")
+    listings = [ws.listing(name=f"Listing {n}") for n in range(30)]
+
+    def statements(wanted: AuditFilter) -> list[str]:
+        seen: list[str] = []
+
+        def count(*args: Any) -> None:
+            seen.append(args[2])
+
+        event.listen(ws.engine, "before_cursor_execute", count)
+        try:
+            page = log.page(wanted)
+        finally:
+            event.remove(ws.engine, "before_cursor_execute", count)
+        assert all(r.object_name for r in page.rows)
+        return seen
+
+    entry(ws, alice, "listing.update", "listing", listings[0].id, T0)
+    one = statements(AuditFilter())
+    with ws.engine.begin() as conn:
+        for n, found in enumerate(listings[1:], 1):
+            record(conn, Actor.of(alice), "listing.update", "listing", found.id,
+                   at=T0 + timedelta(minutes=n))  # fmt: skip
+            record(conn, Actor.of(alice), "account.role", "account", bob.id,
+                   at=T0 + timedelta(minutes=n))  # fmt: skip
+    many = statements(AuditFilter())
+    assert len(many) == len(one) == 3  # the count, the page, the names
+    assert "UNION ALL" in many[-1].upper()
+    page = log.page(AuditFilter())
+    assert len(page.rows) == PAGE_SIZE
+    assert {r.object_name for r in page.rows if r.object_type == "account"} == {bob.display_name}
+
+
+def test_actions_in_words() -> None:
+    assert action_label("listing.update") == "Listing changed"
+    assert action_label("sign_in.failed") == "Sign-in failed"
+    assert action_label("widget.spin") == "widget.spin"  # no words: the code itself
+
+
+def test_every_action_written_has_words() -> None:
+    """Each action code the app writes (as a literal, or made from a closed list) has words."""
+    root = Path(__file__).resolve().parents[2] / "directory"
+    literal = re.compile(
+        r'"(sign_in|sign_out|(?:account|team|listing|conflict|correction|source|import|index|'
+        r'audit|report|peer|shortlist|next_steps|referral|consent)\.[a-z_]+)"'
+    )
+    written = {
+        code
+        for path in root.rglob("*.py")
+        if path.name != "audit_reader.py"
+        for code in literal.findall(path.read_text(encoding="utf-8"))
+    }
+    written |= set(AUDIT_ACTIONS.values())
+    written |= {f"conflict.{r.value}" for r in Resolution}
+    written |= {f"correction.{s.value}" for s in CorrectionStatus if s is not CorrectionStatus.OPEN}
+    assert {"listing.update", "peer.view", "referral.move", "import.start"} <= written
+    assert written - set(ACTION_LABELS) == set()

@@ -1,6 +1,8 @@
 """/admin/audit and /admin/audit.csv over HTTP: the filters, 400s that name the parameter,
 the CSV's headers and cells (formulas neutralised), the export a POST from the page's form
-(a GET of its address is sent to the page) audited with the filter's values, peers only by id.
+(a GET of its address is sent to the page) audited with the filter's values, peers only by id;
+actions in words, listings and accounts by name, a listing's hours as days and times, and a
+"to" date before the "from" date shown on the page beside its field.
 
 The app here runs in America/Chicago, so the date filter's bounds are not UTC's."""
 
@@ -23,7 +25,8 @@ from sqlalchemy import Engine, select
 from directory.audit import Actor, record
 from directory.audit_reader import CSV_COLUMNS, PAGE_SIZE
 from directory.config import Settings
-from directory.db import audit_table
+from directory.db import audit_table, listings_table
+from directory.routes.admin.audit import hours_lines
 from directory.workspace import Account, Role
 from tests.routes.conftest import Desk, OpenDesk, names_field, snapshot
 from tests.workspace import Accounts
@@ -110,24 +113,37 @@ def test_the_page_lists_entries_newest_first_with_who_and_what(
     page = seeded.get("/admin/audit")
     found = rows(page)
     # The accounts made for the test (written now) come before the hand-made entries.
-    assert "account.create" in found[0] and "aaaa000011112222" in found[-1]
+    assert "Account created" in found[0] and "aaaa000011112222" in found[-1]
     text = page.text
     assert other.display_name in text and other.email in text and "South Team" in text
-    assert text.index("listing.status") < text.index("peer.view") < text.index("aaaa000011112222")
+    assert (
+        text.index("Listing status changed")
+        < text.index("Peer viewed")
+        < text.index("aaaa000011112222")
+    )
+    # Actions in words, never as their codes.
+    assert "listing.status" not in found[0] + found[-1] and "peer.view" not in "".join(found)
     # Changes as old → new, in words.
-    assert "languages: <code>en</code> → <code>en, es</code>" in text
-    assert "phone: <code>(empty)</code> → <code>215-555-0100</code>" in text
+    assert "<li>languages: <code>en</code> → <code>en, es</code></li>" in text
+    assert "<li>phone: <code>(empty)</code> → <code>215-555-0100</code></li>" in text
     # Markup in a value is text, never markup.
     assert "<script>alert(1)</script>" not in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
-    # A listing and an account link to their admin pages; a peer is only its id.
+    # A listing and an account link to their admin pages (a listing no longer stored by its
+    # id; an account by its name, the id beside it); a peer is only its id.
     assert '/admin/listings/aaaa000011112222"><code>aaaa000011112222</code></a>' in text
-    assert f'/admin/accounts/{other.id}"><code>{other.id}</code></a>' in text
+    assert (
+        f'/admin/accounts/{other.id}">Sam Other</a> <code class="muted small">{other.id}</code>'
+    ) in text
     assert "<code>peer-opaque-1</code>" in text
     assert 'href="/admin/peers' not in text and "/work/peers/peer-opaque-1" not in text
     # Times in the workspace's zone (10:00 a.m. CDT is 15:00 UTC).
     assert "May 4, 2026 10:00 AM CDT" in text
     assert '/admin/audit">Audit log</a>' in text
+    # The table is a named region that scrolls by itself on a narrow screen.
+    assert '<div class="table-wrap" role="region" aria-label="Audit log entries" tabindex="0">' in (
+        text
+    )
 
 
 def test_filter_by_person_and_action(seeded: Desk, other: Account) -> None:
@@ -139,18 +155,18 @@ def test_filter_by_person_and_action(seeded: Desk, other: Account) -> None:
     assert "bbbb000011112222" in only
     # The form keeps the choices.
     assert f'<option value="{other.id}" selected>' in both.text
-    assert '<option value="listing.update" selected>' in both.text
+    assert '<option value="listing.update" selected>Listing changed</option>' in both.text
     assert ">1 entry<" in both.text
     assert rows(seeded.get("/admin/audit?action=never.happened")) == []
 
 
 def test_filter_by_object(seeded: Desk) -> None:
     (only,) = rows(seeded.get("/admin/audit?object_type=peer&object_id=peer-opaque-1"))
-    assert "peer.view" in only
+    assert "Peer viewed" in only
     assert len(rows(seeded.get("/admin/audit?object_type=listing"))) == 3
     assert rows(seeded.get("/admin/audit?object_type=peer&object_id=aaaa000011112222")) == []
     (by_id,) = rows(seeded.get("/admin/audit?object_id=%20cccc000011112222%20"))
-    assert "listing.status" in by_id
+    assert "Listing status changed" in by_id
 
 
 def test_dates_are_the_workspaces_days(admin: Desk) -> None:
@@ -216,6 +232,192 @@ def test_bad_filters_are_400s_naming_the_parameter(admin: Desk, query: str, fiel
         assert response.status_code == 400, (response.request.method, response.text)
         assert names_field(response, field), response.text
     assert snapshot(admin.engine) == before  # a refused export is not recorded either
+
+
+def select_options(html: str, name: str) -> list[tuple[str, str]]:
+    """The (value, text) of each option of the select named `name`."""
+    found = re.search(rf'<select id="{name}" name="{name}">(.*?)</select>', html, re.S)
+    assert found, f"no select {name}"
+    return [
+        (unescape(value), unescape(text))
+        for value, text in re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', found[1])
+    ]
+
+
+def test_actions_are_shown_in_words_and_chosen_by_their_codes(seeded: Desk) -> None:
+    entry(seeded.engine, seeded.account, "widget.spin", "widget", "w-1", T0 + timedelta(hours=5))
+    page = seeded.get("/admin/audit")
+    options = select_options(page.text, "action")
+    assert options[0] == ("", "Any action")
+    assert {("listing.update", "Listing changed"), ("listing.status", "Listing status changed"),
+            ("peer.view", "Peer viewed"), ("account.create", "Account created"),
+            ("widget.spin", "widget.spin")} <= set(options)  # fmt: skip
+    # In the order of their words; a code with no words is shown as it is.
+    words = [text for _, text in options[1:]]
+    assert words == sorted(words, key=str.casefold)
+    (spun,) = rows(seeded.get("/admin/audit?action=widget.spin"))
+    assert '<td data-label="What"><div>widget.spin</div></td>' in spun
+    (changed,) = rows(seeded.get("/admin/audit?action=listing.status"))
+    assert '<td data-label="What"><div>Listing status changed</div></td>' in changed
+    # An action the log does not hold yet (an old link) stays chosen, in words.
+    none = seeded.get("/admin/audit?action=sign_in.failed")
+    assert select_options(none.text, "action")[1] == ("sign_in.failed", "Sign-in failed")
+    assert '<option value="sign_in.failed" selected>Sign-in failed</option>' in none.text
+    assert rows(none) == []
+
+
+def test_listings_and_accounts_are_named_peers_are_not(
+    admin: Desk, other: Account, listing_ids: dict[str, str]
+) -> None:
+    harbor, oak = listing_ids["harbor"], listing_ids["oak"]
+    engine = admin.engine
+    with engine.begin() as conn:
+        conn.execute(
+            listings_table.update()
+            .where(listings_table.c.id == oak)
+            .values(name="Oak <b>Street</b> & Co")
+        )
+    entry(engine, admin.account, "listing.verify", "listing", harbor, T0)
+    entry(engine, admin.account, "listing.update", "listing", oak, T0 + timedelta(hours=1))
+    entry(engine, admin.account, "account.role", "account", other.id, T0 + timedelta(hours=2))
+    # A peer, a referral and a consent whose ids happen to be a listing's or an account's.
+    entry(engine, other, "peer.view", "peer", harbor, T0 + timedelta(hours=3))
+    entry(engine, other, "referral.view", "referral", other.id, T0 + timedelta(hours=4))
+    entry(engine, other, "consent.create", "consent", oak, T0 + timedelta(hours=5))
+    entry(engine, admin.account, "listing.status", "listing", "gone000011112222", T0)
+    page = admin.get("/admin/audit?from=2026-05-04&to=2026-05-04")
+    found = rows(page)
+    by_action = {what(r): r for r in found}
+    assert len(by_action) == len(found) == 7
+    assert (
+        f'/admin/listings/{harbor}">Harbor Sober Living</a> '
+        f'<code class="muted small">{harbor}</code>'
+    ) in by_action["Listing verified"]
+    assert (
+        f'/admin/listings/{oak}">Oak &lt;b&gt;Street&lt;/b&gt; &amp; Co</a> '
+        f'<code class="muted small">{oak}</code>'
+    ) in by_action["Listing changed"]
+    assert (
+        f'/admin/accounts/{other.id}">Sam Other</a> <code class="muted small">{other.id}</code>'
+    ) in by_action["Role changed"]
+    for action, object_id in [
+        ("Peer viewed", harbor),
+        ("Referral viewed", other.id),
+        ("Consent recorded", oak),
+    ]:
+        cell = re.search(r'<td data-label="Object">(.*?)</td>', by_action[action])
+        assert cell and cell[1].endswith(f"<code>{object_id}</code></div>"), cell
+        assert "Harbor" not in cell[1] and "Oak" not in cell[1] and "Sam Other" not in cell[1]
+        assert "<a " not in cell[1]
+    # A listing no longer stored is its id.
+    assert (
+        '/admin/listings/gone000011112222"><code>gone000011112222</code></a>'
+        in (by_action["Listing status changed"])
+    )
+
+
+def what(row: str) -> str:
+    """A row's action, as the page words it."""
+    found = re.search(r'<td data-label="What"><div>([^<]+)</div>', row)
+    assert found, row
+    return unescape(found[1])
+
+
+HOURS_BEFORE = [{"day": 2, "opens": "10:00", "closes": "12:00"}]
+HOURS_AFTER = [
+    {"day": 2, "opens": "10:00", "closes": "13:00"},
+    {"day": 4, "opens": "09:00", "closes": "17:00"},
+]
+
+
+def test_a_listings_hours_read_as_days_and_times(admin: Desk) -> None:
+    engine = admin.engine
+    entry(engine, admin.account, "listing.update", "listing", "aaaa000011112222", T0, ("hours",),
+          {"hours": (HOURS_BEFORE, HOURS_AFTER)})  # fmt: skip
+    made = {"hours": (None, HOURS_BEFORE), "name": (None, "New")}
+    entry(engine, admin.account, "listing.create", "listing", "bbbb000011112222",
+          T0 + timedelta(hours=1), (), made)  # fmt: skip
+    # Not a listing's hours, or not hours at all: the value in words, as before.
+    entry(engine, admin.account, "source.update", "source", "feed", T0 + timedelta(hours=2),
+          ("hours",), {"hours": (None, HOURS_BEFORE)})  # fmt: skip
+    entry(engine, admin.account, "listing.update", "listing", "cccc000011112222",
+          T0 + timedelta(hours=3), ("hours",),
+          {"hours": ([{"day": 9, "opens": "10:00", "closes": "12:00"}], [])})  # fmt: skip
+    page = admin.get("/admin/audit?from=2026-05-04&to=2026-05-04")
+    odd, other_kind, created, updated = rows(page)
+    assert (
+        "<li>hours: <code>Tue 10:00–12:00</code> → "
+        "<code>Tue 10:00–13:00</code><br><code>Thu 09:00–17:00</code></li>"
+    ) in updated
+    assert "day:" not in updated and "opens" not in updated
+    assert "<li>hours: <code>(empty)</code> → <code>Tue 10:00–12:00</code></li>" in created
+    assert "<li>name: <code>(empty)</code> → <code>New</code></li>" in created
+    assert "<li>hours: <code>(empty)</code> → <code>day: 2, opens: 10:00, closes: 12:00</code>" in (
+        other_kind
+    )
+    assert "<li>hours: <code>day: 9, opens: 10:00, closes: 12:00</code> → <code>(empty)</code>" in (
+        odd
+    )
+
+
+def test_hours_lines() -> None:
+    assert hours_lines(HOURS_AFTER) == ["Tue 10:00–13:00", "Thu 09:00–17:00"]
+    assert hours_lines([]) == [] and hours_lines(None) == []
+    odd_values: list[Any] = [
+        "Mon 9-5",
+        {"day": 1},
+        [{"day": 7, "opens": "1", "closes": "2"}],
+        [{"day": True, "opens": "1", "closes": "2"}],
+        [{"day": 1, "opens": 9}],
+        ["x"],
+    ]
+    for odd in odd_values:
+        assert hours_lines(odd) is None, odd
+
+
+def test_a_to_date_before_the_from_date_is_shown_beside_the_field(
+    seeded: Desk, other: Account
+) -> None:
+    before = snapshot(seeded.engine)
+    query = (
+        f"person={other.id}&action=listing.update&object_type=listing&from=2026-05-04&to=2026-05-03"
+    )
+    page = seeded.get(f"/admin/audit?{query}")
+    assert page.status_code == 400
+    text = page.text
+    # The audit page itself, the filter as it was asked for.
+    assert "<h1>Audit log</h1>" in text and 'aria-label="Filter the audit log"' in text
+    assert f'<option value="{other.id}" selected>' in text
+    assert '<option value="listing.update" selected>Listing changed</option>' in text
+    assert '<option value="listing" selected>listing</option>' in text
+    assert 'name="from" type="date" value="2026-05-04"' in text
+    # The problem beside the "to" field, which says so to a screen reader, and in a summary
+    # that leads to it.
+    assert (
+        '<p class="field-error" id="to-error"><strong>Check this:</strong> '
+        "the “to” date is before the from date.</p>"
+    ) in text
+    assert (
+        '<input id="to" name="to" type="date" value="2026-05-03" aria-invalid="true" '
+        'aria-describedby="to-error">'
+    ) in text
+    assert names_field(page, "to")
+    assert '<div class="error" role="alert">' in text and '<a href="#to">' in text
+    # No entries and no export until the dates are right.
+    assert rows_of(page) == [] and "Download as CSV" not in text and 'role="status"' not in text
+    assert snapshot(seeded.engine) == before
+    # Put right, the same filter shows its entries.
+    fixed = seeded.get(f"/admin/audit?{query.replace('to=2026-05-03', 'to=2026-05-05')}")
+    assert len(rows(fixed)) == 1
+    # The export (a POST from a page that only offers it for a good filter) still refuses it.
+    refused = export(seeded, dict(parse_qsl(query)))
+    assert refused.status_code == 400 and names_field(refused, "to")
+    assert snapshot(seeded.engine) == before
+
+
+def rows_of(response: httpx2.Response) -> list[str]:
+    """The entries' rows on any page, whatever its status."""
+    return _ROW.findall(response.text)
 
 
 def test_the_pages_export_form_posts_the_filter(seeded: Desk, other: Account) -> None:
@@ -332,9 +534,9 @@ def test_the_page_shows_what_each_export_was_of(seeded: Desk, other: Account) ->
     newest, older = rows(seeded.get("/admin/audit?action=audit.export"))
     assert (
         f"Filtered by person Sam Other &lt;{other.email}&gt; (<code>{other.id}</code>), "
-        "action <code>listing.update</code>, from <code>2026-05-01</code></td>"
+        "action “Listing changed”, from <code>2026-05-01</code></div></td>"
     ) in newest
-    assert "The whole log</td>" in older
+    assert "The whole log</div></td>" in older
     # An account no longer listed is shown by its id alone.
     with seeded.engine.begin() as conn:
         conn.execute(
@@ -344,7 +546,7 @@ def test_the_page_shows_what_each_export_was_of(seeded: Desk, other: Account) ->
         )
     newest, _ = rows(seeded.get("/admin/audit?action=audit.export"))
     assert (
-        "Filtered by person <code>gone-account</code>, object type <code>peer</code></td>"
+        "Filtered by person <code>gone-account</code>, object type <code>peer</code></div></td>"
     ) in newest
 
 
@@ -353,7 +555,7 @@ def test_no_peer_data_reaches_the_page(admin: Desk, open_desk: OpenDesk) -> None
         peer_id = specialist.new_peer(alias="Zephyrine Q.", goals="Call her sister Marisol")
     page = admin.get("/admin/audit?object_type=peer")
     (created,) = rows(page)
-    assert "peer.create" in created and peer_id in created
+    assert "Peer added" in created and peer_id in created
     assert "alias, contact_preference, goals" in created
     for text in (page.text, export(admin).text):
         assert "Zephyrine" not in text and "Marisol" not in text

@@ -1,5 +1,6 @@
 """The reports pages and CSV files: who sees whose figures, the figures themselves (the same in
-the table and the CSV), refusals of bad parameters, and the audit entries."""
+the table and the CSV), refusals of bad parameters, and the audit entries; each table in its
+own scrolling region, a year's month labels turned."""
 
 from __future__ import annotations
 
@@ -256,6 +257,35 @@ def test_the_charts_are_inline_svg_without_script_or_style(admin: Desk, quarter:
     assert re.findall(r"<text[^>]*>([A-Z][a-z ]+)</text>", charts[0]) == [
         "Housing", "Employment", "Food", "Health care", "Legal help",
     ]  # fmt: skip
+
+
+def test_each_table_scrolls_in_its_own_named_region(admin: Desk, quarter: Fixture) -> None:
+    page = admin.get(f"/admin/reports?{QUARTER}").text
+    sections = _SECTION.findall(page)
+    assert sections == REPORTS
+    for match in _SECTION.finditer(page):
+        title = re.search(r'<h2 id="[\w-]+-h">([^<]+)</h2>', match[0])
+        assert title, match[1]
+        region = (
+            f'<div class="table-wrap" role="region" aria-label="{title[1]}: the figures" '
+            'tabindex="0">\n      <table class="table report-table">'
+        )
+        assert region in match[0], match[1]
+
+
+def test_a_years_charts_name_every_month_turned(admin: Desk, quarter: Fixture) -> None:
+    page = admin.get("/admin/reports?from=2025-01&to=2025-12").text
+    year = [f"2025-{month:02d}" for month in range(1, 13)]
+    for name in ("needs", "statuses", "outcomes", "closed-loop", "time-to-outcome"):
+        chart = re.search(rf'<svg [^>]*id="chart-{name}".*?</svg>', page, re.S)
+        assert chart, name
+        turned = re.findall(
+            r'<text [^>]*transform="rotate\(45 [^"]*"[^>]*>([\d-]+)</text>', chart[0]
+        )
+        assert turned == year, name
+    # A quarter's three months fit level under their columns.
+    quarter_page = admin.get(f"/admin/reports?{QUARTER}").text
+    assert 'transform="rotate(' not in quarter_page
 
 
 def test_the_navigation_links_to_reports(open_desk: OpenDesk, admin: Desk) -> None:
