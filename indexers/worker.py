@@ -3,7 +3,11 @@ own process, beside the web app.
 
 - A dry run reads and validates the input and asks the store what it would do
   (`ListingStore.plan`, `plan_retirements`); nothing is written. Its report has the counts and
-  the rejections (file, record, field, reason; the first 500 listed, the count exact).
+  the rejections (file, record, field, reason; the first 500 listed, the count exact), names
+  the listings it would add, update and make inactive (the first 50 of each; those made
+  inactive by name), and, for a full import, how many of the source's listings are in service
+  now (so the admin sees "525 of the 700" before importing). An import's report names the
+  same.
 - An import is `peerdir index` on the same input (`import_files`), with its progress written to
   the job about once a second; a full import only when the admin chose it.
 - A rebuild fills a fresh index from the store and swaps it in (`sync.rebuild`).
@@ -44,6 +48,7 @@ from directory.jobs import Job, JobKind, JobStore
 from directory.listings import ListingStore, UpsertResult
 from directory.search import IndexWriter
 from directory.search.index import IndexTaskFailed, make_client
+from directory.source_registry import SourceRegistry
 from directory.uploads import KEEP_UPLOADS_DAYS, uploads_dir
 from indexers import sync
 from indexers.cli_index import index_lock
@@ -55,6 +60,7 @@ from indexers.pipeline import ImportReport, collect_chunks, kept_keys, retiremen
 log = logging.getLogger(__name__)
 
 MAX_SHOWN = 500
+MAX_NAMED = 50  # listings named per list (added, updated, made inactive) in a report
 REQUEUED = "waiting: the worker was stopped and will start this again"
 
 
@@ -128,10 +134,18 @@ def heartbeat(jobs: JobStore, job_id: str, every_s: float) -> Iterator[None]:
         thread.join()
 
 
-def summarize(report: ImportReport, strip: Callable[[str], str]) -> dict[str, Any]:
-    """A report as the job keeps it (JSON): the counts, and what went wrong, capped."""
+def summarize(
+    report: ImportReport,
+    strip: Callable[[str], str],
+    named: dict[str, list[list[str]]] | None = None,
+    in_service_before: int | None = None,
+) -> dict[str, Any]:
+    """A report as the job keeps it (JSON): the counts, the listings named, and what went
+    wrong, capped."""
     result = report.result
     return {
+        "named": named or {},
+        "in_service_before": in_service_before,
         "read": report.read,
         "valid": report.valid,
         "added": len(result.added),
@@ -174,6 +188,7 @@ class Worker:
         self.engine = engine or make_engine(settings.database_url)
         self.jobs = JobStore(self.engine, timedelta(minutes=settings.job_stale_minutes))
         self.store = ListingStore(self.engine)
+        self.sources = SourceRegistry(self.engine)
         self.stop = stop or threading.Event()
         self.progress_every_s = progress_every_s
         self.heartbeat_every_s = heartbeat_every_s
@@ -306,13 +321,31 @@ class Worker:
         def strip(text: str) -> str:
             return text.replace(prefix, "")
 
+        in_service = self.sources.in_service({job.source}) if job.full and job.source else None
         if job.kind is JobKind.DRY_RUN:
             progress.stage("reading and checking records")
-            return summarize(self._dry_run(job, path, reader, progress), strip)
+            names: dict[str, str] = {}
+            report = self._dry_run(job, path, reader, progress, names)
+            return summarize(report, strip, self._named(report.result, names), in_service)
         progress.stage("reading, checking and storing records", self._expected(job))
         with index_lock(self.settings.home):
             report = asyncio.run(self._import(job, path, reader, progress))
-        return summarize(report, strip)
+        return summarize(report, strip, self._named(report.result, {}), in_service)
+
+    def _named(self, result: UpsertResult, names: dict[str, str]) -> dict[str, list[list[str]]]:
+        """The first MAX_NAMED listings added and updated (as the input had them), and the
+        first MAX_NAMED made inactive by name; [id, name] each. Names not in `names` (what a
+        dry run read) come from the store."""
+        added, updated = result.added[:MAX_NAMED], result.updated[:MAX_NAMED]
+        wanted = [id_ for id_ in (*added, *updated) if id_ not in names]
+        known = {**self.sources.listing_names(wanted), **names}
+        retired = self.sources.listing_names(result.deactivated)
+        by_name = sorted(retired.items(), key=lambda item: (item[1].lower(), item[0]))
+        return {
+            "added": [[id_, known.get(id_, "")] for id_ in added],
+            "updated": [[id_, known.get(id_, "")] for id_ in updated],
+            "retired": [[id_, name] for id_, name in by_name[:MAX_NAMED]],
+        }
 
     def _expected(self, job: Job) -> int | None:
         """How many records an import will read: what its dry run read, if it had one."""
@@ -320,11 +353,18 @@ class Worker:
         read = (dry_run.report or {}).get("read") if dry_run else None
         return int(read) if isinstance(read, int) else None
 
-    def _dry_run(self, job: Job, path: Path, reader: Any, progress: Progress) -> ImportReport:
+    def _dry_run(
+        self, job: Job, path: Path, reader: Any, progress: Progress, names: dict[str, str]
+    ) -> ImportReport:
+        """What an import would do; `names` gets the names of the first MAX_NAMED listings it
+        would add and update (they may not be stored yet)."""
         report = ImportReport()
         planned = UpsertResult()
         for chunk in collect_chunks([path], report, reader, progress):
             part = self.store.plan(chunk)
+            if min(len(planned.added), len(planned.updated)) < MAX_NAMED:
+                wanted = {*part.added[:MAX_NAMED], *part.updated[:MAX_NAMED]}
+                names.update((r.listing_id, r.name) for r in chunk if r.listing_id in wanted)
             planned.added.extend(part.added)
             planned.updated.extend(part.updated)
             planned.unchanged += part.unchanged

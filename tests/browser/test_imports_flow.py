@@ -21,7 +21,7 @@ from directory.listings import ListingStore
 from directory.models import listing_id
 from directory.workspace import Role
 from tests.browser.test_workspace_flow import Checks, sign_in
-from tests.factories import listing_data
+from tests.factories import listing, listing_data
 from tests.jobs import native, queue, run_one
 from tests.workspace import Accounts
 
@@ -182,3 +182,94 @@ def test_a_reimport_after_a_local_edit_shows_a_conflict_and_keeps_ours(
         assert settled is not None and settled.record.name == "Harbor Recovery Residence"
     finally:
         engine.dispose()
+
+
+LONG_NAME = "Northeast" + "Recovery" * 9  # one long word: it must wrap, not widen the page
+
+
+def test_a_full_import_that_would_retire_listings_asks_first_and_an_empty_source_goes(
+    page: Page,
+    live_server: str,
+    accounts: Accounts,
+    settings: Settings,
+    store: ListingStore,
+    tmp_path: Path,
+) -> None:
+    admin = accounts.make(Role.ADMIN, "Central Office", name="Ari Admin")
+    page.set_default_timeout(10_000)
+    check = Checks(page)
+    first = [
+        listing_data(source_id="keep", name="North Listing keep"),
+        listing_data(source_id="closed", name="North closed", status="temporarily_closed"),
+        *(listing_data(source_id=f"g{i}", name=f"North Listing {i}") for i in range(3)),
+        listing_data(source_id="long", name=LONG_NAME),
+    ]
+    queue(settings, JobKind.IMPORT, native(first, SOURCE), source=SOURCE)
+    assert in_worker(settings).report is not None
+    store.upsert(
+        [
+            listing(source="seed", source_id="a"),
+            listing(source="seed", source_id="b", status="temporarily_closed"),
+            listing(source="seed", source_id="c", status="inactive"),
+        ]
+    )
+    kept_only = listings_file(tmp_path, "north.json", first[:1])
+
+    page.goto(f"{live_server}/admin/imports/new?source={SOURCE}")
+    sign_in(page, admin)
+    page.get_by_label("A file").set_input_files(str(kept_only))
+    page.get_by_label("Full import").check()
+    page.get_by_role("button", name="Dry run").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Dry run of {SOURCE}")
+    in_worker(settings)
+    warning = page.locator(".warning-box[role=alert]")
+    expect(warning).to_contain_text(
+        f"This import would make 5 of the 6 listings of {SOURCE} inactive."
+    )
+    retired = page.locator("#named-retired")
+    expect(retired.get_by_role("link", name="North closed")).to_be_visible()
+    expect(retired.get_by_role("link", name=LONG_NAME)).to_be_visible()
+    check("job-dry-run-would-retire")
+
+    page.get_by_role("button", name="Import").click()  # not ticked: refused, nothing queued
+    expect(page.get_by_role("alert").first).to_contain_text("Nothing was queued")
+    confirm = page.get_by_label("Yes, make these 5 listings inactive")
+    expect(confirm).to_have_attribute("aria-invalid", "true")
+    check("job-dry-run-confirm-missing")
+    confirm.check()
+    page.get_by_role("button", name="Import").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Import of {SOURCE}")
+    in_worker(settings)
+    expect(page.locator("#job-body").get_by_role("status")).to_contain_text("Finished")
+    assert count(page, "Made inactive") == "5"
+    check("job-import-retired")
+
+    # A dry run that fails leaves a source saying where it came from; it has no listings, so
+    # it can be removed.
+    page.goto(f"{live_server}/admin/imports/new")
+    page.get_by_label("Source name").fill("badjson")
+    broken = tmp_path / "broken.json"
+    broken.write_bytes(b'{"source": "x", "listings": [{"name": ')
+    page.get_by_label("A file").set_input_files(str(broken))
+    page.get_by_role("button", name="Dry run").click()
+    in_worker(settings)
+    expect(page.locator("#job-body").get_by_role("status")).to_contain_text("Failed")
+
+    page.get_by_role("navigation", name="Admin").get_by_role("link", name="Sources").click()
+    row = page.get_by_role("row", name=re.compile(f"^{SOURCE}"))
+    expect(row.get_by_role("cell").nth(2)).to_have_text("1 in service, 5 inactive")
+    seed = page.get_by_role("row", name=re.compile("^seed"))
+    expect(seed.get_by_role("cell").nth(1)).to_have_text("Command line (peerdir index)")
+    expect(seed.get_by_role("cell").nth(2)).to_have_text(
+        "2 in service (1 temporarily closed), 1 inactive"
+    )
+    bad = page.get_by_role("row", name=re.compile("^badjson"))
+    expect(bad.get_by_role("cell").nth(1)).to_have_text("Web upload broken.json")
+    check("sources-with-failed-and-command-line")
+    bad.get_by_role("link", name="badjson", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text("The last dry run failed")
+    check("source-failed-dry-run")
+    page.get_by_role("button", name="Remove source badjson").click()
+    expect(page.get_by_role("status")).to_have_text("Source removed.")
+    expect(page.get_by_role("link", name="badjson", exact=True)).to_have_count(0)
+    check("sources-after-removal")

@@ -29,7 +29,7 @@ from directory.listings import ListingStore, UpsertResult
 from directory.models import Status, listing_id
 from directory.uploads import uploads_dir
 from indexers import importer, pipeline
-from indexers.worker import REQUEUED, Worker
+from indexers.worker import MAX_NAMED, REQUEUED, Worker
 from tests.conftest import Indexer
 from tests.factories import listing, listing_data
 from tests.indexers.test_meeting_guide import meeting
@@ -306,3 +306,51 @@ def test_old_uploads_are_removed_unless_a_job_may_use_them(settings: Settings) -
         worker.close()
     # The queued dry run's upload stays; the old stray one is gone.
     assert [p.name for p in uploads(settings)] == [dry.upload_path]
+
+
+def test_a_dry_run_names_what_it_would_add_update_and_make_inactive(
+    settings: Settings, store: ListingStore
+) -> None:
+    """Each list holds the first MAX_NAMED (the count says how many in all); the listings a
+    full import would make inactive are named from the store, by name."""
+    store.upsert(
+        [
+            listing(source_id="changes", name="Old name"),
+            *(listing(source_id=f"gone-{i:02d}", name=f"Gone {i:02d}") for i in range(60)),
+            listing(source_id="closed", name="Closed for now", status="temporarily_closed"),
+            listing(source_id="retired-before", name="Retired before", status="inactive"),
+            listing(source="other", source_id="elsewhere", name="Another source's"),
+        ]
+    )
+    batch = [*records("changes", "new"), listing_data(source_id="new-2", name="Second new")]
+    queue(settings, JobKind.DRY_RUN, native(batch), full=True)
+    dry = run_one(settings)
+    assert dry.status is JobStatus.SUCCEEDED, dry.error
+    report = dry.report or {}
+    assert counts(dry) | {"read": 3} == {
+        "read": 3, "added": 2, "updated": 1, "unchanged": 0, "retired": 61, "rejected": 0,
+        "conflicts": 0,
+    }  # fmt: skip
+    named = report["named"]
+    assert named["added"] == [
+        [listing_id("test", "new"), "Listing new"],
+        [listing_id("test", "new-2"), "Second new"],
+    ]
+    assert named["updated"] == [[listing_id("test", "changes"), "Listing changes"]]
+    retired = named["retired"]
+    assert len(retired) == MAX_NAMED == 50
+    assert [name for _, name in retired] == [
+        "Closed for now",
+        *(f"Gone {i:02d}" for i in range(49)),
+    ]
+    assert retired[1] == [listing_id("test", "gone-00"), "Gone 00"]
+    # "525 of the 700": the listings of the source in service before the import.
+    assert report["in_service_before"] == 62
+
+    apply(settings, dry)
+    job = run_one(settings)
+    assert job.status is JobStatus.SUCCEEDED, job.error
+    done = job.report or {}
+    assert done["named"]["added"] == named["added"]
+    assert done["named"]["retired"] == retired
+    assert done["in_service_before"] == 62

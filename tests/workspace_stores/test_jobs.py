@@ -13,8 +13,9 @@ from sqlalchemy import Engine, func, select
 from directory.audit import Actor, AuditLog
 from directory.db import jobs_table, sources_table
 from directory.jobs import Job, JobBusy, JobKind, JobRequest, JobStatus, JobStore
+from directory.listing_queues import ListingQueues
 from directory.listings import ListingStore
-from directory.source_registry import Schedule, SourceRegistry
+from directory.source_registry import Origin, Schedule, SourceInUse, SourceRegistry
 from tests.factories import listing
 from tests.workspace_factories import Workspace
 
@@ -287,3 +288,74 @@ def test_a_source_update_is_audited(engine: Engine, ws: Workspace) -> None:
         "feed_url": [None, url],
         "schedule": ["off", "daily"],
     }
+
+
+def test_in_service_is_counted_as_the_dashboard_counts_it(engine: Engine) -> None:
+    """In service = not inactive (active and temporarily closed), as `QueueCounts` and
+    `Freshness` count it; the three statuses are counted apart too."""
+    store = ListingStore(engine)
+    store.upsert(
+        [
+            listing(source="seed", source_id="a"),
+            listing(source="seed", source_id="b", status="temporarily_closed"),
+            listing(source="seed", source_id="c", status="inactive"),
+            listing(source="seed", source_id="d"),
+        ]
+    )
+    registry = SourceRegistry(engine)
+    found = registry.get("seed")
+    assert found is not None
+    assert (found.active, found.temporarily_closed, found.inactive) == (2, 1, 1)
+    assert (found.in_service, found.listings) == (3, 4)
+    queues = ListingQueues(engine)
+    assert {f.source: f.active for f in queues.freshness_by_source()} == {"seed": 3}
+    assert queues.queue_counts().active == 3
+    [summary] = registry.summaries()
+    assert summary == found
+    # A source only the command line imported says so, and has its counts all the same.
+    assert found.origin == Origin("command line", "") and found.latest is None
+
+
+def test_a_source_says_where_its_jobs_came_from(jobs: JobStore, engine: Engine) -> None:
+    jobs.enqueue(dry_run("from-web"), actor=None, now=T0)
+    feed_url = "https://feed-test.example.org/feed.json"
+    jobs.enqueue(
+        JobRequest(JobKind.DRY_RUN, source="feed-test", origin=feed_url), actor=None, now=T0
+    )
+    found = {s.name: s for s in SourceRegistry(engine).summaries()}
+    assert found["from-web"].origin == Origin("web upload", "a.json")
+    assert found["feed-test"].origin == Origin("feed URL", feed_url)
+    assert found["feed-test"].latest is not None and found["feed-test"].latest.from_url
+
+
+def test_a_source_with_no_listings_can_be_removed_and_none_other(
+    jobs: JobStore, engine: Engine, ws: Workspace
+) -> None:
+    admin = Actor.of(ws.account())
+    registry = SourceRegistry(engine)
+    failed = jobs.enqueue(dry_run("badjson"), actor=None, now=T0)
+    jobs.claim(now=T0)
+    jobs.fail(failed.id, "badjson.json: not valid JSON. Nothing was imported.", {"read": 0})
+    ListingStore(engine).upsert([listing(source="kept", source_id="x", status="inactive")])
+    busy = jobs.enqueue(dry_run("busy"), actor=None, now=T0)
+    before = {s.name for s in registry.summaries()}
+    assert before == {"badjson", "kept", "busy"}
+
+    with pytest.raises(SourceInUse, match="has 1 listing"):
+        registry.remove(admin, "kept")
+    with pytest.raises(SourceInUse, match="is queued"):
+        registry.remove(admin, "busy")
+    assert {s.name for s in registry.summaries()} == before
+    assert not registry.remove(admin, "nowhere")
+
+    assert registry.remove(admin, "badjson", now=T0)
+    assert {s.name for s in registry.summaries()} == {"kept", "busy"}
+    assert registry.get("badjson") is None
+    assert jobs.get(failed.id) is not None, "its jobs stay (the record of what was asked)"
+    entry = AuditLog(engine).entries(action="source.remove")[0]
+    assert (entry.actor_id, entry.object_type, entry.object_id) == (
+        admin.account_id,
+        "source",
+        "badjson",
+    )
+    assert busy.id in {j.id for j in jobs.recent(source="busy")}

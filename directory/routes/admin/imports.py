@@ -5,6 +5,10 @@ it is, a zip's declared contents), stored under `<home>/uploads` with a random n
 job is queued. The worker (`peerdir worker`) reads, validates and imports it; the job page
 shows its progress (htmx polling each second, or a plain refresh without JavaScript) and then
 its report.
+
+A full import's dry run that would make listings inactive says how many of the source's
+listings in service that is and names them; its Import button then needs "Yes, make these N
+listings inactive" ticked, and the server refuses the import without it.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from directory.config import Settings
 from directory.jobs import Job, JobBusy, JobKind, JobRequest, JobStatus, JobStore
 from directory.listing_admin import LOCAL_SOURCE
 from directory.routes.admin.common import admin_page, me
-from directory.routes.forms import MAX_FIELD
+from directory.routes.forms import MAX_FIELD, form_fields
 from directory.source_registry import SourceRegistry
 from directory.uploads import (
     KEEP_UPLOADS_DAYS,
@@ -75,6 +79,8 @@ class JobView:
     can_apply: bool
     problem: str = ""
     busy: Job | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+    source_exists: bool = True  # a removed source's jobs stay, without a link to it
     partial: str = "admin/_job.html"
 
     @property
@@ -82,8 +88,34 @@ class JobView:
         return self.job.report or {}
 
     @property
+    def retires(self) -> int:
+        """How many listings the import would make (or made) inactive."""
+        return retires(self.job)
+
+    @property
+    def confirm_label(self) -> str:
+        return confirm_label(self.retires)
+
+    @property
+    def must_confirm(self) -> bool:
+        """A dry run whose import would make listings inactive: ask before importing it."""
+        return self.job.kind is JobKind.DRY_RUN and self.retires > 0
+
+    @property
     def refresh(self) -> bool:
         return self.job.active
+
+
+def retires(job: Job) -> int:
+    retired = (job.report or {}).get("retired", 0)
+    return retired if isinstance(retired, int) else 0
+
+
+def confirm_label(count: int) -> str:
+    """What the admin ticks to import a dry run that makes `count` listings inactive."""
+    if count == 1:
+        return "Yes, make this listing inactive"
+    return f"Yes, make these {count} listings inactive"
 
 
 async def _form_page(
@@ -242,10 +274,12 @@ async def _job_page(
     *,
     problem: str = "",
     busy: Job | None = None,
+    errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
     jobs: JobStore = request.state.jobs
     settings: Settings = request.state.settings
+    registry: SourceRegistry = request.state.sources
     applied = (
         await run_in_threadpool(jobs.applied_by, job.id) if job.kind is JobKind.DRY_RUN else None
     )
@@ -256,7 +290,8 @@ async def _job_page(
         and (applied is None or applied.status is JobStatus.FAILED)
         and _upload_kept(settings, job)
     )
-    view = JobView(job, applied, dry_run, can_apply, problem, busy)
+    source_exists = bool(job.source) and await run_in_threadpool(registry.exists, job.source or "")
+    view = JobView(job, applied, dry_run, can_apply, problem, busy, errors or {}, source_exists)
     return await admin_page(request, "admin/job.html", view, status_code=status_code)
 
 
@@ -287,6 +322,19 @@ async def apply_dry_run(request: Request) -> Response:
                 "days). Upload it again for a new dry run."
             ),
             status_code=409,
+        )
+    if retires(dry_run) and (await form_fields(request)).get("confirm_retire") != "1":
+        n = retires(dry_run)
+        return await _job_page(
+            request,
+            dry_run,
+            problem=(
+                f"confirm_retire: this import would make {n} listing{'' if n == 1 else 's'} "
+                f"of {dry_run.source} inactive. Tick “{confirm_label(n)}” to import it. "
+                "Nothing was queued."
+            ),
+            errors={"confirm_retire": "tick this to make these listings inactive"},
+            status_code=400,
         )
     job_request = JobRequest(
         JobKind.IMPORT,

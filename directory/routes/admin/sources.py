@@ -1,6 +1,7 @@
 """Sources in the admin area: every source with its format, origin, listings and last import;
-one source's jobs, rejections and feed schedule; and "Rebuild the search index" (a job the
-worker runs: a fresh index filled from the store and swapped in, so search never stops)."""
+one source's jobs, rejections and feed schedule; removing a source that has no listings (one
+a failed or abandoned dry run left); and "Rebuild the search index" (a job the worker runs: a
+fresh index filled from the store and swapped in, so search never stops)."""
 
 from __future__ import annotations
 
@@ -18,13 +19,14 @@ from directory.config import Settings
 from directory.jobs import Job, JobBusy, JobKind, JobRequest, JobStore
 from directory.routes.admin.common import admin_page, me
 from directory.routes.forms import form_fields
-from directory.source_registry import Schedule, SourceRegistry, SourceSummary
+from directory.source_registry import Schedule, SourceInUse, SourceRegistry, SourceSummary
 from directory.uploads import feed_url_problem
 from directory.workspace import Role
 
 NOTICES = {
     "saved": "Saved.",
     "unchanged": "Nothing was changed.",
+    "removed": "Source removed.",
 }
 
 
@@ -35,6 +37,7 @@ class SourcesView:
     sources: list[SourceSummary]
     rebuild: Job | None  # the latest rebuild of the search index
     problem: str = ""
+    notice: str = ""
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class SourceView:
     fields: dict[str, str]
     errors: dict[str, str]
     notice: str = ""
+    problem: str = ""
     schedules: list[Schedule] = field(default_factory=lambda: list(Schedule))
 
 
@@ -56,7 +60,8 @@ async def _sources_page(request: Request, problem: str = "", status_code: int = 
     sources, rebuilds = await run_in_threadpool(
         lambda: (registry.summaries(), jobs.recent(kind=JobKind.REBUILD, limit=1))
     )
-    view = SourcesView(sources, rebuilds[0] if rebuilds else None, problem)
+    notice = NOTICES.get(request.query_params.get("done", ""), "")
+    view = SourcesView(sources, rebuilds[0] if rebuilds else None, problem, notice)
     return await admin_page(request, "admin/sources.html", view, status_code=status_code)
 
 
@@ -70,6 +75,7 @@ async def _source_page(
     *,
     fields: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
+    problem: str = "",
     status_code: int = 200,
 ) -> Response:
     registry: SourceRegistry = request.state.sources
@@ -89,6 +95,7 @@ async def _source_page(
         shown,
         errors or {},
         NOTICES.get(request.query_params.get("done", ""), ""),
+        problem,
     )
     return await admin_page(request, "admin/source.html", view, status_code=status_code)
 
@@ -135,6 +142,22 @@ async def update_source(request: Request) -> Response:
 
 
 @requires(Role.ADMIN)
+async def remove_source(request: Request) -> Response:
+    """Remove a source with no listings and no job queued or running (audited)."""
+    registry: SourceRegistry = request.state.sources
+    name = request.path_params["name"]
+    try:
+        removed = len(name) <= 80 and await run_in_threadpool(
+            lambda: registry.remove(Actor.of(me(request)), name)
+        )
+    except SourceInUse as err:
+        return await _source_page(request, problem=str(err), status_code=409)
+    if not removed:
+        raise HTTPException(404, "There is no source of this name.")
+    return RedirectResponse(f"{request.url_for('admin:sources')}?done=removed", status_code=303)
+
+
+@requires(Role.ADMIN)
 async def rebuild(request: Request) -> Response:
     """Queue a rebuild of the search index (the worker builds a fresh one and swaps it in)."""
     jobs: JobStore = request.state.jobs
@@ -151,5 +174,7 @@ routes = [
     Route("/sources", sources, name="sources"),
     Route("/sources/{name:path}", source, name="source"),
     Route("/sources/{name:path}", update_source, methods=["POST"], name="update_source"),
+    # Not under /sources/: a source's name may hold a "/", so ".../remove" could be a name.
+    Route("/remove-source/{name:path}", remove_source, methods=["POST"], name="remove_source"),
     Route("/rebuild", rebuild, methods=["POST"], name="rebuild"),
 ]

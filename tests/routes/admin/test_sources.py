@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from html import unescape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -25,13 +26,14 @@ from directory.config import Settings
 from directory.db import jobs_table, listings_table
 from directory.jobs import JobKind, JobStatus
 from directory.listings import ListingStore
+from directory.models import listing_id
 from directory.routes.admin.imports import FORMATS, UPLOAD_PATH
 from directory.workspace import Role
 from indexers.formats import Format
 from tests.conftest import Indexer
 from tests.factories import listing, listing_data
 from tests.jobs import native, queue, records, run_one, uploads, zipped
-from tests.routes.conftest import Desk, snapshot
+from tests.routes.conftest import Desk, names_field, snapshot
 from tests.workspace import Accounts
 
 LIMIT = 300_000
@@ -119,7 +121,7 @@ def test_an_upload_is_dry_run_then_imported(
     assert [e.object_id for e in audit.entries(action="import.dry_run")] == [dry_id]
     assert [e.object_id for e in audit.entries(action="import.start")] == [import_id]
     sources = admin.get("/admin/sources").text
-    assert '/admin/sources/test"' in sources and "file batch.json" in sources
+    assert '/admin/sources/test"' in sources and "Web upload batch.json" in sources
 
 
 def test_one_import_per_source_at_a_time(admin: Desk, settings: Settings, engine: Engine) -> None:
@@ -383,3 +385,145 @@ def test_a_feed_on_a_host_that_hangs_fails_after_the_timeout(
         assert job.error is not None and "did not answer in time" in job.error
         assert "did not answer in time" in admin.get(f"/admin/jobs/{dry}").text
         assert listings_in(engine) == before
+
+
+def plain(html: str) -> str:
+    """A page's text as a person reads it: no tags, spaces collapsed."""
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def row_of(html: str, name: str) -> str:
+    """The text of the sources table's row for `name`."""
+    for row in re.findall(r"<tr>(.*?)</tr>", html, re.S):
+        if f'/admin/sources/{name}"' in row:
+            return plain(row)
+    raise AssertionError(f"no row for {name}")
+
+
+def test_a_full_dry_run_that_would_retire_listings_names_them_and_asks_first(
+    admin: Desk, settings: Settings, store: ListingStore, engine: Engine, indexer: Indexer
+) -> None:
+    gone = [listing(source_id=f"gone-{i:02d}", name=f"Gone <b>{i:02d}</b>") for i in range(52)]
+    indexer.add([listing(source_id="keep", name="Listing keep"), *gone])
+    dry = job_id(upload(admin, native(records("keep", "new")), full="1"))
+    run_one(settings)
+    page = admin.get(f"/admin/jobs/{dry}").text
+    text = plain(page)
+    assert "This import would make 52 of the 53 listings of test inactive" in text
+    assert '<div class="warning-box" role="alert">' in page
+    # Named, escaped, linked to each listing's page (the one to add has no page yet).
+    first = gone[0].listing_id
+    assert f'/admin/listings/{first}">Gone &lt;b&gt;00&lt;/b&gt;</a>' in page
+    assert "Gone <b>" not in page
+    assert "and 2 more" in text
+    assert "Listing new" in text and f"/admin/listings/{listing_id('test', 'new')}" not in page
+    assert "Yes, make these 52 listings inactive" in text
+    assert 'name="confirm_retire"' in page
+
+    before = snapshot(engine)
+    for body in ({}, {"confirm_retire": ""}, {"confirm_retire": "no"}):
+        refused = admin.post(f"/admin/jobs/{dry}/apply", body)
+        assert refused.status_code == 400, body
+        assert names_field(refused, "confirm_retire")
+        assert 'id="f-confirm_retire-error"' in refused.text
+        assert "Nothing was queued" in refused.text
+    assert snapshot(engine) == before, "nothing queued"
+
+    imported = job_id(admin.post(f"/admin/jobs/{dry}/apply", {"confirm_retire": "1"}))
+    assert run_one(settings).id == imported
+    assert store.count() == 54
+    with engine.connect() as conn:
+        statuses = dict(conn.execute(select(listings_table.c.id, listings_table.c.status)).all())
+    assert statuses[first] == "inactive" and statuses[listing_id("test", "keep")] == "active"
+    done = plain(admin.get(f"/admin/jobs/{imported}").text)
+    assert "Made inactive 52" in done and "Gone <b>00</b>" in done
+
+    # The source's recent jobs say how many conflicts each raised.
+    source_page = admin.get("/admin/sources/test").text
+    jobs_table_text = plain(source_page.split('id="jobs-heading">Recent jobs')[1])
+    assert "52 to make inactive, 0 rejected, 0 conflicts" in jobs_table_text
+    assert "52 made inactive, 0 rejected, 0 conflicts" in jobs_table_text
+
+
+def test_a_dry_run_that_retires_nothing_needs_no_confirmation(
+    admin: Desk, settings: Settings, indexer: Indexer
+) -> None:
+    indexer.add([listing(source_id="keep", name="Listing keep")])
+    dry = job_id(upload(admin, native(records("keep")), full="1"))
+    run_one(settings)
+    page = admin.get(f"/admin/jobs/{dry}").text
+    assert "confirm_retire" not in page and "would make" not in page
+    job_id(admin.post(f"/admin/jobs/{dry}/apply"))
+
+
+def test_failed_dry_runs_leave_sources_that_say_so_and_an_empty_one_can_be_removed(
+    admin: Desk, settings: Settings, store: ListingStore, engine: Engine
+) -> None:
+    broken = b'{"source": "test", "listings": [{"name": '
+    bad = job_id(upload(admin, broken, name="broken.json", source="badjson"))
+    assert run_one(settings).status is JobStatus.FAILED
+    feed_url = "http://127.0.0.1:9/feed.json"  # the worker refuses a private address
+    feed = queue(settings, JobKind.DRY_RUN, origin=feed_url, source="feed-test")
+    assert run_one(settings).status is JobStatus.FAILED
+    store.upsert([listing(source="kept", source_id="x", status="inactive")])
+
+    sources = admin.get("/admin/sources").text
+    assert row_of(sources, "badjson").startswith("badjson Dry run failed Web upload broken.json")
+    assert "command line" not in row_of(sources, "badjson")
+    assert row_of(sources, "feed-test").startswith(f"feed-test Dry run failed Feed URL {feed_url}")
+    page = plain(admin.get("/admin/sources/badjson").text)
+    assert "The last dry run failed" in page and "not valid JSON" in page
+    assert "0 problems" not in page
+    assert "Remove source badjson" in page
+    assert "Remove source" not in plain(admin.get("/admin/sources/kept").text)
+
+    before = snapshot(engine)
+    refused = admin.post("/admin/remove-source/kept")
+    assert refused.status_code == 409
+    assert "kept has 1 listing" in plain(refused.text)
+    assert admin.post("/admin/remove-source/nowhere").status_code == 404
+    assert snapshot(engine) == before
+
+    removed = admin.post("/admin/remove-source/badjson")
+    assert removed.status_code == 303
+    assert removed.headers["location"].endswith("/admin/sources?done=removed")
+    after = admin.get("/admin/sources?done=removed").text
+    assert "Source removed" in after and '/admin/sources/badjson"' not in after
+    assert admin.get("/admin/sources/badjson").status_code == 404
+    # Its jobs stay, and their pages no longer lead to a source that is gone.
+    job_page = admin.get(f"/admin/jobs/{bad}").text
+    assert '/admin/sources/badjson"' not in job_page and "badjson" in job_page
+    entry = AuditLog(engine).entries(action="source.remove")[0]
+    assert (entry.actor_id, entry.object_id) == (admin.account.id, "badjson")
+    assert admin.post("/admin/remove-source/feed-test").status_code == 303
+    assert '/admin/sources/feed-test"' not in admin.get("/admin/sources").text
+    assert admin.get(f"/admin/jobs/{feed.id}").status_code == 200
+
+
+def test_a_source_with_a_job_queued_cannot_be_removed(admin: Desk, engine: Engine) -> None:
+    job_id(upload(admin, native(records("a")), source="waiting"))
+    before = snapshot(engine)
+    refused = admin.post("/admin/remove-source/waiting")
+    assert refused.status_code == 409 and "is queued" in plain(refused.text)
+    assert snapshot(engine) == before
+
+
+def test_command_line_sources_show_their_counts_in_the_dashboards_words(
+    admin: Desk, store: ListingStore
+) -> None:
+    store.upsert(
+        [
+            listing(source="seed", source_id="a"),
+            listing(source="seed", source_id="b"),
+            listing(source="seed", source_id="c", status="temporarily_closed"),
+            listing(source="seed", source_id="d", status="inactive"),
+        ]
+    )
+    row = row_of(admin.get("/admin/sources").text, "seed")
+    assert "3 in service (1 temporarily closed), 1 inactive" in row
+    assert "Command line (peerdir index)" in row
+    assert "—" not in row and "none here" not in row and "not in service" not in row
+    page = plain(admin.get("/admin/sources/seed").text)
+    assert "Listings 3 in service (1 temporarily closed), 1 inactive" in page
+    assert "From Command line (peerdir index)" in page
+    assert "of 3 in service" in plain(admin.get("/admin/").text)
