@@ -239,7 +239,28 @@ class IndexWriter:
     async def ensure_write_key(self) -> str:
         """A key that may only add documents to this index (and set it up): the web layer's
         admin saves use it instead of the admin key. Created once per index name."""
-        uid = str(uuid.uuid5(WRITE_KEY_NAMESPACE, self.index_name))
+        return await self._ensure_key(
+            str(uuid.uuid5(WRITE_KEY_NAMESPACE, self.index_name)),
+            name=f"peerdir web writes to {self.index_name}",
+            description="Admin saves from the web layer: one listing at a time",
+            actions=WRITE_KEY_ACTIONS,
+            indexes=[self.index_name],
+        )
+
+    async def ensure_search_key(self) -> str:
+        """A key that may only search, created once with a fixed uid; returns its value."""
+        return await self._ensure_key(
+            SEARCH_KEY_UID,
+            name="peerdir web search",
+            description="Search-only key used by the web layer",
+            actions=["search"],
+            indexes=["*"],
+        )
+
+    async def _ensure_key(
+        self, uid: str, *, name: str, description: str, actions: list[str], indexes: list[str]
+    ) -> str:
+        """The value of the key `uid`, created (never expiring) when there is none."""
         try:
             key = await self.client.get_key(uid)
             return key.key
@@ -250,32 +271,10 @@ class IndexWriter:
             "keys",
             json={
                 "uid": uid,
-                "name": f"peerdir web writes to {self.index_name}",
-                "description": "Admin saves from the web layer: one listing at a time",
-                "actions": WRITE_KEY_ACTIONS,
-                "indexes": [self.index_name],
-                "expiresAt": None,
-            },
-        )
-        response.raise_for_status()
-        return str(response.json()["key"])
-
-    async def ensure_search_key(self) -> str:
-        """A key that may only search, created once with a fixed uid; returns its value."""
-        try:
-            key = await self.client.get_key(SEARCH_KEY_UID)
-            return key.key
-        except MeilisearchApiError as err:
-            if err.code != "api_key_not_found":
-                raise
-        response = await self.client.http_client.post(
-            "keys",
-            json={
-                "uid": SEARCH_KEY_UID,
-                "name": "peerdir web search",
-                "description": "Search-only key used by the web layer",
-                "actions": ["search"],
-                "indexes": ["*"],
+                "name": name,
+                "description": description,
+                "actions": actions,
+                "indexes": indexes,
                 "expiresAt": None,
             },
         )

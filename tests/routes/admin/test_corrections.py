@@ -23,8 +23,8 @@ from directory.auth import ANON_CSRF_COOKIE, SESSION_COOKIE
 from directory.config import Settings
 from directory.corrections import MAX_PER_ADDRESS, Correction, CorrectionKind, CorrectionStatus
 from directory.db import corrections_table
-from directory.listing_form import to_fields
 from directory.listings import ListingStore
+from tests.routes.admin.test_listings import edit_body as listing_form_body
 from tests.routes.conftest import Desk, names_field, snapshot
 from tests.workspace import csrf_token
 
@@ -303,19 +303,7 @@ def test_dismissing_is_audited_and_once_only(
 
 def edit_body(store: ListingStore, listing_id: str, version: str, **changes: Any) -> str:
     """The listing's edit form as a browser sends it, with `changes`."""
-    found = store.get(listing_id)
-    assert found is not None
-    fields = {**to_fields(found.record.model_dump(mode="json")), **changes}
-    body: list[tuple[str, str]] = [("version", version)]
-    for name, value in fields.items():
-        if isinstance(value, list):
-            body.extend((name, v) for v in value)
-        elif isinstance(value, bool):
-            if value:
-                body.append((name, "1"))
-        else:
-            body.append((name, str(value)))
-    return urlencode(body)
+    return urlencode(listing_form_body(store, listing_id, version, **changes))
 
 
 def version_on(page: httpx2.Response) -> str:
