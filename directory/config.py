@@ -61,6 +61,9 @@ class Settings:
     allow_private_feeds: bool = False
     # A running job whose worker has given no sign of life for this long is marked failed.
     job_stale_minutes: int = 5
+    # An import with no dry run behind it (the daily feed schedule) may make inactive at most
+    # this share of its source's listings in service; above it, none (a feed gone half empty).
+    retire_limit_percent: int = 10
 
     def __post_init__(self) -> None:
         try:
@@ -78,6 +81,8 @@ class Settings:
             raise ValueError("DIRECTORY_FEED_TIMEOUT_S: a whole number from 1 to 600")
         if not 1 <= self.job_stale_minutes <= 24 * 60:
             raise ValueError("DIRECTORY_JOB_STALE_MINUTES: a whole number from 1 to 1440")
+        if not 0 <= self.retire_limit_percent <= 100:
+            raise ValueError("DIRECTORY_RETIRE_LIMIT_PERCENT: a whole number from 0 to 100")
         if not self.database_url:
             object.__setattr__(self, "database_url", f"sqlite:///{self.home / 'directory.db'}")
 
@@ -122,6 +127,7 @@ class Settings:
             feed_timeout_s=float(_whole_number(env, "DIRECTORY_FEED_TIMEOUT_S", 30)),
             allow_private_feeds=env.get("DIRECTORY_ALLOW_PRIVATE_FEEDS", "") == "1",
             job_stale_minutes=_whole_number(env, "DIRECTORY_JOB_STALE_MINUTES", 5),
+            retire_limit_percent=_whole_number(env, "DIRECTORY_RETIRE_LIMIT_PERCENT", 10),
         ).with_keys()
 
 

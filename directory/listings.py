@@ -281,14 +281,16 @@ class ListingStore:
         *,
         now: datetime | None = None,
         into: UpsertResult | None = None,
+        only: Collection[str] | None = None,
     ) -> list[str]:
         """Make inactive the active records of `sources` whose (source, source_id) is not in
         `present`; return their ids. Nothing is deleted. A listing whose status an admin set
-        keeps it, with a conflict to settle (added to `into`'s conflicts)."""
+        keeps it, with a conflict to settle (added to `into`'s conflicts). With `only`, the
+        listings whose ids are not in it are left as they are (no change, no conflict)."""
         now = now or datetime.now(UTC)
         with self.engine.begin() as conn:
             lock_for_writing(conn)
-            found = self._retirements(conn, sources, set(present), now, lock=True)
+            found = self._retirements(conn, sources, set(present), now, lock=True, only=only)
             if found.changes:
                 conn.execute(update(t).where(t.c.id == bindparam("b_id")), found.changes)
             if found.noted:
@@ -304,11 +306,12 @@ class ListingStore:
         present: Collection[tuple[str, str]],
         *,
         into: UpsertResult | None = None,
+        only: Collection[str] | None = None,
     ) -> list[str]:
         """The ids `retire_missing` would make inactive, without writing (a dry run); the
         conflicts it would raise are added to `into`."""
         with self.engine.connect() as conn:
-            found = self._retirements(conn, sources, set(present), datetime.now(UTC))
+            found = self._retirements(conn, sources, set(present), datetime.now(UTC), only=only)
         if into is not None:
             into.conflicts.extend((id_, conflict.field) for id_, conflict in found.conflicts)
         return [change["b_id"] for change in found.changes]
@@ -321,7 +324,9 @@ class ListingStore:
         now: datetime,
         *,
         lock: bool = False,
+        only: Collection[str] | None = None,
     ) -> _Retirement:
+        allowed = None if only is None else set(only)
         query = select(
             t.c.id, t.c.source, t.c.source_id, t.c.record, t.c.overrides, t.c.source_record
         ).where(t.c.source.in_(list(sources)), t.c.status != Status.INACTIVE.value)
@@ -329,7 +334,7 @@ class ListingStore:
         inactive = Status.INACTIVE.value
         found = _Retirement()
         for id_, source, source_id, record_json, overrides, source_record in rows:
-            if (source, source_id) in present:
+            if (source, source_id) in present or (allowed is not None and id_ not in allowed):
                 continue
             retired_source = {**(source_record or record_json), "status": inactive}
             if overrides and "status" in overrides:

@@ -22,6 +22,14 @@ holds whole chunks only and stays consistent; the job's heartbeat stops, it is m
 when a worker next starts or claims a job, and running it again converges (an import of what is
 already stored changes nothing). A full import makes listings inactive only after every chunk
 is stored, so an interrupted one never retires anything.
+
+What a full import may make inactive. The feed is fetched again for an import, so it may now
+leave out more than its dry run showed. An import applying a dry run makes inactive only the
+listings that dry run found missing (those the admin confirmed); any others missing now are
+left as they were, and its report says how many. An import with no dry run behind it (the
+daily schedule: nobody confirms anything) makes inactive at most `retire_limit_percent` of the
+source's listings in service; above that, none, and its report (and the source's page) says
+why. Either way the rest of the import goes ahead.
 """
 
 from __future__ import annotations
@@ -31,8 +39,6 @@ import logging
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -47,6 +53,7 @@ from directory.db import make_engine
 from directory.jobs import Job, JobKind, JobStore
 from directory.listings import ListingStore, UpsertResult
 from directory.search import IndexWriter
+from directory.search.documents import to_document
 from directory.search.index import IndexTaskFailed, make_client
 from directory.source_registry import SourceRegistry
 from directory.uploads import KEEP_UPLOADS_DAYS, uploads_dir
@@ -55,122 +62,13 @@ from indexers.cli_index import index_lock
 from indexers.formats import Format, ReadOptions, reader_for
 from indexers.importer import import_files
 from indexers.job_inputs import JobFailed, prepare
+from indexers.job_progress import Progress, Stopped, heartbeat, summarize
 from indexers.pipeline import ImportReport, collect_chunks, kept_keys, retirement_sources
 
 log = logging.getLogger(__name__)
 
-MAX_SHOWN = 500
 MAX_NAMED = 50  # listings named per list (added, updated, made inactive) in a report
 REQUEUED = "waiting: the worker was stopped and will start this again"
-
-
-class Stopped(Exception):
-    """The worker is shutting down: leave the job for the next start."""
-
-
-class Progress:
-    """Counts records (or documents) and writes the count to the job about once a second; on a
-    stop request it raises Stopped at the next record, before the chunk in hand is written."""
-
-    def __init__(
-        self,
-        jobs: JobStore,
-        job_id: str,
-        stop: threading.Event,
-        every_s: float = 1.0,
-    ) -> None:
-        self.jobs = jobs
-        self.job_id = job_id
-        self.stop = stop
-        self.every_s = every_s
-        self.done = 0
-        self.total: int | None = None
-        self.stage_text = "starting"
-        self.stoppable = True
-        self._written = 0.0
-
-    def stage(
-        self, text: str, total: int | None = None, *, stoppable: bool = True, count: bool = True
-    ) -> None:
-        """A new stage, counted from 0 (or, `count=False`, keeping the last stage's count)."""
-        self.stage_text = text
-        if count:
-            self.total = total
-            self.done = 0
-        self.stoppable = stoppable
-        self.flush()
-
-    def __call__(self, count: int) -> None:
-        self.done += count
-        if self.stoppable and self.stop.is_set():
-            raise Stopped()
-        if time.monotonic() - self._written >= self.every_s:
-            self.flush()
-
-    def flush(self) -> None:
-        self.jobs.progress(self.job_id, self.done, self.total, self.stage_text)
-        self._written = time.monotonic()
-
-
-@contextmanager
-def heartbeat(jobs: JobStore, job_id: str, every_s: float) -> Iterator[None]:
-    """Show a sign of life for the job every `every_s` seconds, whatever the job is doing
-    (a long write or a wait on the index reports no progress)."""
-    done = threading.Event()
-
-    def beat() -> None:
-        while not done.wait(every_s):
-            try:
-                jobs.heartbeat(job_id)
-            except SQLAlchemyError as err:
-                log.warning("job %s: heartbeat not written: %s", job_id, err)
-
-    thread = threading.Thread(target=beat, name=f"heartbeat-{job_id}", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        done.set()
-        thread.join()
-
-
-def summarize(
-    report: ImportReport,
-    strip: Callable[[str], str],
-    named: dict[str, list[list[str]]] | None = None,
-    in_service_before: int | None = None,
-) -> dict[str, Any]:
-    """A report as the job keeps it (JSON): the counts, the listings named, and what went
-    wrong, capped."""
-    result = report.result
-    return {
-        "named": named or {},
-        "in_service_before": in_service_before,
-        "read": report.read,
-        "valid": report.valid,
-        "added": len(result.added),
-        "updated": len(result.updated),
-        "unchanged": result.unchanged,
-        "retired": len(result.deactivated),
-        "rejected": report.rejected_records,
-        "conflicts": len(result.conflicts),
-        "rejections": [
-            {
-                "where": strip(r.location),
-                "record": r.source_id or "",
-                "field": r.field,
-                "reason": r.reason,
-            }
-            for r in report.rejections[:MAX_SHOWN]
-        ],
-        "rejection_count": len(report.rejections),
-        "file_errors": [strip(str(e)) for e in report.file_errors],
-        "warnings": [strip(w) for w in report.warnings[:MAX_SHOWN]],
-        "warning_count": len(report.warnings),
-        "conflict_fields": [[id_, name] for id_, name in result.conflicts[:MAX_SHOWN]],
-        "sources": sorted(report.sources),
-        "indexed": report.indexed,
-    }
 
 
 class Worker:
@@ -325,12 +223,15 @@ class Worker:
         if job.kind is JobKind.DRY_RUN:
             progress.stage("reading and checking records")
             names: dict[str, str] = {}
-            report = self._dry_run(job, path, reader, progress, names)
-            return summarize(report, strip, self._named(report.result, names), in_service)
+            missing: list[str] = []
+            report = self._dry_run(job, path, reader, progress, names, missing)
+            named = self._named(report.result, names)
+            # What its import may make inactive, and no more (see `_may_retire`).
+            return summarize(report, strip, named, in_service) | {"missing_ids": missing}
         progress.stage("reading, checking and storing records", self._expected(job))
         with index_lock(self.settings.home):
-            report = asyncio.run(self._import(job, path, reader, progress))
-        return summarize(report, strip, self._named(report.result, {}), in_service)
+            report, held = asyncio.run(self._import(job, path, reader, progress, in_service))
+        return summarize(report, strip, self._named(report.result, {}), in_service) | held
 
     def _named(self, result: UpsertResult, names: dict[str, str]) -> dict[str, list[list[str]]]:
         """The first MAX_NAMED listings added and updated (as the input had them), and the
@@ -354,10 +255,18 @@ class Worker:
         return int(read) if isinstance(read, int) else None
 
     def _dry_run(
-        self, job: Job, path: Path, reader: Any, progress: Progress, names: dict[str, str]
+        self,
+        job: Job,
+        path: Path,
+        reader: Any,
+        progress: Progress,
+        names: dict[str, str],
+        missing: list[str],
     ) -> ImportReport:
         """What an import would do; `names` gets the names of the first MAX_NAMED listings it
-        would add and update (they may not be stored yet)."""
+        would add and update (they may not be stored yet), and `missing` the ids of every
+        listing a full import would find missing (to make inactive, or to raise a conflict on
+        when an admin set its status)."""
         report = ImportReport()
         planned = UpsertResult()
         for chunk in collect_chunks([path], report, reader, progress):
@@ -371,9 +280,12 @@ class Worker:
             planned.conflicts.extend(part.conflicts)
         sources = retirement_sources(report, full=job.full)
         if sources:
+            retiring = UpsertResult()
             planned.deactivated = self.store.plan_retirements(
-                sources, kept_keys(report), into=planned
+                sources, kept_keys(report), into=retiring
             )
+            planned.conflicts.extend(retiring.conflicts)
+            missing.extend([*planned.deactivated, *(id_ for id_, _ in retiring.conflicts)])
         report.result = planned
         return report
 
@@ -386,12 +298,17 @@ class Worker:
             )
         return make_client(self.settings.meili_url, key, timeout_s=60)
 
-    async def _import(self, job: Job, path: Path, reader: Any, progress: Progress) -> ImportReport:
+    async def _import(
+        self, job: Job, path: Path, reader: Any, progress: Progress, in_service: int | None
+    ) -> tuple[ImportReport, dict[str, Any]]:
+        """Import the input; return its report and what `_retire` adds to it."""
         async with self._writer_client() as client:
             writer = IndexWriter(client, self.settings.meili_index)
+            # Not `full=job.full`: what this import may make inactive is decided in `_retire`.
             report = await import_files(
-                [path], self.store, writer, full=job.full, progress=progress, reader=reader
+                [path], self.store, writer, full=False, progress=progress, reader=reader
             )
+            held = await self._retire(job, report, writer, progress, in_service) if job.full else {}
             if report.stored:
                 progress.stage("checking the search index", stoppable=False, count=False)
                 ok, _, _ = await sync.in_step(self.store, writer)
@@ -400,7 +317,68 @@ class Worker:
                         "rebuilding the search index", self.store.count(), stoppable=False
                     )
                     await sync.rebuild(self.store, writer, progress=progress)
-        return report
+        return report, held
+
+    async def _retire(
+        self,
+        job: Job,
+        report: ImportReport,
+        writer: IndexWriter,
+        progress: Progress,
+        in_service: int | None,
+    ) -> dict[str, Any]:
+        """Make inactive, once every chunk is stored, the listings missing from a full import's
+        input that it may (`_may_retire`), in the store and the index. Returns, when some were
+        left as they were, how many and why (for the report)."""
+        sources = retirement_sources(report, full=True)
+        if not sources:
+            return {}
+        kept = kept_keys(report)
+        found = UpsertResult()
+        missing = self.store.plan_retirements(sources, kept, into=found)
+        missing.extend(id_ for id_, _ in found.conflicts)
+        allowed, left, note = self._may_retire(job, set(missing), in_service or 0)
+        if allowed:
+            progress.stage("making missing listings inactive", stoppable=False, count=False)
+            result = report.result
+            result.deactivated = self.store.retire_missing(sources, kept, into=result, only=allowed)
+            tasks: list[int] = []
+            for rows in self.store.rows(result.deactivated):
+                documents = [to_document(r.id, r.record, r.updated_at) for r in rows]
+                tasks.extend(await writer.send(documents))
+            await writer.wait_all(tasks)
+            report.indexed = len(result.changed_ids)
+        return {"left_in_service": left, "retire_note": note} if note else {}
+
+    def _may_retire(
+        self, job: Job, missing: set[str], in_service: int
+    ) -> tuple[set[str], int, str]:
+        """Of the listings missing from the input: those this import may make inactive, how
+        many it leaves as they were, and a sentence saying why (empty when none is left)."""
+        what = "feed" if job.from_url else "file"
+        if job.dry_run_of:
+            dry_run = self.jobs.get(job.dry_run_of)
+            report = (dry_run.report if dry_run else None) or {}
+            confirmed = set(report.get("missing_ids") or [])
+            more = len(missing - confirmed)
+            if not more:
+                return missing, 0, ""
+            note = (
+                f"{more} more listings were missing from the {what} this time; they were left "
+                "as they were — run a new dry run to review them."
+                if more > 1
+                else f"1 more listing was missing from the {what} this time; it was left as it "
+                "was — run a new dry run to review it."
+            )
+            return missing & confirmed, more, note
+        if len(missing) * 100 <= self.settings.retire_limit_percent * in_service:
+            return missing, 0, ""
+        listings = "listing" if in_service == 1 else "listings"
+        note = (
+            f"This {what} no longer lists {len(missing)} of {in_service} {listings} in service; "
+            "none were made inactive. Review it with a dry run."
+        )
+        return set(), len(missing), note
 
     async def _rebuild(self, progress: Progress) -> dict[str, Any]:
         progress.stage("filling a fresh index", self.store.count(), stoppable=False)

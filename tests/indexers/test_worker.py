@@ -3,7 +3,8 @@ exactly what the import then does and changes nothing; rejections name file, rec
 reason; an import interrupted mid-way keeps whole chunks and a re-run converges; a stop puts the
 job back; a re-import that changes a field an admin edited raises a conflict and our value
 stays; a rebuild swaps in a full index; feeds on private addresses or hanging servers fail
-clearly with nothing imported."""
+clearly with nothing imported; an import makes inactive no more than its dry run showed, and
+one on the schedule (no dry run) no more than the limit allows."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,6 +29,7 @@ from directory.jobs import JobKind, JobStatus
 from directory.listing_admin import ListingAdmin
 from directory.listings import ListingStore, UpsertResult
 from directory.models import Status, listing_id
+from directory.source_registry import Schedule, SourceRegistry
 from directory.uploads import uploads_dir
 from indexers import importer, pipeline
 from indexers.worker import MAX_NAMED, REQUEUED, Worker
@@ -354,3 +357,174 @@ def test_a_dry_run_names_what_it_would_add_update_and_make_inactive(
     assert done["named"]["added"] == named["added"]
     assert done["named"]["retired"] == retired
     assert done["in_service_before"] == 62
+
+
+class FeedServer(ThreadingHTTPServer):
+    """A feed whose content a test changes between jobs (as a feed changes between days)."""
+
+    body: bytes = b""
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/feed.json"
+
+
+class _ServeFeed(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        assert isinstance(self.server, FeedServer)
+        body = self.server.body
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def serving(body: bytes) -> Iterator[FeedServer]:
+    httpd = FeedServer(("127.0.0.1", 0), _ServeFeed)
+    httpd.body = body
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield httpd
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def statuses(store: ListingStore) -> dict[str, str]:
+    """source_id → status of every stored listing of source "test"."""
+    with store.engine.connect() as conn:
+        found = conn.execute(
+            select(listings_table.c.source_id, listings_table.c.status).where(
+                listings_table.c.source == "test"
+            )
+        ).all()
+    return {row[0]: row[1] for row in found}
+
+
+def indexed_status(indexer: Indexer, source_id: str) -> str:
+    found = listing_id("test", source_id)
+    document = indexer.admin(lambda w: w.client.index(w.index_name).get_document(found))
+    return str(document["status"])
+
+
+def test_an_import_makes_inactive_only_what_its_dry_run_found_missing(
+    settings: Settings, store: ListingStore, indexer: Indexer
+) -> None:
+    """The feed is fetched again for the import: listings it leaves out now that the dry run
+    did not see missing stay as they were, and the report says how many; the rest imports."""
+    allowed = replace(settings, allow_private_feeds=True)
+    indexer.add(
+        [listing(source_id=i, name=f"Listing {i}") for i in ("keep", "gone", "later-1", "later-2")]
+    )
+    with serving(native(records("keep", "later-1", "later-2"))) as feed:
+        queue(allowed, JobKind.DRY_RUN, origin=feed.url, full=True)
+        dry = run_one(allowed)
+        assert dry.status is JobStatus.SUCCEEDED, dry.error
+        assert counts(dry)["retired"] == 1
+        # The next day the feed also leaves out later-1 and later-2, and lists a new one.
+        feed.body = native(records("keep", "new"))
+        apply(allowed, dry)
+        job = run_one(allowed)
+    assert job.status is JobStatus.SUCCEEDED, job.error
+    assert statuses(store) == {
+        "keep": "active", "gone": "inactive", "later-1": "active", "later-2": "active",
+        "new": "active",
+    }  # fmt: skip
+    report = job.report or {}
+    assert (report["retired"], report["added"], report["left_in_service"]) == (1, 1, 2)
+    assert report["retire_note"] == (
+        "2 more listings were missing from the feed this time; they were left as they were — "
+        "run a new dry run to review them."
+    )
+    assert indexed_status(indexer, "gone") == "inactive"
+    assert indexed_status(indexer, "later-1") == "active"
+    assert indexed(indexer) == 5
+
+
+def test_an_import_of_a_dry_run_that_found_nothing_missing_makes_nothing_inactive(
+    settings: Settings, store: ListingStore
+) -> None:
+    """Even one listing more than confirmed stays (the upload changed on disk here, as a feed
+    would between the dry run and the import)."""
+    store.upsert([listing(source_id=i, name=f"Listing {i}") for i in ("a", "b")])
+    dry = queue(settings, JobKind.DRY_RUN, native(records("a", "b")), full=True)
+    assert counts(run_one(settings))["retired"] == 0
+    (uploads_dir(settings.home) / (dry.upload_path or "")).write_bytes(native(records("a")))
+    apply(settings, dry)
+    job = run_one(settings)
+    assert statuses(store) == {"a": "active", "b": "active"}
+    report = job.report or {}
+    assert (report["retired"], report["left_in_service"]) == (0, 1)
+    assert report["retire_note"] == (
+        "1 more listing was missing from the file this time; it was left as it was — run a "
+        "new dry run to review it."
+    )
+
+
+def test_a_scheduled_import_makes_inactive_no_more_than_the_limit(
+    settings: Settings, store: ListingStore, indexer: Indexer
+) -> None:
+    """Nobody confirms a daily import: when its feed leaves out more than 10% of the source's
+    listings in service, none is made inactive and the report says why; within the limit,
+    those missing are made inactive as before."""
+    allowed = replace(settings, allow_private_feeds=True)
+    ids = [f"m{i:02d}" for i in range(10)]
+    now = datetime.now(UTC)
+
+    def scheduled(days: int) -> dict[str, Any]:
+        worker = Worker(allowed)
+        try:
+            [queued] = worker.housekeeping(now=now + timedelta(days=days))
+            assert queued.full and queued.requested_by is None and queued.dry_run_of is None
+            job = worker.run_one()
+        finally:
+            worker.close()
+        assert job is not None and job.status is JobStatus.SUCCEEDED, job and job.error
+        return job.report or {}
+
+    with serving(native(records(*ids))) as feed:
+        queue(allowed, JobKind.IMPORT, origin=feed.url, full=True)
+        assert counts(run_one(allowed))["added"] == 10
+        SourceRegistry(store.engine).update(
+            ADMIN, "test", feed_url=feed.url, schedule=Schedule.DAILY
+        )
+
+        feed.body = native(records("m00", "m01", "m02", "new"))
+        held = scheduled(days=2)
+        assert set(statuses(store).values()) == {"active"} and store.count() == 11
+        assert (held["retired"], held["added"], held["left_in_service"]) == (0, 1, 7)
+        assert held["retire_note"] == (
+            "This feed no longer lists 7 of 10 listings in service; none were made inactive. "
+            "Review it with a dry run."
+        )
+        assert indexed(indexer) == 11
+
+        # 1 of the 11 in service (at most 10%) is made inactive as before.
+        feed.body = native(records(*ids[1:], "new"))
+        within = scheduled(days=4)
+        assert within["retired"] == 1 and "retire_note" not in within
+        assert statuses(store)["m00"] == "inactive"
+        assert indexed_status(indexer, "m00") == "inactive"
+
+        # With the limit at 0, a scheduled import makes nothing inactive.
+        allowed = replace(allowed, retire_limit_percent=0)
+        feed.body = native(records(*ids[2:], "new"))
+        none = scheduled(days=6)
+        assert (none["retired"], none["left_in_service"]) == (0, 1)
+        assert "no longer lists 1 of 10 listings in service" in none["retire_note"]
+        assert statuses(store)["m01"] == "active"
+
+
+def test_the_retire_limit_is_a_setting_with_a_checked_range() -> None:
+    assert Settings().retire_limit_percent == 10
+    assert Settings.from_env({"DIRECTORY_RETIRE_LIMIT_PERCENT": "25"}).retire_limit_percent == 25
+    assert Settings.from_env({"DIRECTORY_RETIRE_LIMIT_PERCENT": "0"}).retire_limit_percent == 0
+    for bad in ("101", "-1", "ten", "2.5"):
+        with pytest.raises(ValueError, match="DIRECTORY_RETIRE_LIMIT_PERCENT"):
+            Settings.from_env({"DIRECTORY_RETIRE_LIMIT_PERCENT": bad})

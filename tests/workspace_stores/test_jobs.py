@@ -1,6 +1,7 @@
 """Background jobs on SQLite and PostgreSQL: one job per source at a time (even when two ask at
 once), an atomic claim (two workers, one job), progress and endings, stale heartbeats, the
-daily feed schedule, and the sources registry built on them."""
+daily feed schedule, and the sources registry built on them; and an import's retirements held
+to the listings named (what its dry run found missing)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from directory.audit import Actor, AuditLog
-from directory.db import jobs_table, sources_table
+from directory.db import jobs_table, listing_conflicts_table, sources_table
 from directory.jobs import Job, JobBusy, JobKind, JobRequest, JobStatus, JobStore
+from directory.listing_admin import ListingAdmin
 from directory.listing_queues import ListingQueues
-from directory.listings import ListingStore
+from directory.listings import ListingStore, UpsertResult
 from directory.source_registry import Origin, Schedule, SourceInUse, SourceRegistry
 from tests.factories import listing
 from tests.workspace_factories import Workspace
@@ -359,3 +361,33 @@ def test_a_source_with_no_listings_can_be_removed_and_none_other(
         "badjson",
     )
     assert busy.id in {j.id for j in jobs.recent(source="busy")}
+
+
+def test_retirements_can_be_held_to_the_listings_named(engine: Engine, ws: Workspace) -> None:
+    """`only`: the listings missing from the input that are not named stay as they are, with
+    no change and no conflict; those named are retired (or conflicted) as without it."""
+    store = ListingStore(engine)
+    store.upsert([listing(source="feed", source_id=i) for i in ("here", "named", "other", "kept")])
+    ids = {i: listing(source="feed", source_id=i).listing_id for i in ("named", "other", "kept")}
+    kept = store.get(ids["kept"])
+    assert kept is not None
+    draft = {**kept.record.model_dump(mode="json"), "status": "temporarily_closed"}
+    ListingAdmin(engine, store).save(
+        Actor.of(ws.account()), ids["kept"], draft, seen_version=kept.updated_at
+    )
+    present = {("feed", "here")}
+
+    planned = UpsertResult()
+    assert store.plan_retirements(["feed"], present, into=planned, only=[ids["kept"]]) == []
+    assert planned.conflicts == [(ids["kept"], "status")]
+    assert sorted(store.plan_retirements(["feed"], present)) == sorted([ids["named"], ids["other"]])
+
+    done = UpsertResult()
+    assert store.retire_missing(["feed"], present, into=done, only={ids["named"]}) == [ids["named"]]
+    assert done.conflicts == []
+    status = {i: (store.get(id_) or kept).record.status.value for i, id_ in ids.items()}
+    assert status == {"named": "inactive", "other": "active", "kept": "temporarily_closed"}
+    with engine.connect() as conn:
+        assert conn.execute(select(listing_conflicts_table)).all() == []
+    assert store.retire_missing(["feed"], present, only=[]) == []
+    assert store.retire_missing(["feed"], present) == [ids["other"]]

@@ -8,7 +8,9 @@ its report.
 
 A full import's dry run that would make listings inactive says how many of the source's
 listings in service that is and names them; its Import button then needs "Yes, make these N
-listings inactive" ticked, and the server refuses the import without it.
+listings inactive" ticked, and the server refuses the import without it. The import makes
+inactive only the listings its dry run named (a feed fetched again may leave out more: the
+worker leaves those as they were and its report says so).
 """
 
 from __future__ import annotations
@@ -140,8 +142,18 @@ async def _form_page(
 
 @requires(Role.ADMIN)
 async def new_import(request: Request) -> Response:
-    source = request.query_params.get("source", "")[:80]
-    return await _form_page(request, {"source": source})
+    """The import form, filled in from the query (a source's page links to a new dry run of
+    its feed); nothing is checked until it is sent."""
+    query = request.query_params
+    fields = {"source": query.get("source", "")[:80]}
+    feed_url = query.get("feed_url", "")
+    if feed_url and len(feed_url) <= MAX_FIELD:
+        fields["feed_url"] = feed_url
+    if query.get("format", "") in FORMATS:
+        fields["format"] = query["format"]
+    if query.get("full") == "1":
+        fields["full"] = "1"
+    return await _form_page(request, fields)
 
 
 def _text_fields(form: Any) -> dict[str, str]:

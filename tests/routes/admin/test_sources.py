@@ -3,7 +3,8 @@ upload's dry run then its import (the worker driven one job at a time), progress
 htmx, one import per source, a rebuild; and hostile input: bodies over the size limit (with or
 without a Content-Length), files that are not JSON, malformed JSON and CSV, zip bombs, deep
 nesting, feed URLs to private addresses or hanging hosts. Each refusal names the problem, and
-the listings are unchanged."""
+the listings are unchanged. An import that left missing listings in service (more than its dry
+run showed, or over the limit with no dry run) says why on its page and the source's."""
 
 from __future__ import annotations
 
@@ -26,12 +27,13 @@ from directory.config import Settings
 from directory.db import jobs_table, listings_table
 from directory.jobs import JobKind, JobStatus
 from directory.listings import ListingStore
-from directory.models import listing_id
+from directory.models import Status, listing_id
 from directory.routes.admin.imports import FORMATS, UPLOAD_PATH
 from directory.workspace import Role
 from indexers.formats import Format
 from tests.conftest import Indexer
 from tests.factories import listing, listing_data
+from tests.indexers.test_worker import serving
 from tests.jobs import native, queue, records, run_one, uploads, zipped
 from tests.routes.conftest import Desk, names_field, snapshot
 from tests.workspace import Accounts
@@ -443,6 +445,81 @@ def test_a_full_dry_run_that_would_retire_listings_names_them_and_asks_first(
     jobs_table_text = plain(source_page.split('id="jobs-heading">Recent jobs')[1])
     assert "52 to make inactive, 0 rejected, 0 conflicts" in jobs_table_text
     assert "52 made inactive, 0 rejected, 0 conflicts" in jobs_table_text
+
+
+def test_an_import_of_a_dry_run_leaves_listings_missing_since_as_they_were(
+    admin: Desk, settings: Settings, store: ListingStore, engine: Engine
+) -> None:
+    store.upsert([listing(source_id=i, name=f"Listing {i}") for i in ("keep", "gone", "since")])
+    dry = job_id(upload(admin, native(records("keep", "since")), full="1"))
+    run_one(settings)
+    assert "Yes, make this listing inactive" in plain(admin.get(f"/admin/jobs/{dry}").text)
+    # The input changes after the dry run (a feed fetched again would).
+    [stored] = uploads(settings)
+    stored.write_bytes(native(records("keep")))
+    imported = job_id(admin.post(f"/admin/jobs/{dry}/apply", {"confirm_retire": "1"}))
+    run_one(settings)
+    with engine.connect() as conn:
+        query = select(listings_table.c.source_id, listings_table.c.status)
+        found = {row[0]: row[1] for row in conn.execute(query)}
+    assert found == {"keep": "active", "gone": "inactive", "since": "active"}
+    page = plain(admin.get(f"/admin/jobs/{imported}").text)
+    assert (
+        "Listings left in service 1 more listing was missing from the file this time; it was "
+        "left as it was — run a new dry run to review it. The rest of the import went ahead."
+    ) in page
+    assert "Made inactive 1 Missing, left as they were 1" in page
+    source_page = plain(admin.get("/admin/sources/test").text)
+    assert "The last import left listings in service 1 more listing was missing" in source_page
+
+
+def test_an_import_with_no_dry_run_over_the_limit_says_why_and_links_a_dry_run(
+    admin: Desk, settings: Settings, store: ListingStore
+) -> None:
+    worker_settings = replace(settings, allow_private_feeds=True)
+    store.upsert([listing(source_id=f"m{i}", name=f"Listing m{i}") for i in range(5)])
+    with serving(native(records("m0", "m1"))) as feed:
+        job = queue(worker_settings, JobKind.IMPORT, origin=feed.url, full=True)
+        assert run_one(worker_settings).status is JobStatus.SUCCEEDED
+    assert store.count(status=Status.ACTIVE) == 5
+    note = (
+        "This feed no longer lists 3 of 5 listings in service; none were made inactive. "
+        "Review it with a dry run."
+    )
+    html = admin.get(f"/admin/jobs/{job.id}").text
+    page = plain(html)
+    assert f"Listings left in service {note} The rest of the import went ahead." in page
+    assert "Made inactive 0 Missing, left as they were 3" in page
+    source_html = admin.get("/admin/sources/test").text
+    source_page = plain(source_html)
+    assert f"The last import left listings in service {note}" in source_page
+    assert f'/admin/jobs/{job.id}">the import of' in source_html
+    assert "0 made inactive, 0 rejected, 0 conflicts; 3 missing, left as they were" in source_page
+
+    # "Start a dry run" opens the import form filled in for a full dry run of the same feed.
+    links = re.findall(
+        r'href="(http://[^/"]+/admin/imports/new\?[^"]+)">Start a dry run of test<', html
+    )
+    assert len(links) == 1 and links[0] in source_html
+    form = admin.get(unescape(links[0])).text
+    assert f'value="{feed.url}"' in form
+    assert (
+        'name="full" value="1" checked' in form
+        and 'id="f-source" name="source" type="text" value="test"' in form
+    )
+
+
+def test_the_import_form_takes_only_sound_values_from_the_query(admin: Desk) -> None:
+    markup = '"><script>alert(1)</script>'
+    form = admin.get(
+        "/admin/imports/new",
+        params={"source": markup, "feed_url": markup, "format": "xml", "full": "yes"},
+    ).text
+    assert "<script>alert" not in form and "&lt;script&gt;" in form
+    assert 'name="full" value="1" checked' not in form
+    assert '<option value="auto" selected' in form
+    long = admin.get("/admin/imports/new", params={"feed_url": "https://x.org/" + "a" * 6000})
+    assert long.status_code == 200 and "a" * 6000 not in long.text
 
 
 def test_a_dry_run_that_retires_nothing_needs_no_confirmation(
