@@ -191,13 +191,16 @@ def _ensure_search_key(url: str, master_key: str, index: str) -> str:
 
 
 def _ensure_write_key(url: str, master_key: str, index: str) -> str:
-    """The key the web layer writes single documents with, created when missing."""
+    """The key the web layer writes single documents with (created when missing), and the
+    index set up with our settings (the write key may not do that itself)."""
     from directory.search import IndexWriter
     from directory.search.index import make_client
 
     async def fetch() -> str:
         async with make_client(url, master_key) as client:
-            return await IndexWriter(client, index).ensure_write_key()
+            writer = IndexWriter(client, index)
+            await writer.ensure_index()
+            return await writer.ensure_write_key()
 
     return asyncio.run(fetch())
 

@@ -224,17 +224,22 @@ class ListingAdmin(ListingQueues):
             raise ValueError(resolution)
         now = datetime.now(UTC)
         c = conflicts_table.c
+        with self.engine.connect() as conn:
+            owner = conn.execute(select(c.listing_id).where(c.id == conflict_id)).scalar()
+        if owner is None:
+            raise LookupError(conflict_id)
         with self.engine.begin() as conn:
-            lock_for_writing(conn)
+            # The listing first, as every writer of its conflicts locks it (no deadlock); the
+            # conflict is read again under that lock, so it is settled once.
+            row = _locked(conn, owner)
             found = conn.execute(
-                select(c.listing_id, c.field, c.theirs)
-                .where(c.id == conflict_id, c.resolved_at.is_(None))
-                .with_for_update()
+                select(c.listing_id, c.field, c.theirs).where(
+                    c.id == conflict_id, c.resolved_at.is_(None)
+                )
             ).first()
             if found is None:
                 raise LookupError(conflict_id)
             listing_id, name, theirs = found
-            row = _locked(conn, listing_id)
             source_record = row.source_record or row.record
             overrides = dict(row.overrides or {})
             changed: dict[str, tuple[Any, Any]] = {}
@@ -281,7 +286,10 @@ class ListingAdmin(ListingQueues):
 def _locked(conn: Connection, listing_id: str) -> Row[Any]:
     """The listing's row, locked until the transaction ends; LookupError if there is none."""
     lock_for_writing(conn)
-    row = conn.execute(select(t).where(t.c.id == listing_id).with_for_update()).first()
+    # FOR NO KEY UPDATE: rows that only point at the listing (a correction) may still be added.
+    row = conn.execute(
+        select(t).where(t.c.id == listing_id).with_for_update(key_share=True)
+    ).first()
     if row is None:
         raise LookupError(listing_id)
     return row

@@ -205,7 +205,7 @@ class ListingStore:
                 t.c.overrides.is_not(None),
                 t.c.verified_by,
             ).where(t.c.id.in_(chunk))
-            rows = conn.execute(query.with_for_update() if lock else query)
+            rows = conn.execute(query.with_for_update(key_share=True) if lock else query)
             existing.update((row[0], (row[1], row[2], bool(row[3]), row[4])) for row in rows)
         edited = self._edited(conn, [id_ for id_, found in existing.items() if found[2]])
         for id_, record in by_id.items():
@@ -330,7 +330,7 @@ class ListingStore:
         query = select(
             t.c.id, t.c.source, t.c.source_id, t.c.record, t.c.overrides, t.c.source_record
         ).where(t.c.source.in_(list(sources)), t.c.status != Status.INACTIVE.value)
-        rows = conn.execute(query.with_for_update() if lock else query).all()
+        rows = conn.execute(query.with_for_update(key_share=True) if lock else query).all()
         inactive = Status.INACTIVE.value
         found = _Retirement()
         for id_, source, source_id, record_json, overrides, source_record in rows:
@@ -378,6 +378,11 @@ class ListingStore:
             query = query.where(t.c.status == status.value)
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
+
+    def changed_since(self, moment: datetime) -> list[str]:
+        """The ids of listings changed at or after `moment`."""
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(t.c.id).where(t.c.updated_at >= moment)).scalars())
 
     def latest_update(self) -> datetime | None:
         with self.engine.connect() as conn:

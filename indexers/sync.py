@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tqdm import tqdm
@@ -16,6 +17,9 @@ from tqdm import tqdm
 from directory.listings import ListingStore, StoredRow
 from directory.search import IndexWriter
 from directory.search.documents import epoch_ms, to_document
+
+# Saves are stamped by the app's clock: a minute's margin covers clocks a little apart.
+CLOCK_MARGIN = timedelta(minutes=1)
 
 
 def _documents(batches: Iterable[list[StoredRow]]) -> Iterator[list[dict[str, Any]]]:
@@ -40,7 +44,9 @@ async def rebuild(
     store: ListingStore, writer: IndexWriter, progress: Callable[[int], object] | None = None
 ) -> int:
     """Build a fresh index from every stored listing and swap it in; `progress` hears of
-    each batch indexed."""
+    each batch indexed. Listings saved while it ran (an admin's edit went to the old live
+    index) are sent again once the new one is live."""
+    started = datetime.now(UTC) - CLOCK_MARGIN
     build = writer.build_name()
     await writer.ensure_index(build)
     try:
@@ -58,6 +64,7 @@ async def rebuild(
     except BaseException:
         await writer.client.index(build).delete()
         raise
+    await writer.add_documents(_documents(store.rows(store.changed_since(started))))
     return sent
 
 

@@ -7,12 +7,13 @@
 - `index`: the async clients: `SearchIndex` (search-only key) and `IndexWriter` (admin key).
 """
 
-from directory.search.index import IndexWriter, SearchIndex, SearchUnavailable
+from directory.search.index import IndexBusy, IndexWriter, SearchIndex, SearchUnavailable
 from directory.search.query import SearchQuery, SortOrder
 from directory.search.results import Hit, SearchPage
 
 __all__ = [
     "Hit",
+    "IndexBusy",
     "IndexWriter",
     "SearchIndex",
     "SearchPage",

@@ -16,7 +16,11 @@ from typing import Any
 
 import httpx
 from meilisearch_python_sdk import AsyncClient
-from meilisearch_python_sdk.errors import MeilisearchApiError, MeilisearchError
+from meilisearch_python_sdk.errors import (
+    MeilisearchApiError,
+    MeilisearchError,
+    MeilisearchTimeoutError,
+)
 from meilisearch_python_sdk.json_handler import OrjsonHandler
 from meilisearch_python_sdk.models.settings import MeilisearchSettings
 
@@ -30,20 +34,18 @@ log = logging.getLogger(__name__)
 CLIENT_HEADERS = {"Accept-Encoding": "identity"}
 SEARCH_KEY_UID = "5ca2d1c4-7a0e-4f5b-9a57-0d6b8c1e2f3a"
 WRITE_KEY_NAMESPACE = uuid.UUID("8d7f3b0e-52a4-4c1e-9b7a-3f6d2e1c0a95")
-WRITE_KEY_ACTIONS = [
-    "documents.add",
-    "indexes.get",
-    "indexes.create",
-    "settings.get",
-    "settings.update",
-    "tasks.get",
-]
+WRITE_KEY_ACTIONS = ["documents.add", "tasks.get"]
 TASK_TIMEOUT_MS = 30 * 60 * 1000
 TIMEZONES_TTL_S = 60.0
 
 
 class SearchUnavailable(Exception):
     """Meilisearch cannot be reached (down, restarting, or too slow)."""
+
+
+class IndexBusy(Exception):
+    """A task did not finish in the time given: Meilisearch is busy with earlier work (an
+    import); it will run the task when its turn comes."""
 
 
 class IndexTaskFailed(Exception):
@@ -113,11 +115,20 @@ ProgressCallback = Callable[[int], object]
 class IndexWriter:
     """Admin-side index operations (requires the master or an admin key)."""
 
-    def __init__(self, client: AsyncClient, index_name: str, batch_size: int = 10_000) -> None:
+    def __init__(
+        self,
+        client: AsyncClient,
+        index_name: str,
+        batch_size: int = 10_000,
+        *,
+        task_timeout_ms: int = TASK_TIMEOUT_MS,
+        ready: bool = False,
+    ) -> None:
         self.client = client
         self.index_name = index_name
         self.batch_size = batch_size
-        self._ready = False
+        self.task_timeout_ms = task_timeout_ms
+        self._ready = ready  # the index exists with our settings (made by whoever holds them)
 
     async def ensure_index_once(self) -> None:
         """`ensure_index` on this writer's first use (documents sent to a missing index would
@@ -127,9 +138,12 @@ class IndexWriter:
             self._ready = True
 
     async def _wait(self, task_uid: int) -> None:
-        result = await self.client.wait_for_task(
-            task_uid, timeout_in_ms=TASK_TIMEOUT_MS, interval_in_ms=50
-        )
+        try:
+            result = await self.client.wait_for_task(
+                task_uid, timeout_in_ms=self.task_timeout_ms, interval_in_ms=50
+            )
+        except MeilisearchTimeoutError:
+            raise IndexBusy(f"Meilisearch task {task_uid} is still waiting its turn") from None
         if result.status != "succeeded":
             error = result.error or {}
             reason = error.get("message") if isinstance(error, dict) else str(error)
@@ -237,8 +251,8 @@ class IndexWriter:
         return f"{self.index_name}__build_{int(time.time() * 1000)}"
 
     async def ensure_write_key(self) -> str:
-        """A key that may only add documents to this index (and set it up): the web layer's
-        admin saves use it instead of the admin key. Created once per index name."""
+        """A key that may only add documents to this index and follow their tasks: the web
+        layer's admin saves use it instead of the admin key. Created once per index name."""
         return await self._ensure_key(
             str(uuid.uuid5(WRITE_KEY_NAMESPACE, self.index_name)),
             name=f"peerdir web writes to {self.index_name}",
@@ -260,10 +274,14 @@ class IndexWriter:
     async def _ensure_key(
         self, uid: str, *, name: str, description: str, actions: list[str], indexes: list[str]
     ) -> str:
-        """The value of the key `uid`, created (never expiring) when there is none."""
+        """The value of the key `uid`, created (never expiring) when there is none, or made
+        again when the one there has other rights (its value stays: Meilisearch derives it
+        from the uid and the admin key)."""
         try:
             key = await self.client.get_key(uid)
-            return key.key
+            if sorted(key.actions) == sorted(actions) and sorted(key.indexes) == sorted(indexes):
+                return key.key
+            await self.client.delete_key(uid)
         except MeilisearchApiError as err:
             if err.code != "api_key_not_found":
                 raise

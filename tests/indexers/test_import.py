@@ -245,3 +245,25 @@ def test_the_admin_areas_source_name_is_refused_to_imports(
     assert index(settings, path, full=True) != 0
     assert '"local" is kept for listings made in the admin area' in capsys.readouterr().err
     assert store.count() == 0
+
+
+def test_a_listing_saved_during_a_rebuild_is_in_the_new_index(
+    store: ListingStore, indexer: Indexer
+) -> None:
+    """An admin's save goes to the live index; a rebuild that had already read that listing
+    sends it again once its own index is live."""
+    from indexers import sync
+
+    [listing_id] = indexer.add([ListingIn.model_validate(listing_data(source_id="x",
+                                                                      name="Before"))])  # fmt: skip
+    saved: list[str] = []
+
+    def save_meanwhile(_count: int) -> None:
+        if not saved:  # after the build has read every listing, before the swap
+            store.write([ListingIn.model_validate(listing_data(source_id="x", name="During"))])
+            saved.append(listing_id)
+
+    indexer.admin(lambda w: sync.rebuild(store, w, progress=save_meanwhile))
+    assert saved
+    document = indexer.admin(lambda w: w.client.index(w.index_name).get_document(listing_id))
+    assert document["name"] == "During"

@@ -4,7 +4,9 @@ change audited with its old and new values."""
 
 from __future__ import annotations
 
+import functools
 import threading
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -421,3 +423,45 @@ def test_the_text_filter_finds_organization_and_phone(
                        phone="(215) 555-0142")  # fmt: skip
     for text in ("riverside", "555-0142", "PLAIN"):
         assert [r.id for r in admin_store.browse(ListingFilter(text=text)).rows] == [found.id]
+
+
+def at_once(*jobs: Callable[[], object]) -> list[BaseException]:
+    """Run `jobs` in threads released together; the errors other than Stale/LookupError."""
+    barrier = threading.Barrier(len(jobs))
+    errors: list[BaseException] = []
+
+    def run(work: Callable[[], object]) -> None:
+        barrier.wait(5)
+        try:
+            work()
+        except (Stale, LookupError):
+            pass
+        except BaseException as err:  # the test reports any other
+            errors.append(err)
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return errors
+
+
+def test_settling_a_conflict_while_the_listing_is_saved_does_not_deadlock(
+    ws: Workspace, admin_store: ListingAdmin, actor: Actor
+) -> None:
+    """Both lock the listing first, then its conflicts (PostgreSQL would detect a deadlock
+    if one took them the other way round)."""
+    for round_ in range(5):
+        found = ws.listing(source_id=f"d{round_}", name="D", phone="(215) 555-0100")
+        edit(admin_store, actor, found, phone="(215) 555-0199")
+        ws.listings.upsert([listing(source_id=f"d{round_}", name="D", phone="(215) 555-0123")])
+        [conflict] = [c for c in admin_store.open_conflicts() if c.listing_id == found.id]
+        latest = ws.listings.get(found.id)
+        assert latest is not None
+        errors = at_once(
+            functools.partial(admin_store.resolve, actor, conflict.id, Resolution.KEEP_OURS),
+            functools.partial(edit, admin_store, actor, latest, description="Saved at once"),
+        )
+        assert errors == []
+        assert admin_store.open_conflicts() == []

@@ -41,7 +41,7 @@ from directory.models import Attendance, Category, InputError, Listing, Status
 from directory.overrides import changes
 from directory.routes.admin.common import admin_page, me
 from directory.routes.forms import form_fields, form_key, form_lists, new_form_key
-from directory.search import IndexWriter
+from directory.search import IndexBusy, IndexWriter
 from directory.search.documents import to_document
 from directory.workspace import Role
 
@@ -122,6 +122,10 @@ NOTICES = {
     "unresolvable": (
         "The source's value does not fit with the rest of the listing, so nothing was "
         "changed: open the listing and edit it instead (saving settles the conflict)."
+    ),
+    "queued": (
+        "Saved. The search index is busy with other work (an import or a rebuild): the public "
+        "search will show the change when that is done."
     ),
     "not_indexed": (
         "Saved, but the search index could not be updated just now: the public search will "
@@ -213,21 +217,27 @@ def _blank() -> dict[str, Any]:
     return fields
 
 
-async def index_listing(request: Request, listing: Listing) -> bool:
-    """Send the one changed document to the search index and wait for it; False when the
-    index could not take it (the store has the change; a rebuild will carry it)."""
+async def index_listing(request: Request, listing: Listing, done: str) -> str:
+    """Send the one changed document to the search index and wait for it (a few seconds at
+    most); the notice to show: `done`, or "queued" when the index is busy with other work
+    (an import), or "not_indexed" when it could not take it (the store has the change)."""
     writer: IndexWriter | None = request.state.index_writer
     if writer is None:
-        log.warning("listing %s saved but not indexed: no Meilisearch admin key", listing.id)
-        return False
+        log.warning(
+            "listing %s saved but not indexed: no Meilisearch key to write with", listing.id
+        )
+        return "not_indexed"
     document = to_document(listing.id, listing.record.model_dump(mode="json"), listing.updated_at)
     try:
         await writer.ensure_index_once()
         await writer.wait_all(await writer.send([document]))
+    except IndexBusy:
+        log.info("listing %s saved; the index will take it after the work before it", listing.id)
+        return "queued"
     except Exception as err:  # the index is derived: the save itself stands
         log.warning("listing %s saved but not indexed: %s", listing.id, err)
-        return False
-    return True
+        return "not_indexed"
+    return done
 
 
 async def _posted(request: Request) -> tuple[dict[str, list[str]], dict[str, str]]:
@@ -265,7 +275,7 @@ async def create_listing(request: Request) -> Response:
             status_code=400,
             form_key=form_key(fields),
         )
-    done = "created" if await index_listing(request, listing) else "not_indexed"
+    done = await index_listing(request, listing, "created")
     return redirect_to_listing(request, listing.id, done)
 
 
@@ -350,8 +360,7 @@ async def update_listing(request: Request) -> Response:
     done = "saved" if saved.changed else "verified"
     if fields.get("and_verify") == "1" and saved.changed:
         done = "saved_verified"
-    if not await index_listing(request, listing):
-        done = "not_indexed"
+    done = await index_listing(request, listing, done)
     return redirect_to_listing(request, current.listing.id, done)
 
 
@@ -398,7 +407,7 @@ async def change_status(request: Request) -> Response:
         raise HTTPException(409, STALE_STATUS) from None
     if not saved.changed:
         return redirect_to_listing(request, current.listing.id, "unchanged")
-    done = "status" if await index_listing(request, saved.listing) else "not_indexed"
+    done = await index_listing(request, saved.listing, "status")
     return redirect_to_listing(request, current.listing.id, done)
 
 

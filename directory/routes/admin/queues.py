@@ -75,7 +75,7 @@ async def verify_listing(request: Request) -> Response:
     listing = await run_in_threadpool(
         lambda: admin.verify(Actor.of(me(request)), current.listing.id, today=today)
     )
-    done = "verified" if await index_listing(request, listing) else "not_indexed"
+    done = await index_listing(request, listing, "verified")
     if back_to_queue:
         return RedirectResponse(
             f"{request.url_for('admin:verification')}?done={done}", status_code=303
@@ -104,8 +104,8 @@ async def resolve_conflict(request: Request) -> Response:
     if keep == Resolution.TAKE_THEIRS:
         store: ListingStore = request.state.store
         listing = await run_in_threadpool(store.get, listing_id)
-        if listing is not None and not await index_listing(request, listing):
-            keep = "not_indexed"
+        if listing is not None:
+            keep = await index_listing(request, listing, keep)
     return RedirectResponse(f"{request.url_for('admin:conflicts')}?done={keep}", status_code=303)
 
 

@@ -5,6 +5,7 @@ else (no deleting, no other index, no keys)."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -16,6 +17,7 @@ from starlette.testclient import TestClient
 from directory.app import create_app
 from directory.config import Settings
 from directory.listings import ListingStore
+from directory.search import IndexWriter
 from directory.search.index import make_client
 from directory.workspace import Role
 from tests.conftest import Indexer, run
@@ -27,7 +29,11 @@ from tests.workspace import Accounts
 
 @pytest.fixture
 def write_key(settings: Settings) -> str:
-    return run(lambda writer: writer.ensure_write_key(), settings.meili_url, settings.meili_index)
+    async def made(writer: IndexWriter) -> str:
+        await writer.ensure_index()  # as `peerdir serve` does with the admin key
+        return await writer.ensure_write_key()
+
+    return run(made, settings.meili_url, settings.meili_index)
 
 
 @pytest.fixture
@@ -47,8 +53,13 @@ def test_an_admin_save_reaches_the_search_without_the_admin_key(
     version = form_of(admin, listing_id)["version"]
     response = post(admin, f"/admin/listings/{listing_id}",
                     edit_body(store, listing_id, version, name="Lighthouse House"))  # fmt: skip
-    assert response.headers["location"].endswith("?done=saved")
-    assert public_names(web_client, "Lighthouse") == ["Lighthouse House"]
+    # "queued" when the index is still busy (a fresh Meilisearch's first documents take
+    # seconds): the save then reaches the search a little later.
+    assert response.headers["location"].endswith(("?done=saved", "?done=queued"))
+    deadline = time.monotonic() + 30
+    while public_names(web_client, "Lighthouse") != ["Lighthouse House"]:
+        assert time.monotonic() < deadline, "the save never reached the search"
+        time.sleep(0.2)
 
 
 def test_the_write_key_can_do_nothing_else(settings: Settings, write_key: str) -> None:
@@ -61,10 +72,10 @@ def test_the_write_key_can_do_nothing_else(settings: Settings, write_key: str) -
             own = client.index(settings.meili_index)
             await own.add_documents([{"id": "x1", "name": "ok"}])
             for name, attempt in [
+                ("change its settings", own.update_ranking_rules(["words"])),
                 ("delete the index", own.delete()),
                 ("delete documents", own.delete_all_documents()),
                 ("another index", client.index("other").add_documents([{"id": "y"}])),
-                ("read keys", client.get_keys()),
             ]:
                 try:
                     await attempt
