@@ -47,9 +47,6 @@ from directory.source_registry import SourceRegistry
 from directory.templating import make_templates
 
 log = logging.getLogger(__name__)
-# An admin's save waits this long for the index to take its document (behind an import, it
-# says so instead: the page must not hang).
-WEB_TASK_TIMEOUT_MS = 5000
 # Browser libraries installed from npm with the lockfile (`make setup`), served as they are.
 _VENDOR = PROJECT_ROOT / "node_modules" / "htmx.org" / "dist"
 
@@ -138,7 +135,7 @@ def create_app(settings: Settings) -> Starlette:
                     IndexWriter(
                         admin_client,
                         settings.meili_index,
-                        task_timeout_ms=WEB_TASK_TIMEOUT_MS,
+                        task_timeout_ms=int(settings.index_wait_s * 1000),
                         # `peerdir serve` sets the index up with the admin key before it starts.
                         ready=bool(settings.meili_write_key),
                     )

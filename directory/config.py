@@ -36,6 +36,9 @@ class Settings:
     meili_search_key: str | None = field(default=None, repr=False)
     # A key that may only add documents to the index: the web layer's admin saves.
     meili_write_key: str | None = field(default=None, repr=False)
+    # How long an admin's save waits for the index to take its document; a busy index (an
+    # import running) is then said to be busy instead of holding the page.
+    index_wait_s: float = 5.0
     meili_external: bool = False
     templates_dir: Path = PROJECT_ROOT / "templates"
     meili_timeout_s: float = 5.0

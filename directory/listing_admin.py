@@ -126,6 +126,7 @@ class ListingAdmin(ListingQueues):
         seen_version: datetime,
         action: str = "listing.update",
         after: Callable[[Connection], object] | None = None,
+        verified_on: date | None = None,
     ) -> Saved:
         """Store the admin's version of a listing (every editable field in `draft`).
 
@@ -133,7 +134,8 @@ class ListingAdmin(ListingQueues):
         overrides; a field edited while in conflict settles that conflict (the new value is
         ours). Raises InputError (a field and its problem), Stale (changed since
         `seen_version`) or LookupError (no such listing). `after(conn)` runs in the same
-        transaction when something changed (a correction marked applied).
+        transaction when something changed (a correction marked applied). With
+        `verified_on`, the listing is also marked verified that day, in the same transaction.
         """
         now = datetime.now(UTC)
         with self.engine.begin() as conn:
@@ -145,14 +147,24 @@ class ListingAdmin(ListingQueues):
                 **{k: draft.get(k) for k in EDITABLE if k in draft},
                 "source": row.source,
                 "source_id": row.source_id,
-                "last_verified_at": current.get("last_verified_at"),
+                "last_verified_at": (
+                    verified_on.isoformat() if verified_on else current.get("last_verified_at")
+                ),
             }
             validated = validate(placed({**current, **fields}))
             dumped = validated.model_dump(mode="json")
             changed = changes(current, dumped)
-            if not changed:
+            if not changed and verified_on is None:
                 return Saved(ListingStore.to_listing(row), {})
             values: dict[str, Any] = {**columns_of(validated, dumped), "updated_at": now}
+            audited = dict(changed)
+            if verified_on is not None:
+                values["verified_by"] = actor.account_id
+                audited["last_verified_at"] = (
+                    current.get("last_verified_at"),
+                    dumped["last_verified_at"],
+                )
+                action = action if changed else "listing.verify"
             if row.source == LOCAL_SOURCE:
                 values["content_hash"] = content_hash(dumped)
             else:
@@ -168,8 +180,8 @@ class ListingAdmin(ListingQueues):
             close_conflicts(
                 conn, listing_id, list(changed), Resolution.EDITED, now, by=actor.account_id
             )
-            record(conn, actor, action, "listing", listing_id, changed, changes=changed)
-            if after is not None:
+            record(conn, actor, action, "listing", listing_id, audited, changes=audited)
+            if after is not None and changed:
                 after(conn)
         found = self.store.get(listing_id)
         assert found is not None

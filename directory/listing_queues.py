@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, String, and_, case, cast, func, or_, select
+from sqlalchemy import ColumnElement, Engine, and_, case, func, or_, select
 
 from directory.conflicts import OpenConflict, open_conflicts
 from directory.db import as_utc, corrections_table
@@ -18,6 +18,16 @@ from directory.db import listings_table as t
 from directory.models import Status
 
 PAGE_SIZE = 50
+# What "Name contains" also searches: the fields a caller or a correction mentions.
+TEXT_PATHS: list[Any] = [
+    "organization",
+    "phone",
+    "description",
+    "location_name",
+    ("address", "street"),
+    ("address", "city"),
+    ("address", "postal_code"),
+]
 
 
 class SortBy(StrEnum):
@@ -111,12 +121,10 @@ class ListingQueues:
         conditions: list[ColumnElement[bool]] = []
         if wanted.text:
             pattern = f"%{_like_escape(wanted.text.lower())}%"
+            searched = [t.c.name, t.c.source_id]
+            searched += [t.c.record[path].as_string() for path in TEXT_PATHS]
             conditions.append(
-                or_(
-                    func.lower(t.c.name).like(pattern, escape="\\"),
-                    # organization, phone, address, description...: the record as text
-                    func.lower(cast(t.c.record, String)).like(pattern, escape="\\"),
-                )
+                or_(*(func.lower(column).like(pattern, escape="\\") for column in searched))
             )
         if wanted.source:
             conditions.append(t.c.source == wanted.source)

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, bindparam, func, insert, select, upda
 from directory.conflicts import Resolution, close_conflicts, raise_conflicts
 from directory.db import as_utc, lock_for_writing
 from directory.db import listings_table as t
-from directory.models import Listing, ListingIn, Status
+from directory.models import LOCAL_SOURCE, Listing, ListingIn, Status
 from directory.overrides import Conflict, later_verification, merge
 
 
@@ -329,7 +329,11 @@ class ListingStore:
         allowed = None if only is None else set(only)
         query = select(
             t.c.id, t.c.source, t.c.source_id, t.c.record, t.c.overrides, t.c.source_record
-        ).where(t.c.source.in_(list(sources)), t.c.status != Status.INACTIVE.value)
+        ).where(
+            # The admin area's own listings are never retired by an import.
+            t.c.source.in_([s for s in sources if s != LOCAL_SOURCE]),
+            t.c.status != Status.INACTIVE.value,
+        )
         rows = conn.execute(query.with_for_update(key_share=True) if lock else query).all()
         inactive = Status.INACTIVE.value
         found = _Retirement()

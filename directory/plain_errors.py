@@ -13,7 +13,7 @@ PATTERNS = {
     "conference_phone": "use only digits, spaces and ( ) - . + x , # *",
     "country": "use the two-letter country code (e.g. US)",
     "email": "is not an email address",
-    "source": "use lowercase letters, digits, - and _",
+    "source": "use letters, digits, spaces and . _ + / - (starting with a letter or digit)",
     "source_id": "use printable characters only",
 }
 

@@ -30,8 +30,7 @@ from directory.db import jobs_table as j
 from directory.db import listings_table as listings
 from directory.db import sources_table as s
 from directory.jobs import ACTIVE, Job, JobKind, JobStatus, ensure_source, job_of, lock
-from directory.listing_admin import LOCAL_SOURCE
-from directory.models import Status
+from directory.models import LOCAL_SOURCE, Status
 
 _BATCH = 1000
 

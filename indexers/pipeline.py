@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from directory.listings import UpsertResult
-from directory.models import ListingIn
+from directory.models import LOCAL_SOURCE, ListingIn
 from indexers.geocode import place_by_zip
 from indexers.sources import SourceError
 from indexers.validate import Rejection, validate
@@ -146,8 +146,9 @@ def retirement_sources(report: ImportReport, *, full: bool) -> set[str]:
             "full import: no record made inactive, a rejected record has no usable source_id"
         )
         return set()
-    # Every source a file spoke for, even one that now lists nothing.
-    return set(report.sources)
+    # Every source a file spoke for, even one that now lists nothing; never the admin area's
+    # own listings (an import cannot be "local": its records were all rejected).
+    return set(report.sources) - {LOCAL_SOURCE}
 
 
 def kept_keys(report: ImportReport) -> set[tuple[str, str]]:

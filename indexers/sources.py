@@ -81,12 +81,21 @@ class SourceFile:
 
 
 def native_source(path: Path, document: dict[str, Any], source: str | None = None) -> SourceFile:
-    """A native listings file's records; each gets the file's source (or `source`)."""
+    """A native listings file's records; each gets the file's source unless it names its own.
+    A `source` given by the caller (the import's own choice) is every record's source: an
+    import filed under one source cannot write another's listings."""
+    chosen = source
     source = source or document.get("source")
     if not isinstance(source, str) or not source.strip():
         raise SourceError(path, "expected a non-empty 'source' string at the top level")
+
+    def sourced(item: Any) -> Any:
+        if not isinstance(item, dict):
+            return item
+        return {**item, "source": chosen} if chosen else {"source": source, **item}
+
     records = [
-        RawRecord(str(path), number, {"source": source, **item} if isinstance(item, dict) else item)
+        RawRecord(str(path), number, sourced(item))
         for number, item in enumerate(document["listings"], start=1)
     ]
     return SourceFile(source.strip(), records)

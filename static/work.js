@@ -20,14 +20,18 @@ document.addEventListener("click", async (event) => {
   }
 });
 
-// A form marked data-unsaved-warning: once something is typed in it, submitting another form
-// on the page (which would lose the typing) asks first.
+// A form marked data-unsaved-warning: once something is typed in it (or it came back with
+// errors, holding what was typed), leaving the page or submitting another form asks first.
 document.querySelectorAll("form[data-unsaved-warning]").forEach((guarded) => {
-  let dirty = false;
+  let dirty = guarded.hasAttribute("data-dirty");
   guarded.addEventListener("input", () => { dirty = true; });
   guarded.addEventListener("submit", () => { dirty = false; });
   document.addEventListener("submit", (event) => {
     if (!dirty || event.target === guarded) return;
-    if (!window.confirm(guarded.dataset.unsavedWarning)) event.preventDefault();
+    if (window.confirm(guarded.dataset.unsavedWarning)) dirty = false;
+    else event.preventDefault();
   }, true);
+  window.addEventListener("beforeunload", (event) => {
+    if (dirty) event.preventDefault();
+  });
 });

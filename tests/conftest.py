@@ -141,6 +141,8 @@ def settings(
         meili_search_key=search_key,
         meili_external=True,
         password_cost=CHEAP_HASHING,
+        # A fresh Meilisearch takes seconds over its first documents: the tests wait for them.
+        index_wait_s=60,
     )
 
 

@@ -241,10 +241,30 @@ def test_the_admin_areas_source_name_is_refused_to_imports(
     tmp_path: Path, settings: Settings, store: ListingStore, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """An import named "local" could overwrite or retire the listings admins made."""
+    from directory.audit import Actor
+    from directory.listing_admin import ListingAdmin
+
+    made = ListingAdmin(store.engine, store).create(
+        Actor(None, None), listing_data(name="Made Here"), form_key="made-here-form-key"
+    )
     path = write_file(tmp_path / "a.json", [listing_data(source_id="r1")], source="local")
     assert index(settings, path, full=True) != 0
     assert '"local" is kept for listings made in the admin area' in capsys.readouterr().err
-    assert store.count() == 0
+    assert store.count() == 1
+    kept = store.get(made.id)
+    assert kept is not None and kept.record.status is Status.ACTIVE  # not retired either
+
+
+def test_the_source_an_import_is_filed_under_is_every_records(
+    tmp_path: Path, settings: Settings, store: ListingStore
+) -> None:
+    """A record naming another source cannot write that source's listings."""
+    path = write_file(tmp_path / "a.json", [listing_data(source_id=f"r{n}") for n in (1, 2)])
+    data = json.loads(path.read_text())
+    data["listings"][1]["source"] = "other"
+    path.write_text(json.dumps(data))
+    assert index(settings, path, source="chosen") == 0
+    assert {row.record["source"] for batch in store.rows() for row in batch} == {"chosen"}
 
 
 def test_a_listing_saved_during_a_rebuild_is_in_the_new_index(

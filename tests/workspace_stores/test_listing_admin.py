@@ -421,8 +421,13 @@ def test_the_text_filter_finds_organization_and_phone(
 ) -> None:
     found = ws.listing(source_id="f", name="Plain Name", organization="Riverside Alliance",
                        phone="(215) 555-0142")  # fmt: skip
+    ws.listing(source_id="g", name="Other Place", organization="Elm Trust")
     for text in ("riverside", "555-0142", "PLAIN"):
         assert [r.id for r in admin_store.browse(ListingFilter(text=text)).rows] == [found.id]
+    assert admin_store.browse(ListingFilter(text="philadelphia")).total == 2  # the city
+    # The names of the record's fields are not text to match.
+    for field_name in ("phone", "address", "organization"):
+        assert admin_store.browse(ListingFilter(text=field_name)).total == 0
 
 
 def at_once(*jobs: Callable[[], object]) -> list[BaseException]:

@@ -31,7 +31,7 @@ from directory.audit import Actor
 from directory.auth import requires
 from directory.config import Settings
 from directory.jobs import Job, JobBusy, JobKind, JobRequest, JobStatus, JobStore
-from directory.listing_admin import LOCAL_SOURCE
+from directory.models import LOCAL_SOURCE
 from directory.routes.admin.common import admin_page, me
 from directory.routes.forms import MAX_FIELD, form_fields
 from directory.source_registry import SourceRegistry

@@ -310,6 +310,7 @@ async def update_listing(request: Request) -> Response:
                 record,
                 seen_version=_version(fields),
                 after=after,
+                verified_on=local_today(request) if fields.get("and_verify") == "1" else None,
             )
         )
     except FormErrors as err:
@@ -345,22 +346,17 @@ async def update_listing(request: Request) -> Response:
             correction_id=correction,
             errors={"correction_id": "this correction was already handled; nothing was saved"},
         )
-    listing = saved.listing
-    if fields.get("and_verify") == "1":
-        day = local_today(request)
-        listing = await run_in_threadpool(
-            lambda: admin.verify(Actor.of(me(request)), current.listing.id, today=day)
-        )
-    elif not saved.changed:
+    verified = fields.get("and_verify") == "1"
+    if not saved.changed and (correction or not verified):
         if correction:
             url = request.url_for("admin:listing", listing_id=current.listing.id)
             query = urlencode({"done": "unchanged_correction", "correction": correction})
             return RedirectResponse(f"{url}?{query}", status_code=303)
         return redirect_to_listing(request, current.listing.id, "unchanged")
     done = "saved" if saved.changed else "verified"
-    if fields.get("and_verify") == "1" and saved.changed:
+    if verified and saved.changed:
         done = "saved_verified"
-    done = await index_listing(request, listing, done)
+    done = await index_listing(request, saved.listing, done)
     return redirect_to_listing(request, current.listing.id, done)
 
 

@@ -86,3 +86,21 @@ def test_the_write_key_can_do_nothing_else(settings: Settings, write_key: str) -
     with ThreadPoolExecutor(max_workers=1) as pool:
         refused = pool.submit(lambda: asyncio.run(attempts())).result()
     assert len(refused) == 4, refused
+
+
+def test_a_busy_index_is_said_to_be_busy_and_the_page_does_not_wait(
+    settings: Settings, accounts: Accounts, indexer: Indexer, store: ListingStore
+) -> None:
+    [listing_id] = indexer.add([listing(source_id="b", name="Busy House")])
+    hurried = replace(settings, index_wait_s=0.001)
+    with TestClient(create_app(hurried), raise_server_exceptions=False) as client:
+        account, csrf = accounts.login_as(client, Role.ADMIN, "North Team")
+        admin = Desk(client, account, csrf, store.engine)
+        version = form_of(admin, listing_id)["version"]
+        response = post(admin, f"/admin/listings/{listing_id}",
+                        edit_body(store, listing_id, version, name="Busy Home"))  # fmt: skip
+        assert response.headers["location"].endswith("?done=queued")
+        page = admin.get(response.headers["location"])
+        assert "The search index is busy with other work" in page.text
+    found = store.get(listing_id)
+    assert found is not None and found.record.name == "Busy Home"  # saved all the same
