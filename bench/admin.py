@@ -19,32 +19,22 @@ import argparse
 import asyncio
 import itertools
 import os
-import shutil
 import statistics
-import tempfile
 import time
 from contextlib import ExitStack
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-from synthetic import write_listings
-from workspace import PASSWORD, SEED_DATA, Target, _csrf, _get
+from workspace import PASSWORD, Target, _csrf, _get, measure_all, prepare
 
 from bench import (
     _search_key,
     app_process,
-    index_ours,
-    log,
-    measure,
     server_stack,
-    start_meili,
 )
-from directory import migrations
 from directory.accounts import AccountStore
-from directory.db import make_engine
 from directory.listing_form import to_fields
 from directory.listings import ListingStore
 from directory.passwords import HashCost, Passwords
@@ -162,21 +152,15 @@ def targets(app_url: str, cookie: str, csrf: str, store: ListingStore, saves: in
 def run(args: argparse.Namespace) -> None:
     load_before = os.getloadavg()[0]
     with ExitStack() as stack:
-        work = Path(tempfile.mkdtemp(prefix="peerdir-bench-admin-"))
-        stack.callback(shutil.rmtree, work, ignore_errors=True)
-        meili = start_meili(stack, work)
-        synthetic = work / "synthetic.json"
-        write_listings(synthetic, args.n, args.seed)
-        db_url = f"sqlite:///{work / 'directory.db'}"
-        migrations.upgrade(db_url)
-        engine = make_engine(db_url)
-        stack.callback(engine.dispose)
-        store = ListingStore(engine)
-        log(f"importing seed_data/ and {args.n:,} synthetic listings")
-        index = "bench_admin"
-        index_ours([*sorted(SEED_DATA.glob("*.json")), synthetic], store, meili.url,
-                   meili.master_key, index)  # fmt: skip
-        AccountStore(engine, Passwords(HashCost())).add(
+        bench = prepare(stack, "bench_admin", args)
+        work, meili, db_url, store, index = (
+            bench.work,
+            bench.meili,
+            bench.db_url,
+            bench.store,
+            bench.index,
+        )
+        AccountStore(store.engine, Passwords(HashCost())).add(
             EMAIL, PASSWORD, Role.ADMIN, "Bench Office", display_name="Bench Admin"
         )
         key = asyncio.run(_search_key(meili.url, meili.master_key))
@@ -189,13 +173,7 @@ def run(args: argparse.Namespace) -> None:
         for target in found:
             if target.name.endswith("(indexed)"):
                 target.requests, target.warmup = writes, 8
-            for workers, default in ((1, args.requests), (8, args.requests_c8)):
-                total = target.requests[workers > 1] if target.requests else default
-                log(f"{target.name} c={workers}: {total} requests")
-                target.results[workers] = asyncio.run(
-                    measure(target.send, total, workers, expect=target.expect,
-                            warmup=target.warmup if target.warmup is not None else args.warmup)
-                )  # fmt: skip
+        measure_all(found, args)
         # Last, so that Meilisearch is as warm as it was for the app's saves.
         raw = asyncio.run(one_document_ms(meili.url, meili.master_key, index, store, args.raw))
         print_report(found, store.count(), raw, load_before)

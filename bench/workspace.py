@@ -55,6 +55,7 @@ from directory.config import PROJECT_ROOT
 from directory.db import make_engine, referral_events_table, referrals_table
 from directory.geo import distance_mi, resolve_place
 from directory.listings import ListingStore
+from directory.meili_server import MeiliProcess
 from directory.models import Category, Listing
 from directory.passwords import HashCost, Passwords
 from directory.peers import PeerFields, PeerStore
@@ -480,20 +481,15 @@ def print_report(found: list[Target], load: Caseload, costs: Costs, facts: list[
 def run(args: argparse.Namespace) -> None:
     load_before = os.getloadavg()[0]
     with ExitStack() as stack:
-        work = Path(tempfile.mkdtemp(prefix="peerdir-bench-work-"))
-        stack.callback(shutil.rmtree, work, ignore_errors=True)
-        meili = start_meili(stack, work)
-        synthetic = work / "synthetic.json"
-        write_listings(synthetic, args.n, args.seed)
-        db_url = f"sqlite:///{work / 'directory.db'}"
-        migrations.upgrade(db_url)
-        engine = make_engine(db_url)
-        stack.callback(engine.dispose)
-        store = ListingStore(engine)
-        seeds = sorted(SEED_DATA.glob("*.json"))
-        log(f"importing seed_data/ ({len(seeds)} files) and {args.n:,} synthetic listings")
-        index = "bench_work"
-        times = index_ours([*seeds, synthetic], store, meili.url, meili.master_key, index)
+        bench = prepare(stack, "bench_work", args)
+        work, meili, db_url, store, index = (
+            bench.work,
+            bench.meili,
+            bench.db_url,
+            bench.store,
+            bench.index,
+        )
+        times = bench.times
         listings = store.count()
         log(f"seeding a caseload of {args.peers} peers")
         started = time.perf_counter()
@@ -511,17 +507,53 @@ def run(args: argparse.Namespace) -> None:
             f"{times.total_s:.1f} s; caseload seeded in {seeded_s:.1f} s",
             f"search: {SEARCH} (radius 10 mi): {public_hits(app_url)} hits",
         ]
-        for target in found:
-            for workers, default in ((1, args.requests), (8, args.requests_c8)):
-                total = target.requests[workers > 1] if target.requests else default
-                log(f"{target.name} c={workers}: {total} requests")
-                target.results[workers] = asyncio.run(
-                    measure(
-                        target.send, total, workers, expect=target.expect,
-                        warmup=target.warmup if target.warmup is not None else args.warmup,
-                    )
-                )  # fmt: skip
+        measure_all(found, args)
         print_report(found, load, costs, facts)
+
+
+@dataclass
+class Prepared:
+    """A bench run's own Meilisearch and SQLite database, with seed_data/ and N synthetic
+    listings imported as `peerdir index` does."""
+
+    work: Path
+    meili: MeiliProcess
+    db_url: str
+    store: ListingStore
+    index: str
+    times: Any
+
+
+def prepare(stack: ExitStack, index: str, args: argparse.Namespace) -> Prepared:
+    """Everything is removed when `stack` closes."""
+    work = Path(tempfile.mkdtemp(prefix=f"peerdir-{index}-"))
+    stack.callback(shutil.rmtree, work, ignore_errors=True)
+    meili = start_meili(stack, work)
+    synthetic = work / "synthetic.json"
+    write_listings(synthetic, args.n, args.seed)
+    db_url = f"sqlite:///{work / 'directory.db'}"
+    migrations.upgrade(db_url)
+    engine = make_engine(db_url)
+    stack.callback(engine.dispose)
+    store = ListingStore(engine)
+    seeds = sorted(SEED_DATA.glob("*.json"))
+    log(f"importing seed_data/ ({len(seeds)} files) and {args.n:,} synthetic listings")
+    times = index_ours([*seeds, synthetic], store, meili.url, meili.master_key, index)
+    return Prepared(work, meili, db_url, store, index, times)
+
+
+def measure_all(found: list[Target], args: argparse.Namespace) -> None:
+    """Time every target at c=1 and c=8 (its own request counts, or the run's)."""
+    for target in found:
+        for workers, default in ((1, args.requests), (8, args.requests_c8)):
+            total = target.requests[workers > 1] if target.requests else default
+            log(f"{target.name} c={workers}: {total} requests")
+            target.results[workers] = asyncio.run(
+                measure(
+                    target.send, total, workers, expect=target.expect,
+                    warmup=target.warmup if target.warmup is not None else args.warmup,
+                )
+            )  # fmt: skip
 
 
 def main() -> int:
