@@ -4,10 +4,9 @@ nothing changed when the server fails, hangs, or sends too much or not JSON."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import httpx
@@ -20,6 +19,7 @@ from indexers.fetch import fetch
 from indexers.sources import SourceError
 from tests.indexers.commands import index
 from tests.indexers.test_meeting_guide import meeting
+from tests.local_http import http_server
 
 FEED = json.dumps([meeting(slug="from-the-web")]).encode()
 OTHER = json.dumps([meeting(slug="other-feed")]).encode()
@@ -56,13 +56,8 @@ class FeedHandler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), FeedHandler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with http_server(FeedHandler) as url:
+        yield url
 
 
 def test_a_feed_url_is_fetched_and_imported(

@@ -37,6 +37,7 @@ from tests.conftest import Indexer
 from tests.factories import listing, listing_data
 from tests.indexers.test_meeting_guide import meeting
 from tests.jobs import apply, counts, native, queue, records, run_one, uploads
+from tests.local_http import http_server
 
 ADMIN = Actor("admin-account-1", "team-1")
 
@@ -251,13 +252,8 @@ class FeedHandler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def feed_server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), FeedHandler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with http_server(FeedHandler) as url:
+        yield url
 
 
 def test_a_feed_is_fetched_and_imported(

@@ -9,12 +9,11 @@ run showed, or over the limit with no dry run) says why on its page and the sour
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
 from html import unescape
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import httpx2
@@ -35,6 +34,7 @@ from tests.conftest import Indexer
 from tests.factories import listing, listing_data
 from tests.indexers.test_worker import serving
 from tests.jobs import native, queue, records, run_one, uploads, zipped
+from tests.local_http import http_server
 from tests.routes.conftest import Desk, names_field, snapshot
 from tests.workspace import Accounts
 
@@ -358,13 +358,8 @@ class Hanging(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def hanging_host() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Hanging)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/feed.json"
-    httpd.shutdown()
-    httpd.server_close()
+    with http_server(Hanging) as url:
+        yield url + "/feed.json"
 
 
 def test_a_feed_on_a_host_that_hangs_fails_after_the_timeout(
