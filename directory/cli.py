@@ -37,8 +37,9 @@ def _parser() -> argparse.ArgumentParser:
         help="import listing files or feeds and update the search index",
         description="Validate and import listings (files, folders or feed URLs) into the "
         "store, then update the search index. Formats: our listings files, Meeting Guide "
-        "feeds, Open Referral HSDS 3.0 (JSON, or a folder of CSV tables); told apart by "
-        "their shape unless --format says.",
+        "feeds, NA meetings from BMLT servers, Open Referral HSDS 3.0 (JSON, or a folder of "
+        "CSV tables) and spreadsheets with a column map; told apart by their shape unless "
+        "--format says.",
     )
     index.add_argument("inputs", nargs="+", metavar="PATH_OR_URL")
     index.add_argument(
@@ -54,18 +55,40 @@ def _parser() -> argparse.ArgumentParser:
     )
     index.add_argument(
         "--fellowship",
-        help="Meeting Guide: the fellowship of the feed's meetings (AA, NA, Al-Anon, SMART ...)",
+        help="meetings: the fellowship of the feed's meetings (AA, NA, Al-Anon, SMART ...)",
     )
     index.add_argument(
         "--timezone",
-        help="Meeting Guide: IANA timezone for meetings that neither say it nor can be "
-        "placed (e.g. America/Chicago)",
+        help="IANA timezone for listings that neither say it nor can be placed "
+        "(e.g. America/Chicago)",
     )
     index.add_argument(
         "--taxonomy-map",
         metavar="FILE",
         help="HSDS: the TOML file mapping taxonomy terms to categories (default: "
         "indexers/hsds/taxonomy_map.toml, which says how to write one)",
+    )
+    index.add_argument(
+        "--types",
+        metavar="FILE",
+        dest="types_file",
+        help="Meeting Guide: a TOML file naming the feed's own type codes (see "
+        "indexers/types/al-anon.toml)",
+    )
+    index.add_argument(
+        "--service-body",
+        metavar="ID",
+        action="append",
+        dest="service_bodies",
+        default=[],
+        help="BMLT: a service body (region or area) whose meetings to fetch from a root "
+        "server's URL, with the bodies under it; repeat for more",
+    )
+    index.add_argument(
+        "--map",
+        metavar="FILE",
+        dest="column_map",
+        help="spreadsheets (.csv, .xlsx): the TOML column map (see examples/tables/)",
     )
     index.add_argument(
         "--strict", action="store_true", help="import nothing unless every record is valid"

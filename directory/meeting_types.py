@@ -8,6 +8,7 @@ meeting is attended; see `indexers/meeting_guide.py`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -119,6 +120,19 @@ ONLINE = "ONL"
 TEMPORARILY_CLOSED = "TC"
 
 
-def type_names(codes: list[str]) -> list[str]:
-    """Readable names of the known codes, in the given order."""
-    return [MEETING_TYPES[code].name for code in codes if code in MEETING_TYPES]
+_BY_FOLDED = {code.casefold(): code for code in MEETING_TYPES}
+
+
+def spec_code(code: str) -> str | None:
+    """The spec's own spelling of `code`, matched without regard to case ("onl" → "ONL")."""
+    return _BY_FOLDED.get(code.strip().casefold())
+
+
+def type_names(codes: list[str], labels: Mapping[str, str] | None = None) -> list[str]:
+    """Readable names of the codes, in the given order: the spec's name, else the source's
+    own (`labels`), else the code itself."""
+    labels = labels or {}
+    return [
+        MEETING_TYPES[code].name if code in MEETING_TYPES else labels.get(code) or code
+        for code in codes
+    ]

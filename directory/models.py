@@ -28,7 +28,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticKnownError
 
-from directory.meeting_types import MEETING_TYPES
+from directory.meeting_types import spec_code
 
 
 class Category(StrEnum):
@@ -177,9 +177,18 @@ def _timezones() -> set[str]:
 
 
 def _check_meeting_type(value: str) -> str:
-    if value not in MEETING_TYPES:
-        raise ValueError(f"unknown meeting type code {value!r}")
+    """A spec code in its own spelling (matched without regard to case), or a source's own
+    code as it wrote it: kept, shown by its name in `type_labels` or else by the code."""
+    value = value.strip()
+    known = spec_code(value)
+    if known:
+        return known
+    if not _TYPE_CODE.match(value):
+        raise ValueError(f"meeting type code {value[:30]!r}: use up to 20 letters, digits, - or _")
     return value
+
+
+_TYPE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$")
 
 
 def _check_hhmm(value: str) -> str:
@@ -299,6 +308,8 @@ class ListingIn(Strict):
     timezone: TimeZone | None = None
     fellowship: ShortText = ""  # for meetings: "Alcoholics Anonymous", "SMART Recovery" ...
     meeting_types: list[MeetingTypeCode] = Field(default_factory=list, max_length=40)
+    # Readable names of the codes outside the spec's list, as the source names them.
+    type_labels: dict[MeetingTypeCode, ShortText] = Field(default_factory=dict, max_length=40)
     attendance: Attendance = Attendance.IN_PERSON
     conference_url: HttpUrl | None = None
     conference_phone: Annotated[str, StringConstraints(pattern=r"^[0-9+()\-. x,#*]{0,60}$")] = ""

@@ -22,9 +22,10 @@ from directory.search import IndexWriter
 from directory.search.index import make_client
 from indexers import sync
 from indexers.fetch import fetch, is_url
-from indexers.formats import Format, Reader, ReadOptions, reader_for
+from indexers.formats import Format, Reader, reader_for
 from indexers.importer import import_files
 from indexers.pipeline import ImportReport
+from indexers.read_options import ReadOptions
 from indexers.sources import SourceError
 
 MAX_LISTED = 50
@@ -50,7 +51,10 @@ class IndexRequest:
                 source=args.source,
                 fellowship=args.fellowship,
                 timezone=args.timezone,
-                taxonomy_map=getattr(args, "taxonomy_map", None),
+                taxonomy_map=args.taxonomy_map,
+                types_file=args.types_file,
+                column_map=args.column_map,
+                service_bodies=tuple(args.service_bodies),
             ),
             strict=args.strict,
             full=args.full,

@@ -1,49 +1,38 @@
-"""Input formats: which reader turns a path into listing records.
+"""The registry of input formats: which reader turns a path into listing records.
 
-`peerdir index --format auto` (the default) looks at each file once: our own listings files
-(an object with `listings`), Meeting Guide feeds (a list of meetings) and Open Referral HSDS
-data are told apart by their shape, and a shape that fits none is a clear error.
+Each format is one module that turns its input into raw listing records (validated by the
+pipeline like every other): `native`, `meeting_guide`, `bmlt`, `hsds.read` and `table`. They
+share `ReadOptions` and `sources`, and none imports this registry.
+
+`peerdir index --format auto` (the default) looks at each input once: JSON is told apart by its
+shape (our listings files, Meeting Guide feeds, BMLT responses, HSDS), a folder of HSDS CSV
+tables by its file names, and a spreadsheet (.csv, .xlsx) by its suffix. An input that fits
+none is a clear error.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
-from indexers.hsds.read import (
-    hsds_json_source,
-    is_tabular_folder,
-    looks_like_hsds,
-    read_tabular_folder,
-)
-from indexers.meeting_guide import looks_like_meeting_guide, meeting_guide_source
-from indexers.sources import (
-    MAX_FILE_BYTES,
-    SourceError,
-    SourceFile,
-    listing_files,
-    native_source,
-    read_json,
-)
+from indexers import bmlt, meeting_guide, native, table
+from indexers.hsds import read as hsds
+from indexers.read_options import ReadOptions
+from indexers.sources import MAX_FILE_BYTES, SourceError, SourceFile, listing_files, read_json
+
+__all__ = ["Format", "FormatReader", "ReadOptions", "Reader", "detect", "reader_for"]
 
 
 class Format(StrEnum):
     AUTO = "auto"
     NATIVE = "native"
     MEETING_GUIDE = "meeting-guide"
+    BMLT = "bmlt"
     HSDS = "hsds"
-
-
-@dataclass(frozen=True)
-class ReadOptions:
-    """What a file may not say about itself: given on the command line."""
-
-    source: str | None = None  # the source name to file records under
-    fellowship: str | None = None  # Meeting Guide: AA, NA, Al-Anon ...
-    timezone: str | None = None  # Meeting Guide: for meetings whose zone cannot be found
-    taxonomy_map: str | None = None  # HSDS: a taxonomy map file (default: the packaged one)
+    TABLE = "table"
 
 
 class Reader(Protocol):
@@ -56,56 +45,77 @@ class Reader(Protocol):
         ...
 
 
-def _looks_native(document: Any) -> bool:
-    return isinstance(document, dict) and isinstance(document.get("listings"), list)
+@dataclass(frozen=True)
+class JsonShape:
+    """A JSON format: how to recognise a document, how to read it, and what it looks like."""
+
+    format: Format
+    title: str
+    looks_like: Callable[[Any], bool]
+    read: Callable[[Path, Any, ReadOptions], SourceFile]
+    expected: str
+
+
+# In the order auto-detection tries them.
+JSON_SHAPES = (
+    JsonShape(
+        Format.NATIVE,
+        "a listings file",
+        native.looks_like_native,
+        native.native_source,
+        native.EXPECTED,
+    ),
+    JsonShape(
+        Format.MEETING_GUIDE,
+        "a Meeting Guide feed",
+        meeting_guide.looks_like_meeting_guide,
+        meeting_guide.meeting_guide_source,
+        meeting_guide.EXPECTED,
+    ),
+    JsonShape(Format.BMLT, "BMLT data", bmlt.looks_like_bmlt, bmlt.bmlt_source, bmlt.EXPECTED),
+    JsonShape(
+        Format.HSDS, "HSDS 3.0 JSON", hsds.looks_like_hsds, hsds.hsds_json_source, hsds.EXPECTED
+    ),
+)
+_BY_FORMAT = {shape.format: shape for shape in JSON_SHAPES}
 
 
 @dataclass(frozen=True)
-class JsonReader:
+class FormatReader:
     format: Format
-    options: ReadOptions = field(default_factory=lambda: ReadOptions())
+    options: ReadOptions = field(default_factory=ReadOptions)
     max_bytes: int = MAX_FILE_BYTES
 
     def files(self, path: Path) -> list[Path]:
-        if self.format in (Format.AUTO, Format.HSDS) and is_tabular_folder(path):
+        if self.format in (Format.AUTO, Format.HSDS) and hsds.is_tabular_folder(path):
             return [path]  # HSDS CSV tables: one input
+        if self.format is Format.TABLE or (self.format is Format.AUTO and table.is_sheet(path)):
+            return table.sheet_files(path)
         return listing_files(path)
 
     def read(self, path: Path) -> SourceFile:
         if path.is_dir():
-            return read_tabular_folder(path, self.options, self.max_bytes)
+            return hsds.read_tabular_folder(path, self.options, self.max_bytes)
+        if self.format is Format.TABLE or (self.format is Format.AUTO and table.is_sheet(path)):
+            return table.read_sheet(path, self.options, self.max_bytes)
         document = read_json(path, self.max_bytes)
-        fmt = self.format
-        if fmt is Format.AUTO:
-            fmt = detect(path, document)
-        if fmt is Format.NATIVE:
-            if not _looks_native(document):
-                raise SourceError(path, "expected an object with a 'listings' list")
-            return native_source(path, document, self.options.source)
-        if fmt is Format.HSDS:
-            if not looks_like_hsds(document):
-                raise SourceError(
-                    path,
-                    "not HSDS 3.0 JSON: expected a service, a service_at_location, an "
-                    "organization with services, a page of them, or tabular.json",
-                )
-            return hsds_json_source(path, document, self.options)
-        return meeting_guide_source(path, document, self.options)
+        shape = detect(path, document) if self.format is Format.AUTO else _BY_FORMAT[self.format]
+        if not shape.looks_like(document):
+            raise SourceError(path, f"not {shape.title}: expected {shape.expected}")
+        return shape.read(path, document, self.options)
 
 
-def detect(path: Path, document: Any) -> Format:
-    if _looks_native(document):
-        return Format.NATIVE
-    if looks_like_meeting_guide(document):
-        return Format.MEETING_GUIDE
-    if looks_like_hsds(document):
-        return Format.HSDS
+def detect(path: Path, document: Any) -> JsonShape:
+    for shape in JSON_SHAPES:
+        if shape.looks_like(document):
+            return shape
     raise SourceError(
         path,
         "cannot tell the format: expected a listings file (an object with 'listings'), a "
-        "Meeting Guide feed (a list of meetings) or HSDS 3.0 JSON; name it with --format",
+        "Meeting Guide feed (a list of meetings), a BMLT response (meetings with "
+        "'meeting_name' and 'weekday_tinyint') or HSDS 3.0 JSON; name it with --format",
     )
 
 
 def reader_for(fmt: Format, options: ReadOptions | None = None) -> Reader:
-    return JsonReader(fmt, options or ReadOptions())
+    return FormatReader(fmt, options or ReadOptions())

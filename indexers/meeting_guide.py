@@ -19,16 +19,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from directory import schedule
 from directory.geo import gazetteer
 from directory.meeting_types import MEETING_TYPES, ONLINE, TEMPORARILY_CLOSED
+from indexers.read_options import ReadOptions
 from indexers.sources import RawRecord, SourceError, SourceFile
-
-if TYPE_CHECKING:
-    from indexers.formats import ReadOptions
 
 # Listing fields and the feed fields they come from, so a rejection names what the feed says.
 FEED_FIELDS = {
@@ -95,6 +93,7 @@ _PHONE = re.compile(r"^[0-9+()\-. x,#*]{1,60}$")  # conference lines: pauses and
 _ENTITY_PHONE = re.compile(r"^[0-9+()\-. x]{1,40}$")  # as ListingIn.phone
 _DAY = re.compile(r"^[0-6]$")
 _SOURCE_CHARS = re.compile(r"[^A-Za-z0-9_.+/-]+")
+EXPECTED = "a JSON list of meetings, each with a name and a day, time or slug"
 
 
 def looks_like_meeting_guide(document: Any) -> bool:

@@ -1,8 +1,5 @@
-"""Reading listing files into raw records, each tagged with where it came from.
-
-The native format (seed_data/*.json) is one JSON object per file: `source`, optional notes,
-and `listings`, a list of records without `source` (the file's source is used).
-"""
+"""What every reader shares: raw records tagged with where they came from, the files a path
+stands for, reading JSON within a size limit, and the error for an unusable input."""
 
 from __future__ import annotations
 
@@ -78,32 +75,3 @@ class SourceFile:
 
     source: str
     records: list[RawRecord]
-
-
-def native_source(path: Path, document: dict[str, Any], source: str | None = None) -> SourceFile:
-    """A native listings file's records; each gets the file's source unless it names its own.
-    A `source` given by the caller (the import's own choice) is every record's source: an
-    import filed under one source cannot write another's listings."""
-    chosen = source
-    source = source or document.get("source")
-    if not isinstance(source, str) or not source.strip():
-        raise SourceError(path, "expected a non-empty 'source' string at the top level")
-
-    def sourced(item: Any) -> Any:
-        if not isinstance(item, dict):
-            return item
-        return {**item, "source": chosen} if chosen else {"source": source, **item}
-
-    records = [
-        RawRecord(str(path), number, sourced(item))
-        for number, item in enumerate(document["listings"], start=1)
-    ]
-    return SourceFile(source.strip(), records)
-
-
-def read_native(path: Path, max_bytes: int = MAX_FILE_BYTES) -> SourceFile:
-    """Read one native listings file."""
-    document = read_json(path, max_bytes)
-    if not isinstance(document, dict) or not isinstance(document.get("listings"), list):
-        raise SourceError(path, "expected an object with a 'listings' list")
-    return native_source(path, document)

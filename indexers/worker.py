@@ -59,11 +59,12 @@ from directory.source_registry import SourceRegistry
 from directory.uploads import KEEP_UPLOADS_DAYS, uploads_dir
 from indexers import sync
 from indexers.cli_index import index_lock
-from indexers.formats import Format, ReadOptions, reader_for
+from indexers.formats import Format, reader_for
 from indexers.importer import import_files
 from indexers.job_inputs import JobFailed, prepare
 from indexers.job_progress import Progress, Stopped, heartbeat, summarize
 from indexers.pipeline import ImportReport, collect_chunks, kept_keys, retirement_sources
+from indexers.read_options import ReadOptions
 
 log = logging.getLogger(__name__)
 

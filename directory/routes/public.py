@@ -59,7 +59,7 @@ async def listing_page(request: Request) -> Response:
         category_label=CATEGORY_LABELS[Category(listing.record.category)],
         verified_recently=bool(verified and (date.today() - verified).days <= 365),
         sample=is_sample_source(listing.record.source),
-        meeting_type_names=type_names(listing.record.meeting_types),
+        meeting_type_names=type_names(listing.record.meeting_types, listing.record.type_labels),
         next_meeting=next_meeting(listing),
     )
     return render(request, "public/listing.html", {"page": view})

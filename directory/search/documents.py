@@ -72,7 +72,7 @@ def to_document(listing_id: str, record: dict[str, Any], updated_at: datetime) -
         "hours": record.get("hours", []),
         "timezone": record.get("timezone"),
         "meeting_types": meeting_types,
-        "meeting_type_names": type_names(meeting_types),
+        "meeting_type_names": type_names(meeting_types, record.get("type_labels")),
         "fellowship": record.get("fellowship", ""),
         "attendance": record.get("attendance", "in_person"),
         "conference_url": record.get("conference_url"),

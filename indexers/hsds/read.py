@@ -20,18 +20,20 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from indexers.hsds import spec
 from indexers.hsds.convert import HSDS_FIELDS, Context, Converted, listings
 from indexers.hsds.taxonomy import TaxonomyMap
+from indexers.read_options import ReadOptions
 from indexers.sources import MAX_FILE_BYTES, RawRecord, SourceError, SourceFile
-
-if TYPE_CHECKING:
-    from indexers.formats import ReadOptions
 
 _SOURCE_CHARS = re.compile(r"[^A-Za-z0-9_.+/-]+")
 _PAGE_KEYS = ("total_items", "total_pages", "page_number", "contents")
+EXPECTED = (
+    "a service, a service_at_location, an organization with services, a page of them, "
+    "or tabular.json"
+)
 
 
 def looks_like_hsds(document: Any) -> bool:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from directory.config import Settings
 from indexers.cli_index import IndexRequest, run
-from indexers.formats import Format, ReadOptions
+from indexers.formats import Format
+from indexers.read_options import ReadOptions
 
 
 def index(
@@ -16,7 +18,7 @@ def index(
     full: bool = False,
     rebuild: bool = False,
     format: Format = Format.AUTO,
-    **read: str | None,
+    **read: Any,
 ) -> int:
     """What `peerdir index [options] INPUT...` does."""
     request = IndexRequest(

@@ -14,7 +14,7 @@ from directory.config import Settings
 from directory.listings import ListingStore
 from directory.models import ListingIn
 from indexers.cli_index import IndexRequest, run
-from indexers.formats import Format, JsonReader, ReadOptions, reader_for
+from indexers.formats import Format, FormatReader, ReadOptions, reader_for
 from indexers.hsds.taxonomy import DEFAULT_MAP, TaxonomyMap
 from indexers.sources import SourceError
 from indexers.validate import Rejection, validate
@@ -272,10 +272,10 @@ def test_whole_file_problems_are_source_errors(tmp_path: Path) -> None:
         reader_for(Format.HSDS).read(listing_file)
     big = write_json(tmp_path / "big.json", service())
     with pytest.raises(SourceError, match="limit"):
-        JsonReader(Format.HSDS, max_bytes=100).read(big)
+        FormatReader(Format.HSDS, max_bytes=100).read(big)
     folder = write_tables(tmp_path / "t")
     with pytest.raises(SourceError, match=r"\.csv: file is .* the limit"):
-        JsonReader(Format.HSDS, max_bytes=100).read(folder)
+        FormatReader(Format.HSDS, max_bytes=100).read(folder)
     (folder / "services.csv").write_bytes(b"id,name\n\xff\xfe,x\n")
     with pytest.raises(SourceError, match="not UTF-8"):
         reader_for(Format.HSDS).read(folder)

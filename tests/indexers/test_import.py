@@ -169,7 +169,8 @@ def test_index_out_of_step_is_rebuilt(
 
 
 def test_oversized_file_is_refused_before_reading(tmp_path: Path) -> None:
-    from indexers.sources import SourceError, read_native
+    from indexers.native import read_native
+    from indexers.sources import SourceError
 
     path = write_file(tmp_path / "big.json", [listing_data(source_id="x")])
     with pytest.raises(SourceError, match="the limit is"):

@@ -53,7 +53,9 @@ FORMATS = {
     "auto": "Tell from the file (auto)",
     "native": "Our listings format",
     "meeting-guide": "Meeting Guide feed",
+    "bmlt": "NA meetings from a BMLT server",
     "hsds": "Open Referral HSDS 3.0",
+    "table": "Spreadsheet with its column map (a zip of the sheet and map.toml)",
 }
 SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,79}$")
 JOB_ID = re.compile(r"^[A-Za-z0-9_-]{16}$")
