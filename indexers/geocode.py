@@ -1,9 +1,47 @@
-"""Offline placement: a record without coordinates gets its ZIP's centroid."""
+"""Offline placement, shared by the readers: a place for an address (its ZIP's centroid, else
+its city's), the timezone of a place, and a record without coordinates placed by its ZIP."""
 
 from __future__ import annotations
 
+from functools import cache
+from typing import Any
+
 from directory.geo import gazetteer
 from directory.models import GeoPoint, ListingIn
+
+
+def place_address(address: dict[str, str]) -> dict[str, float] | None:
+    """Coordinates for a US address by its ZIP, else by its city and state; None elsewhere."""
+    if address.get("country", "US") != "US":
+        return None
+    places = gazetteer()
+    zip_info = places.zip(address.get("postal_code", ""))
+    if zip_info:
+        return {"lat": zip_info.lat, "lng": zip_info.lng}
+    key = (address.get("city", "").upper(), address.get("state", "").upper())
+    if key in places.cities:
+        lat, lng = places.cities[key]
+        return {"lat": lat, "lng": lng}
+    return None
+
+
+@cache
+def _timezone_finder() -> Any:
+    from timezonefinder import TimezoneFinder  # loads its data (~0.1 s) on first use
+
+    return TimezoneFinder()
+
+
+def timezone_of(geo: dict[str, float] | None, postal_code: str = "") -> str | None:
+    """The IANA timezone at `geo`, else of the ZIP code; None when neither tells."""
+    if geo:
+        found = _timezone_finder().timezone_at(lat=geo["lat"], lng=geo["lng"])
+        if isinstance(found, str):
+            return found
+    zip_info = gazetteer().zip(postal_code)
+    if zip_info and zip_info.timezone:
+        return zip_info.timezone
+    return None
 
 
 def place_by_zip(record: ListingIn) -> tuple[ListingIn, str | None]:

@@ -17,14 +17,13 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from directory import schedule
-from directory.geo import gazetteer
 from directory.meeting_types import MEETING_TYPES, ONLINE, TEMPORARILY_CLOSED
+from indexers.geocode import place_address, timezone_of
 from indexers.read_options import ReadOptions
 from indexers.sources import RawRecord, SourceError, SourceFile
 
@@ -134,13 +133,6 @@ def meeting_guide_source(path: Path, document: Any, options: ReadOptions) -> Sou
 def _fellowship_name(value: str) -> str:
     value = value.strip()
     return FELLOWSHIPS.get(value.lower(), value)
-
-
-@cache
-def _timezone_finder() -> Any:
-    from timezonefinder import TimezoneFinder  # loads its data (~0.1 s) on first use
-
-    return TimezoneFinder()
 
 
 @dataclass
@@ -316,7 +308,7 @@ class Conversion:
     def geo(self, address: dict[str, str]) -> dict[str, float] | None:
         lat, lng = self.meeting.get("latitude"), self.meeting.get("longitude")
         if lat in (None, "") or lng in (None, ""):
-            return self.place(address)
+            return place_address(address)
         try:
             point = {"lat": float(lat), "lng": float(lng)}
         except (TypeError, ValueError):
@@ -328,35 +320,16 @@ class Conversion:
             self.problems.append(("latitude/longitude", f"({lat}, {lng}) is not a place on Earth"))
             return None
         if point == {"lat": 0.0, "lng": 0.0}:
-            return self.place(address)  # a common placeholder for "unknown"
+            return place_address(address)  # a common placeholder for "unknown"
         return point
-
-    @staticmethod
-    def place(address: dict[str, str]) -> dict[str, float] | None:
-        """Offline placement by ZIP, else by city and state (US only)."""
-        if address.get("country", "US") != "US":
-            return None
-        places = gazetteer()
-        zip_info = places.zip(address.get("postal_code", ""))
-        if zip_info:
-            return {"lat": zip_info.lat, "lng": zip_info.lng}
-        key = (address.get("city", "").upper(), address.get("state", "").upper())
-        if key in places.cities:
-            lat, lng = places.cities[key]
-            return {"lat": lat, "lng": lng}
-        return None
 
     def timezone(self, geo: dict[str, float] | None, address: dict[str, str]) -> str | None:
         given = self.text("timezone")
         if given:
             return given  # checked against the IANA list by the model
-        if geo:
-            found = _timezone_finder().timezone_at(lat=geo["lat"], lng=geo["lng"])
-            if isinstance(found, str):
-                return found
-        zip_info = gazetteer().zip(address.get("postal_code", ""))
-        if zip_info and zip_info.timezone:
-            return zip_info.timezone
+        found = timezone_of(geo, address.get("postal_code", ""))
+        if found:
+            return found
         if self.fallback_timezone:
             return self.fallback_timezone
         self.problems.append(

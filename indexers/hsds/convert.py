@@ -14,7 +14,6 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
 from typing import Any, TypeGuard
 
 from pydantic import HttpUrl, TypeAdapter, ValidationError
@@ -22,6 +21,7 @@ from pydantic import HttpUrl, TypeAdapter, ValidationError
 from directory.geo import gazetteer
 from directory.hsds.vocabulary import UNKNOWN_ORGANIZATION_ID
 from directory.models import Accessibility, Address, Cost, Email, Population
+from indexers.geocode import timezone_of
 from indexers.hsds.taxonomy import Classification, TaxonomyMap, classify
 
 # Listing fields and the HSDS fields they come from, so a rejection names what the data says.
@@ -80,13 +80,6 @@ _PHONE = re.compile(r"^[0-9+()\-. x]{1,40}$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
 _email = TypeAdapter(Email)
 _url = TypeAdapter(HttpUrl)
-
-
-@cache
-def _timezone_finder() -> Any:
-    from timezonefinder import TimezoneFinder  # loads its data (~0.1 s) on first use
-
-    return TimezoneFinder()
 
 
 @dataclass(frozen=True)
@@ -467,10 +460,9 @@ class ServiceConversion:
         zip_info = gazetteer().zip(address.get("postal_code", "")) if address else None
         if zip_info and zip_info.timezone:
             return str(zip_info.timezone)
-        if geo:
-            found = _timezone_finder().timezone_at(lat=geo["lat"], lng=geo["lng"])
-            if isinstance(found, str):
-                return found
+        found = timezone_of(geo)
+        if found:
+            return found
         if self.context.timezone:
             return self.context.timezone
         for schedule in self.schedules(place, location):
