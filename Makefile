@@ -8,7 +8,7 @@ NPM_STAMP := node_modules/.installed
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup services index bench lint chromium stop clean
+.PHONY: run test setup services index bench relevance lint chromium stop clean
 
 # The web app, and beside it the worker that runs imports, rebuilds and scheduled feeds.
 # Ctrl-C stops both (the worker at its next chunk boundary; the shell waits for it).
@@ -52,6 +52,11 @@ bench: setup
 	$(BIN)/python bench/bench.py
 	$(BIN)/python bench/workspace.py
 	$(BIN)/python bench/admin.py
+
+# Search relevance on seed_data/: precision@3 and nDCG@10 per query (tests/search/relevance/).
+relevance: setup
+	$(PEERDIR) meili install
+	$(BIN)/python -m tests.search.relevance
 
 lint: setup
 	$(BIN)/ruff check .
