@@ -129,10 +129,11 @@ def spec_code(code: str) -> str | None:
 
 
 def type_names(codes: list[str], labels: Mapping[str, str] | None = None) -> list[str]:
-    """Readable names of the codes, in the given order: the spec's name, else the source's
-    own (`labels`), else the code itself."""
+    """Readable names of the codes, in the given order: the source's own (`labels`: a feed
+    may mean something else by a spec code, Al-Anon's `Y` is Alateen), else the spec's name,
+    else the code itself."""
     labels = labels or {}
     return [
-        MEETING_TYPES[code].name if code in MEETING_TYPES else labels.get(code) or code
+        labels.get(code) or (MEETING_TYPES[code].name if code in MEETING_TYPES else code)
         for code in codes
     ]

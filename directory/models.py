@@ -308,7 +308,8 @@ class ListingIn(Strict):
     timezone: TimeZone | None = None
     fellowship: ShortText = ""  # for meetings: "Alcoholics Anonymous", "SMART Recovery" ...
     meeting_types: list[MeetingTypeCode] = Field(default_factory=list, max_length=40)
-    # Readable names of the codes outside the spec's list, as the source names them.
+    # Readable names of codes as the source names them: its own codes, and spec codes it
+    # means something else by (shown instead of the spec's name).
     type_labels: dict[MeetingTypeCode, ShortText] = Field(default_factory=dict, max_length=40)
     attendance: Attendance = Attendance.IN_PERSON
     conference_url: HttpUrl | None = None

@@ -2,9 +2,18 @@
 
 A feed is a JSON list of meetings. Every field of the spec is read, including the variants
 real feeds use (the 12 Step Meeting List export's `formatted_address`, `attendance_option`,
-`regions`, `entity*` fields). Contact names are never read: the spec keeps last names out and
-meetings are anonymous. Each meeting becomes one listing; what cannot be understood is a
-problem that rejects the meeting, named by the feed's own field names.
+`regions`, `entity*` fields; `types` as a string, codes in any case, codes of a fellowship's
+own: see `meeting_guide_types.py`). Contact names are never read: the spec keeps last names
+out and meetings are anonymous. Each meeting becomes one listing.
+
+As the code4recovery apps do, a meeting is kept whenever it can be used, and what cannot be
+understood in it is left out with a warning naming the feed's field. A meeting is rejected,
+naming the field, only when it cannot be used: no name, no slug (its key: the feed's `id`
+is not used instead, as the apps do not, and a key that changes would retire the listing),
+no way to find it or join it (no address, coordinates or ZIP code, and no conference link or
+phone), or, for a meeting only held in person, a schedule that cannot be read (a day without
+a time, a time without a day, or either unreadable). A meeting with neither a day nor a time
+is held by appointment (the spec allows it) and kept without a schedule.
 
 How a meeting is attended follows the code4recovery apps: a usable conference link or phone
 makes it online (hybrid when it also has a specific address and is not `TC`); `TC` without a
@@ -21,13 +30,20 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from pydantic import HttpUrl, TypeAdapter, ValidationError
+
 from directory import schedule
-from directory.meeting_types import MEETING_TYPES, ONLINE, TEMPORARILY_CLOSED
+from directory.meeting_types import ONLINE, TEMPORARILY_CLOSED
+from directory.models import TimeZone
 from indexers.geocode import place_address, timezone_of
+from indexers.meeting_guide_address import country_code, parse_formatted
+from indexers.meeting_guide_types import TypeCodes
+from indexers.meeting_types_file import load_types_file
 from indexers.read_options import ReadOptions
+from indexers.record_fit import fit_to_listing
 from indexers.sources import RawRecord, SourceError, SourceFile
 
-# Listing fields and the feed fields they come from, so a rejection names what the feed says.
+# Listing fields and the feed fields they come from, so a message names what the feed says.
 FEED_FIELDS = {
     "source_id": "slug",
     "name": "name",
@@ -37,6 +53,10 @@ FEED_FIELDS = {
     "hours": "day/time",
     "timezone": "timezone",
     "meeting_types": "types",
+    "type_labels": "types",
+    "languages": "types",
+    "populations": "types",
+    "accessibility": "types",
     "website": "url",
     "conference_url": "conference_url",
     "conference_phone": "conference_phone",
@@ -46,7 +66,15 @@ FEED_FIELDS = {
     "phone": "entity_phone",
     "email": "entity_email",
     "geo": "latitude/longitude",
+    "fellowship": "fellowship",
+    "last_verified_at": "updated",
 }
+# Never changed to fit the model: the key, and what this reader itself decides.
+UNTOUCHABLE = frozenset(
+    {"source", "source_id", "category", "hours", "timezone", "attendance", "status"}
+    | {"conference_url", "conference_phone"}
+)
+REQUIRED = frozenset({"name"})
 
 FELLOWSHIPS = {
     "aa": "Alcoholics Anonymous",
@@ -82,27 +110,26 @@ CONFERENCE_HOSTS = (
 )  # fmt: skip
 
 DAY_NAMES = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"]
-COUNTRIES = {"us": "US", "usa": "US", "united states": "US", "ca": "CA", "canada": "CA"}
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::\d{2})?$")
-_CANADIAN_POSTAL = re.compile(r"^[A-Z]\d[A-Z] ?\d[A-Z]\d$")
-_STATE_ZIP = re.compile(
-    r"^([A-Za-z]{2})(?:\s+(\d{5}(?:-\d{4})?|[A-Za-z]\d[A-Za-z] ?\d[A-Za-z]\d))?$"
-)
+_CLOCK_12 = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*([ap])\.?\s*m\.?$", re.IGNORECASE)
 _PHONE = re.compile(r"^[0-9+()\-. x,#*]{1,60}$")  # conference lines: pauses and codes too
 _ENTITY_PHONE = re.compile(r"^[0-9+()\-. x]{1,40}$")  # as ListingIn.phone
 _DAY = re.compile(r"^[0-6]$")
 _SOURCE_CHARS = re.compile(r"[^A-Za-z0-9_.+/-]+")
+_NOT_A_PLACE = ("online", "virtual", "zoom", "online meeting", "virtual meeting")
+_URL = TypeAdapter(HttpUrl)
+_TIMEZONE = TypeAdapter(TimeZone)
 EXPECTED = "a JSON list of meetings, each with a name and a day, time or slug"
 
 
 def looks_like_meeting_guide(document: Any) -> bool:
-    """A non-empty list whose entries look like meetings (a name and a day, time or slug)."""
+    """A non-empty list most of whose first entries look like meetings (a name and a day,
+    time or slug): one meeting without a name must not hide the whole feed."""
     if not isinstance(document, list) or not document:
         return False
     sample = [m for m in document[:20] if isinstance(m, dict)]
-    return bool(sample) and all(
-        "name" in m and any(k in m for k in ("day", "time", "slug")) for m in sample
-    )
+    meetings = [m for m in sample if "name" in m and any(k in m for k in ("day", "time", "slug"))]
+    return bool(sample) and len(meetings) * 2 > len(sample)
 
 
 def meeting_guide_source(path: Path, document: Any, options: ReadOptions) -> SourceFile:
@@ -110,13 +137,14 @@ def meeting_guide_source(path: Path, document: Any, options: ReadOptions) -> Sou
         raise SourceError(path, "a Meeting Guide feed is a JSON list of meetings")
     source = options.source or "meeting-guide." + _SOURCE_CHARS.sub("-", path.stem)[:60]
     fellowship = _fellowship_name(options.fellowship or "")
+    codes = TypeCodes(load_types_file(options.types_file))
     records = []
     for number, meeting in enumerate(document, start=1):
         if not isinstance(meeting, dict):
             problem = ("meeting", f"expected an object, got {type(meeting).__name__}")
             records.append(RawRecord(str(path), number, meeting, problems=(problem,)))
             continue
-        converted = Conversion(meeting, source, fellowship, options.timezone)
+        converted = Conversion(meeting, source, fellowship, options.timezone, codes)
         records.append(
             RawRecord(
                 str(path),
@@ -127,7 +155,7 @@ def meeting_guide_source(path: Path, document: Any, options: ReadOptions) -> Sou
                 field_names=FEED_FIELDS,
             )
         )
-    return SourceFile(source, records)
+    return SourceFile(source, records, warnings=codes.summary())
 
 
 def _fellowship_name(value: str) -> str:
@@ -143,6 +171,7 @@ class Conversion:
     source: str
     fellowship: str
     fallback_timezone: str | None
+    codes: TypeCodes = field(default_factory=TypeCodes)
     problems: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -154,14 +183,17 @@ class Conversion:
             return value.strip()
         if isinstance(value, int | float) and not isinstance(value, bool):
             return str(value)
-        self.problems.append((key, f"expected text, got {type(value).__name__}"))
+        reason = f"expected text, got {type(value).__name__}"
+        if key in ("name", "slug"):
+            self.problems.append((key, reason))
+        else:
+            self.warnings.append(f"{key}: {reason}; left out")
         return ""
 
     def record(self) -> dict[str, Any]:
-        types = self.types()
+        types = self.codes.read(self.meeting.get("types"))
         address, approximate = self.address()
         geo = self.geo(address)
-        hours = self.hours()
         link_url, link_phone = self.conference()
         attendance, status = self.attendance(types, link_url or link_phone, address, approximate)
         record: dict[str, Any] = {
@@ -178,67 +210,78 @@ class Conversion:
             "address": address,
             "regions": self.regions(),
             "fellowship": _fellowship_name(self.text("fellowship")) or self.fellowship,
-            "meeting_types": types,
             "attendance": attendance,
             "conference_notes": _paragraphs(
                 self.text("conference_url_notes"), self.text("conference_phone_notes")
             ),
-            "languages": _languages(types),
-            "populations": _unique(MEETING_TYPES[t].population for t in types),
-            "accessibility": _unique(MEETING_TYPES[t].accessibility for t in types),
             "cost": ["free"],
             "peer_run": True,  # mutual-aid meetings are run by their members
             "status": status,
-        }
-        if not record["source_id"]:
-            self.problems.append(("slug", "missing: every meeting needs a unique slug"))
-        if not record["name"]:
-            self.problems.append(("name", "missing"))
+        } | self.type_fields(types)
+        self.check_usable(record, geo, link_url or link_phone)
         if geo:
             record["geo"] = geo
+        hours = self.hours(in_person_only=attendance == "in_person")
         if hours:
             record["hours"] = hours
             record["timezone"] = self.timezone(geo, address)
         for key, value in (("conference_url", link_url), ("conference_phone", link_phone)):
             if value:
                 record[key] = value
+        self.contacts(record)
+        updated = self.updated()
+        if updated:
+            record["last_verified_at"] = updated
+        if not self.problems:
+            self.warnings += fit_to_listing(
+                record, FEED_FIELDS, untouchable=UNTOUCHABLE, required=REQUIRED
+            )
+        return record
+
+    def type_fields(self, types: list[str]) -> dict[str, Any]:
+        """The codes, the types file's names for them, and what they say in our vocabulary."""
+        meanings = [m for m in map(self.codes.meaning, types) if m is not None]
+        return {
+            "meeting_types": types,
+            "type_labels": self.codes.labels(types),
+            "languages": _unique(m.language for m in meanings) or ["en"],
+            "populations": _unique(m.population for m in meanings),
+            "accessibility": _unique(m.accessibility for m in meanings),
+        }
+
+    def check_usable(self, record: dict[str, Any], geo: Any, link: str) -> None:
+        if not record["source_id"] and "slug" not in dict(self.problems):
+            self.problems.append(("slug", "missing: every meeting needs a unique slug"))
+        if not record["name"] and "name" not in dict(self.problems):
+            self.problems.append(("name", "missing"))
+        address = record["address"]
+        placed = geo or any(address.get(k) for k in ("street", "city", "postal_code"))
+        if not placed and not link:
+            self.problems.append(
+                (
+                    "address",
+                    "missing, and no conference_url or conference_phone either: the meeting "
+                    "can be neither found nor joined",
+                )
+            )
+
+    def contacts(self, record: dict[str, Any]) -> None:
         website = self.text("url") or self.text("entity_website_url") or self.text("entity_url")
-        self.optional(record, "website", website)
-        self.optional(record, "email", self.text("entity_email"))
+        if website:
+            record["website"] = website
+        email = self.text("entity_email")
+        if email:
+            record["email"] = email
         phone = self.text("entity_phone")
         if phone and _ENTITY_PHONE.match(phone):
             record["phone"] = phone
         elif phone:
             self.warnings.append(f"entity_phone {phone[:40]!r} is not a phone number; left out")
-        updated = self.updated()
-        if updated:
-            record["last_verified_at"] = updated
-        return record
 
-    @staticmethod
-    def optional(record: dict[str, Any], key: str, value: str) -> None:
-        if value:
-            record[key] = value
-
-    def types(self) -> list[str]:
-        raw = self.meeting.get("types")
-        if raw is None:
-            return []
-        if isinstance(raw, str):
-            raw = [part.strip() for part in raw.split(",") if part.strip()]
-        if not isinstance(raw, list) or not all(isinstance(t, str) for t in raw):
-            self.problems.append(("types", "expected a list of type codes"))
-            return []
-        unknown = [t for t in raw if t not in MEETING_TYPES]
-        if unknown:
-            listed = ", ".join(repr(t) for t in unknown[:5])
-            self.problems.append(("types", f"unknown type code {listed}"))
-        return list(dict.fromkeys(t for t in raw if t in MEETING_TYPES))
-
-    def days(self) -> list[int]:
+    def days(self) -> tuple[list[int], tuple[str, str] | None]:
         raw = self.meeting.get("day")
         if raw is None or raw == "":
-            return []  # by appointment (the spec allows no day)
+            return [], None  # by appointment (the spec allows no day)
         values = raw if isinstance(raw, list) else [raw]
         days = []
         for value in values:
@@ -247,63 +290,94 @@ class Conversion:
             elif isinstance(value, int | str) and _DAY.match(str(value).strip()):
                 days.append(int(str(value).strip()))
             else:
-                self.problems.append(("day", f"{value!r} is not a day 0-6 (0 = Sunday)"))
-        return sorted(set(days))
+                return [], ("day", f"{value!r} is not a day 0-6 (0 = Sunday)")
+        return sorted(set(days)), None
 
-    def clock(self, key: str) -> str | None:
+    def clock(self, key: str) -> tuple[str | None, tuple[str, str] | None]:
+        """The time in `key` as HH:MM (24-hour; "7:30 pm" is read too), or the problem."""
         value = self.text(key)
         if not value:
-            return None
-        match = _CLOCK.match(value)
-        if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
-            self.problems.append((key, f"{value[:20]!r} is not a time HH:MM (24-hour)"))
-            return None
-        return f"{int(match.group(1)):02d}:{match.group(2)}"
+            return None, None
+        hour, minute = -1, -1
+        if match := _CLOCK.match(value):
+            hour, minute = int(match.group(1)), int(match.group(2))
+        elif (match := _CLOCK_12.match(value)) and 1 <= int(match.group(1)) <= 12:
+            hour = int(match.group(1)) % 12 + (12 if match.group(3).lower() == "p" else 0)
+            minute = int(match.group(2) or 0)
+        if not (0 <= hour <= 23 and 0 <= minute <= 59):
+            return None, (key, f"{value[:20]!r} is not a time HH:MM (24-hour)")
+        return f"{hour:02d}:{minute:02d}", None
 
-    def hours(self) -> list[dict[str, Any]]:
-        days, start, end = self.days(), self.clock("time"), self.clock("end_time")
-        if not days or start is None:
-            if days and "time" not in self.meeting:
-                self.problems.append(("time", "missing: a meeting with a day needs a time"))
+    def hours(self, *, in_person_only: bool) -> list[dict[str, Any]]:
+        """The weekly schedule. One that cannot be read rejects a meeting held only in
+        person (nobody could know when to come); an online meeting is kept without it."""
+        days, problem = self.days()
+        start, bad_time = self.clock("time")
+        problem = problem or bad_time
+        if problem is None and days and start is None:
+            problem = ("time", "missing: a meeting with a day needs a time")
+        if problem is None and start is not None and not days:
+            problem = (
+                "day",
+                "missing: a meeting with a time needs a day (leave out both for a meeting "
+                "by appointment)",
+            )
+        if problem:
+            if in_person_only:
+                self.problems.append(problem)
+            else:
+                self.warnings.append(
+                    f"{problem[0]}: {problem[1]}; kept without a schedule, as it can be "
+                    "joined online"
+                )
             return []
-        end = end or schedule.add_minutes(start, schedule.DEFAULT_LENGTH_MINUTES)
-        if end == start:
+        if start is None:
+            return []  # by appointment
+        end, bad_end = self.clock("end_time")
+        if bad_end:
+            self.warnings.append(f"end_time: {bad_end[1]}; a length of one hour assumed")
+        if end is None or end == start:
             end = schedule.add_minutes(start, schedule.DEFAULT_LENGTH_MINUTES)
         return [{"day": day, "opens": start, "closes": end} for day in days]
 
     def address(self) -> tuple[dict[str, str], bool]:
-        approximate = self.text("approximate").lower() in ("yes", "true", "1")
+        flag = self.meeting.get("approximate")
+        approximate = flag is True or str(flag).strip().lower() in ("yes", "true", "1")
         formatted = self.text("formatted_address")
-        if formatted:
-            parts = _parse_formatted(formatted)
-            if parts is None:
-                self.problems.append(
-                    ("formatted_address", f"cannot read {formatted[:60]!r} as an address")
-                )
-                return {}, approximate
-        else:
-            parts = {
-                "street": self.text("address"),
-                "city": self.text("city"),
-                "state": self.text("state"),
-                "postal_code": self.text("postal_code"),
-                "country": self.text("country"),
-            }
-            street, city = parts["street"], parts["city"]
-            if street and not city and "," in street:
-                parsed = _parse_formatted(street)  # "100 Main St, Tupelo, MS"
-                if parsed:
-                    parts = parsed | {k: v for k, v in parts.items() if v and k != "street"}
-            parts["country"] = parts["country"] or "US"
-            country = COUNTRIES.get(parts["country"].lower(), parts["country"].upper())
-            if len(country) != 2:
-                self.problems.append(("country", f"{parts['country'][:40]!r} is not a country"))
-            parts["country"] = country
+        parts = parse_formatted(formatted) if formatted else None
+        if parts is None:
+            parts = self.address_parts()
+            if formatted and formatted.lower() not in _NOT_A_PLACE:
+                note = f"formatted_address {formatted[:60]!r} is not 'street, city, ST ZIP'"
+                if any(v for k, v in parts.items() if k != "country"):
+                    self.warnings.append(f"{note}; the separate address fields used instead")
+                else:
+                    parts["street"] = formatted
+                    self.warnings.append(f"{note}; kept as one line")
         if approximate:
             parts["street"] = ""  # only an area: no street to send anyone to
-        if parts.get("street", "").lower() in ("online", "virtual", "zoom"):
+        if parts.get("street", "").lower() in _NOT_A_PLACE:
             parts["street"] = ""
         return {k: v for k, v in parts.items() if v}, approximate
+
+    def address_parts(self) -> dict[str, str]:
+        """The address from the spec's separate fields."""
+        parts = {
+            "street": self.text("address"),
+            "city": self.text("city"),
+            "state": self.text("state"),
+            "postal_code": self.text("postal_code"),
+        }
+        if parts["street"] and not parts["city"] and "," in parts["street"]:
+            parsed = parse_formatted(parts["street"])  # "100 Main St, Tupelo, MS"
+            if parsed:
+                parts = parsed | {k: v for k, v in parts.items() if v and k != "street"}
+        given = self.text("country")
+        country = country_code(given) if given else None
+        if given and not country:
+            self.warnings.append(f"country {given[:40]!r} is not a country code; left out")
+        parts["country"] = country or parts.get("country") or ("US" if any(parts.values()) else "")
+        return parts
 
     def geo(self, address: dict[str, str]) -> dict[str, float] | None:
         lat, lng = self.meeting.get("latitude"), self.meeting.get("longitude")
@@ -312,30 +386,43 @@ class Conversion:
         try:
             point = {"lat": float(lat), "lng": float(lng)}
         except (TypeError, ValueError):
-            self.problems.append(("latitude/longitude", "not numbers"))
-            return None
+            return self.unplaced(address, f"({lat!r}, {lng!r}) are not numbers")
         if not all(math.isfinite(v) for v in point.values()) or not (
             -90 <= point["lat"] <= 90 and -180 <= point["lng"] <= 180
         ):
-            self.problems.append(("latitude/longitude", f"({lat}, {lng}) is not a place on Earth"))
-            return None
+            return self.unplaced(address, f"({lat}, {lng}) is not a place on Earth")
         if point == {"lat": 0.0, "lng": 0.0}:
             return place_address(address)  # a common placeholder for "unknown"
         return point
 
+    def unplaced(self, address: dict[str, str], reason: str) -> dict[str, float] | None:
+        found = place_address(address)
+        instead = "placed by its ZIP code or city instead" if found else "left out"
+        self.warnings.append(f"latitude/longitude: {reason[:80]}; {instead}")
+        return found
+
     def timezone(self, geo: dict[str, float] | None, address: dict[str, str]) -> str | None:
         given = self.text("timezone")
         if given:
-            return given  # checked against the IANA list by the model
+            try:
+                return _TIMEZONE.validate_python(given)
+            except ValidationError:
+                pass
         found = timezone_of(geo, address.get("postal_code", ""))
+        how = "from its place"
+        if not found and self.fallback_timezone:
+            found, how = self.fallback_timezone, "from --timezone"
         if found:
+            if given:
+                self.warnings.append(
+                    f"timezone {given[:40]!r} is not an IANA timezone; {found} used, {how}"
+                )
             return found
-        if self.fallback_timezone:
-            return self.fallback_timezone
+        reason = f"{given[:40]!r} is not an IANA timezone" if given else "not given"
         self.problems.append(
             (
                 "timezone",
-                "not given, and neither coordinates nor a ZIP code place the meeting; "
+                f"{reason}, and neither coordinates nor a ZIP code place the meeting; "
                 "pass --timezone",
             )
         )
@@ -346,15 +433,15 @@ class Conversion:
         if url:
             host = (urlsplit(url).hostname or "").lower()
             known = any(host == h or host.endswith("." + h) for h in CONFERENCE_HOSTS)
-            if not url.lower().startswith(("https://", "http://")) or not known:
+            if not url.lower().startswith(("https://", "http://")) or not known or _bad_url(url):
                 self.warnings.append(
                     f"conference_url {url[:60]!r} is not a known meeting service link; "
                     "left out, so the meeting is not listed as online"
                 )
                 url = ""
-        phone = phone.removeprefix("tel:")
-        if phone and not _PHONE.match(phone):
-            self.problems.append(("conference_phone", f"{phone[:40]!r} is not a phone number"))
+        phone = phone.removeprefix("tel:").strip()
+        if phone and not (_PHONE.match(phone) and any(c.isdigit() for c in phone)):
+            self.warnings.append(f"conference_phone {phone[:40]!r} is not a phone number; left out")
             phone = ""
         return url, phone
 
@@ -392,38 +479,16 @@ class Conversion:
         return updated.isoformat()
 
 
-def _parse_formatted(text: str) -> dict[str, str] | None:
-    """'415 N 8th Ave, Scranton, PA 18503, USA' → street, city, state, postal code, country."""
-    parts = [p.strip() for p in text.split(",") if p.strip()]
-    country = ""
-    # A last part naming a country ("USA", "Canada") goes, unless it is the state: "…, CA".
-    if len(parts) > 2 and parts[-1].lower() in COUNTRIES and _STATE_ZIP.match(parts[-2]):
-        country = COUNTRIES[parts.pop().lower()]
-    if len(parts) < 2:
-        return None
-    match = _STATE_ZIP.match(parts[-1])
-    if not match:
-        return None
-    state, postal = match.group(1).upper(), (match.group(2) or "").upper()
-    country = country or ("CA" if _CANADIAN_POSTAL.match(postal) else "US")
-    city = parts[-2]
-    street = ", ".join(parts[:-2])
-    return {
-        "street": street,
-        "city": city,
-        "state": state,
-        "postal_code": postal,
-        "country": country,
-    }
+def _bad_url(url: str) -> bool:
+    try:
+        _URL.validate_python(url)
+    except ValidationError:
+        return True
+    return False
 
 
 def _paragraphs(*texts: str) -> str:
     return "\n\n".join(t for t in texts if t)
-
-
-def _languages(types: list[str]) -> list[str]:
-    found = _unique(MEETING_TYPES[t].language for t in types)
-    return found or ["en"]
 
 
 def _unique(values: Any) -> list[str]:

@@ -89,6 +89,7 @@ def collect_chunks(
                 report.file_errors.append(err)
                 continue
             report.sources.add(source_file.source)
+            report.warnings.extend(f"{file}: {note}" for note in source_file.warnings)
             for raw in source_file.records:
                 report.read += 1
                 if progress:

@@ -75,3 +75,5 @@ class SourceFile:
 
     source: str
     records: list[RawRecord]
+    # About the file as a whole, said once (a code found on 49 records, not 49 warnings).
+    warnings: list[str] = field(default_factory=list)

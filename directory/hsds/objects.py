@@ -10,7 +10,7 @@ listing's conference link; several regions are written as one, joined with " / "
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,6 +30,7 @@ from directory.hsds.vocabulary import (
     subcategory_term_id,
     term_codes,
     term_id,
+    term_name,
     vocabulary_terms,
 )
 from directory.models import Accessibility, Attendance, ListingIn, Status
@@ -51,7 +52,6 @@ ACCESS_LABELS = {
     Accessibility.CHILDCARE: "Childcare available",
 }
 _EXTENSION = re.compile(r"^(.*?)\s*x(\d{1,9})$")
-_TERM_NAMES = dict(vocabulary_terms())
 
 
 def taxonomies() -> list[dict[str, Any]]:
@@ -66,12 +66,13 @@ def taxonomies() -> list[dict[str, Any]]:
     ]
 
 
-def our_term(code: str) -> dict[str, Any]:
+def our_term(code: str, type_labels: Mapping[str, str] | None = None) -> dict[str, Any]:
+    name = term_name(code, type_labels)
     return {
         "id": term_id(code),
         "code": code,
-        "name": _TERM_NAMES.get(code, code),
-        "description": _TERM_NAMES.get(code, code),
+        "name": name,
+        "description": name,
         "taxonomy": TAXONOMY_NAME,
         "taxonomy_id": TAXONOMY_ID,
     }
@@ -96,7 +97,8 @@ def vocabulary() -> list[dict[str, Any]]:
 def listing_terms(record: ListingIn) -> list[dict[str, Any]]:
     """The taxonomy terms a listing carries: ours, then its subcategories."""
     codes = term_codes(record.model_dump(mode="json", include=TERM_FIELDS))
-    return [our_term(c) for c in codes] + [subcategory_term(s) for s in record.subcategories]
+    ours = [our_term(c, record.type_labels) for c in codes]
+    return ours + [subcategory_term(s) for s in record.subcategories]
 
 
 def organization(record: ListingIn) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 from directory.meeting_types import MEETING_TYPES
@@ -79,6 +80,23 @@ def vocabulary_terms() -> list[tuple[str, str]]:
     terms.append((PEER_RUN, "Peer-run"))
     terms += [(f"meeting_type:{code}", t.name) for code, t in MEETING_TYPES.items()]
     return terms
+
+
+@cache
+def _term_names() -> dict[str, str]:
+    return dict(vocabulary_terms())
+
+
+def term_name(code: str, type_labels: Mapping[str, str] | None = None) -> str:
+    """A term's name: our vocabulary's, else, for a meeting type code of a source's own
+    (`meeting_type:AC`), the source's name for it (`type_labels`) or the code itself."""
+    known = _term_names().get(code)
+    if known:
+        return known
+    kind, _, value = code.partition(":")
+    if kind == "meeting_type" and value:
+        return (type_labels or {}).get(value) or value
+    return code
 
 
 TERM_FIELDS = {"category", "populations", "cost", "accessibility", "peer_run", "meeting_types"}

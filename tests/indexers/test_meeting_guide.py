@@ -1,10 +1,12 @@
-"""Meeting Guide feeds: every spec field, TC and online rules, timezones, bad input, the
-real NE Pennsylvania snapshot, and feeds fetched by URL."""
+"""Meeting Guide feeds: every spec field, TC and online rules, timezones, the meetings that
+are rejected and why, every real feed in ../shared/data/meeting-guide (and the NE Pennsylvania
+snapshot written the other ways real feeds write `types`), and feeds fetched by URL."""
 
 from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,9 @@ from starlette.testclient import TestClient
 from directory.config import Settings
 from directory.listings import ListingStore
 from directory.models import Attendance, ListingIn, Status, listing_id
+from indexers.formats import Format, reader_for
+from indexers.pipeline import ImportReport, collect
+from indexers.read_options import ReadOptions
 from tests.indexers.commands import index
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "meeting-guide"
@@ -192,30 +197,38 @@ def test_timezone_from_the_feed_coordinates_or_the_option(
     assert given.timezone == "America/Chicago"  # the feed's word wins
 
     nowhere = {"formatted_address": None, "latitude": None, "longitude": None}
-    path = feed(tmp_path / "feed.json", meeting(slug="far", address="Online", **nowhere))
+    online = {"address": "Online", "conference_url": "https://zoom.us/j/5"}
+    path = feed(tmp_path / "feed.json", meeting(slug="far", **online, **nowhere))
     assert index(settings, path, fellowship="AA") == 1  # cannot tell its timezone
     assert store.get(listing_id("meeting-guide.feed", "far")) is None
     assert index(settings, path, fellowship="AA", timezone="America/Los_Angeles") == 0
     assert stored(store, "far", "meeting-guide.feed").timezone == "America/Los_Angeles"
 
 
+NOWHERE = {"formatted_address": None, "latitude": None, "longitude": None}
+
+
 @pytest.mark.parametrize(
     ("fields", "field", "reason"),
     [
-        ({"types": ["O", "ZZZ"]}, "types", "unknown type code 'ZZZ'"),
         ({"day": 7}, "day", "not a day 0-6"),
-        ({"time": "7pm"}, "time", "not a time HH:MM"),
-        ({"slug": None}, "slug", "missing"),
-        ({"timezone": "Mars/Olympus"}, "timezone", "unknown IANA timezone"),
-        ({"url": "not a url"}, "url", "web address"),
-        ({"name": {"en": "x"}}, "name", "expected text"),
-        ({"formatted_address": "somewhere"}, "formatted_address", "cannot read"),
-        ({"latitude": "north"}, "latitude/longitude", "not numbers"),
-        ({"latitude": 139.95}, "latitude/longitude", "not a place on Earth"),
-        ({"latitude": "nan"}, "latitude/longitude", "not a place on Earth"),
         ({"day": " "}, "day", "not a day 0-6"),
         ({"day": "12"}, "day", "not a day 0-6"),
+        ({"time": "25:00"}, "time", "not a time HH:MM"),
+        ({"time": "seven"}, "time", "not a time HH:MM"),
+        ({"time": None}, "time", "missing: a meeting with a day needs a time"),
+        ({"day": None}, "day", "missing: a meeting with a time needs a day"),
+        ({"slug": None}, "slug", "missing"),
         ({"slug": "x" * 81}, "slug", "longer than 80 characters"),
+        ({"name": None}, "name", "missing"),
+        ({"name": " "}, "name", "missing"),
+        ({"name": {"en": "x"}}, "name", "expected text"),
+        ({**NOWHERE, "address": "Online"}, "address", "can be neither found nor joined"),
+        (
+            {**NOWHERE, "conference_url": "https://zoom.us/j/1", "timezone": "Mars/Olympus"},
+            "timezone",
+            "'Mars/Olympus' is not an IANA timezone, and neither coordinates nor a ZIP code",
+        ),
     ],
 )
 def test_bad_meetings_are_rejected_by_feed_field_and_the_rest_imported(
@@ -285,7 +298,7 @@ def test_a_rejected_meeting_keeps_its_stored_version(
 ) -> None:
     path = feed(tmp_path / "feed.json", meeting(slug="kept", name="First name"))
     assert index(settings, path, fellowship="AA") == 0
-    feed(path, meeting(slug="kept", name="Changed", types=["NOPE"]))
+    feed(path, meeting(slug="kept", name="Changed", day=9))
     assert index(settings, path, fellowship="AA", full=True) == 1
     record = stored(store, "kept", "meeting-guide.feed")
     assert (record.name, record.status) == ("First name", Status.ACTIVE)
@@ -330,8 +343,6 @@ def test_wrong_types_under_the_meeting_guide_format_are_named(
 ) -> None:
     path = tmp_path / "feed.json"
     path.write_text(json.dumps([meeting(slug="ok"), "not a meeting"]))
-    from indexers.formats import Format
-
     assert index(settings, path, format=Format.MEETING_GUIDE) == 1
     assert "record 2: meeting: expected an object, got str" in capsys.readouterr().err
 
@@ -395,3 +406,67 @@ def test_other_real_feeds_import(
     meetings = json.loads((SHARED / name).read_text())
     assert index(settings, SHARED / name, fellowship="AA", timezone=options.get("timezone")) == 0
     assert store.count() == len(meetings)
+
+
+def read_feed(path: Path, **options: Any) -> tuple[ImportReport, list[ListingIn]]:
+    """What the pipeline makes of a feed, before anything is stored."""
+    report = ImportReport()
+    read = ReadOptions(source="feed", fellowship="AA", **options)
+    return report, collect([path], report, reader_for(Format.AUTO, read))
+
+
+@needs_shared
+@pytest.mark.parametrize("path", sorted(SHARED.glob("*.json")), ids=lambda p: p.name)
+def test_every_real_feed_imports_at_least_99_percent_of_its_meetings(path: Path) -> None:
+    report, records = read_feed(path)
+    assert report.read == len(json.loads(path.read_text())) > 0
+    assert len(records) >= 0.99 * report.read, [str(r) for r in report.rejections]
+
+
+def _al_anon(number: int, types: list[str]) -> list[str]:
+    return [*types, "AC"] if number % 11 == 0 else types  # 50 of the 543 meetings
+
+
+VARIANTS: dict[str, Callable[[int, list[str]], Any]] = {
+    "codes in lower case": lambda _, types: [t.lower() for t in types],
+    "types as JSON text": lambda _, types: json.dumps(types),
+    "types as bracketed text": lambda _, types: "[" + ",".join(types).lower() + "]",
+    "types separated by commas": lambda _, types: ", ".join(types),
+}
+
+
+@needs_shared
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_a_real_feed_written_another_way_gives_the_same_listings(
+    variant: str, tmp_path: Path
+) -> None:
+    meetings = json.loads(NEPA.read_text())
+    _, expected = read_feed(NEPA)
+    change = VARIANTS[variant]
+    for number, item in enumerate(meetings):
+        if "types" in item:
+            item["types"] = change(number, item["types"])
+    report, records = read_feed(feed(tmp_path / "variant.json", *meetings))
+    assert report.rejections == [] and len(records) == len(meetings) == 543
+    assert records == expected
+    assert not [w for w in report.warnings if "type" in w]
+
+
+@needs_shared
+def test_a_real_feed_with_al_anon_codes_keeps_every_meeting(tmp_path: Path) -> None:
+    meetings = json.loads(NEPA.read_text())
+    for number, item in enumerate(meetings):
+        item["types"] = _al_anon(number, item.get("types") or [])
+    path = feed(tmp_path / "al-anon.json", *meetings)
+    report, records = read_feed(path)
+    assert report.rejections == [] and len(records) == 543
+    assert [w for w in report.warnings if "type code" in w] == [
+        f"{path}: type code 'AC' is not in the Meeting Guide list: kept on 50 meetings; "
+        "name it with --types FILE"
+    ]
+    assert sum("AC" in r.meeting_types for r in records) == 50
+
+    report, records = read_feed(path, types_file="al-anon")
+    assert report.rejections == [] and not [w for w in report.warnings if "type code" in w]
+    labelled = [r for r in records if "AC" in r.meeting_types]
+    assert len(labelled) == 50 and labelled[0].type_labels["AC"] == "Adult Child Focus"
