@@ -72,8 +72,8 @@ def _parser() -> argparse.ArgumentParser:
         "--types",
         metavar="FILE",
         dest="types_file",
-        help="Meeting Guide: a TOML file naming the feed's own type codes (see "
-        "indexers/types/al-anon.toml)",
+        help="Meeting Guide: a TOML file naming the feed's own type codes, or the name of one "
+        "in indexers/types/ (e.g. --types al-anon)",
     )
     index.add_argument(
         "--service-body",

@@ -1,7 +1,8 @@
 """What an admin may hand the importer: an uploaded file or a feed URL, checked before any of it
 is read.
 
-An upload is one JSON file, or a zip of JSON files or HSDS CSV tables. A zip is refused when
+An upload is one JSON file, or a zip of JSON files, of HSDS CSV tables, or of a spreadsheet
+(.csv, .xlsx) and its column map (.toml). A zip is refused when
 it would unpack to more than `MAX_UNZIPPED_BYTES`, when a member is compressed more than
 `MAX_RATIO` to one (a zip bomb), when it holds too many files, or names a path outside itself;
 the sizes a zip declares are checked when it is uploaded (cheap: the central directory) and the
@@ -31,7 +32,7 @@ MAX_RATIO = 100
 MAX_MEMBERS = 200
 MAX_DEPTH = 64
 ZIP_MAGIC = b"PK\x03\x04"
-READABLE = (".json", ".csv")
+READABLE = (".json", ".csv", ".xlsx", ".toml")  # .toml: a spreadsheet's column map
 _LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
 _LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".home.arpa")
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -90,7 +91,7 @@ def check_zip(path: Path, max_unzipped: int = MAX_UNZIPPED_BYTES) -> None:
 
 def _check_declared(members: list[zipfile.ZipInfo], max_unzipped: int) -> None:
     if not members:
-        raise UploadProblem("the zip holds no .json or .csv files")
+        raise UploadProblem("the zip holds no .json or .csv files, nor a spreadsheet")
     if len(members) > MAX_MEMBERS:
         raise UploadProblem(f"the zip holds {len(members)} files; the limit is {MAX_MEMBERS}")
     names = [PurePosixPath(m.filename).name.lower() for m in members]

@@ -20,13 +20,16 @@ from directory.db import make_engine
 from directory.listings import ListingStore
 from directory.search import IndexWriter
 from directory.search.index import make_client
-from indexers import sync
+from indexers import column_map, sync
+from indexers.bmlt_fetch import fetch_bmlt, is_bmlt_url
 from indexers.fetch import fetch, is_url
 from indexers.formats import Format, Reader, reader_for
 from indexers.importer import import_files
+from indexers.meeting_types_file import load_types_file
 from indexers.pipeline import ImportReport
 from indexers.read_options import ReadOptions
 from indexers.sources import SourceError
+from indexers.table import is_sheet
 
 MAX_LISTED = 50
 
@@ -69,6 +72,29 @@ class IndexRequest:
         source = self.options.source
         if source is not None and not source.strip():
             return "--source: must not be empty"
+        if self.options.types_file is not None:
+            try:
+                load_types_file(self.options.types_file)
+            except SourceError as err:
+                return f"--types: {err}"
+        return self._map_problem()
+
+    def _map_problem(self) -> str | None:
+        """A spreadsheet's column map, checked before any sheet is read."""
+        given = self.options.column_map
+        if given is not None:
+            try:
+                column_map.load(Path(given))
+            except column_map.MapError as err:
+                return f"--map {given}: {err}"
+            return None
+        sheets = self.format is Format.TABLE or any(is_sheet(Path(i)) for i in self.inputs)
+        files = [i for i in self.inputs if is_url(i) or not Path(i).is_dir()]
+        if sheets and files:
+            return (
+                f"--map: {files[0]} needs its column map (--map MAP.toml); without one, a "
+                "spreadsheet must be in a folder with its one .toml map"
+            )
         return None
 
 
@@ -147,15 +173,23 @@ def run(settings: Settings, request: IndexRequest) -> int:
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
+    bmlt = [i for i in request.inputs if request.format is Format.BMLT or is_bmlt_url(i)]
+    if request.options.service_bodies and not any(is_url(i) for i in bmlt):
+        print("error: --service-body: only for a BMLT root server's URL", file=sys.stderr)
+        return 2
     with index_lock(settings.home), tempfile.TemporaryDirectory(prefix="peerdir-") as folder:
         paths = []
-        for item in request.inputs:
+        for number, item in enumerate(request.inputs):
             if not is_url(item):
                 paths.append(Path(item))
                 continue
             print(f"fetching {item}", file=sys.stderr)
             try:
-                paths.append(fetch(item, Path(folder)))
+                if item in bmlt:  # meetings and formats, saved as one file named for the host
+                    bodies = request.options.service_bodies
+                    paths.append(fetch_bmlt(item, Path(folder, str(number)), bodies))
+                else:
+                    paths.append(fetch(item, Path(folder)))
             except SourceError as err:
                 print(f"error: {err}; nothing imported", file=sys.stderr)
                 return 1

@@ -89,20 +89,26 @@ class FormatReader:
     def files(self, path: Path) -> list[Path]:
         if self.format in (Format.AUTO, Format.HSDS) and hsds.is_tabular_folder(path):
             return [path]  # HSDS CSV tables: one input
-        if self.format is Format.TABLE or (self.format is Format.AUTO and table.is_sheet(path)):
+        if self._spreadsheets(path):
             return table.sheet_files(path)
         return listing_files(path)
 
     def read(self, path: Path) -> SourceFile:
+        if self._spreadsheets(path):
+            return table.read_sheet(path, self.options, self.max_bytes)
         if path.is_dir():
             return hsds.read_tabular_folder(path, self.options, self.max_bytes)
-        if self.format is Format.TABLE or (self.format is Format.AUTO and table.is_sheet(path)):
-            return table.read_sheet(path, self.options, self.max_bytes)
         document = read_json(path, self.max_bytes)
         shape = detect(path, document) if self.format is Format.AUTO else _BY_FORMAT[self.format]
         if not shape.looks_like(document):
             raise SourceError(path, f"not {shape.title}: expected {shape.expected}")
         return shape.read(path, document, self.options)
+
+    def _spreadsheets(self, path: Path) -> bool:
+        """A sheet, or (told by auto) a folder of sheets with their map, such as an upload."""
+        if self.format is Format.TABLE:
+            return True
+        return self.format is Format.AUTO and (table.is_sheet(path) or table.is_sheet_folder(path))
 
 
 def detect(path: Path, document: Any) -> JsonShape:

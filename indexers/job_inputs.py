@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -25,6 +26,7 @@ from directory.uploads import (
     sniff,
     uploads_dir,
 )
+from indexers.bmlt_fetch import fetch_bmlt, is_bmlt_url
 from indexers.fetch import fetch
 from indexers.safe_http import BlockedAddress, PublicOnlyTransport
 from indexers.sources import SourceError
@@ -76,14 +78,20 @@ def _stored_upload(job: Job, settings: Settings) -> Path:
 def _fetched(job: Job, settings: Settings, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     timeout = settings.feed_timeout_s
+    limits: dict[str, Any] = {
+        "max_bytes": settings.upload_max_bytes,
+        "deadline_s": max(60.0, timeout * 4),
+        "timeout": httpx.Timeout(timeout, connect=min(10.0, timeout)),
+    }
     try:
+        if job.format == "bmlt" or is_bmlt_url(job.origin):  # meetings and formats, one file
+            transport = None if settings.allow_private_feeds else PublicOnlyTransport
+            return fetch_bmlt(job.origin, folder, transport=transport, **limits)
         return fetch(
             job.origin,
             folder,
-            max_bytes=settings.upload_max_bytes,
-            deadline_s=max(60.0, timeout * 4),
-            timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),
             transport=None if settings.allow_private_feeds else PublicOnlyTransport(),
+            **limits,
         )
     except SourceError as err:
         raise JobFailed(f"{err}. Nothing was imported.") from None

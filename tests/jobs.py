@@ -59,6 +59,7 @@ def queue(
     full: bool = False,
     dry_run_of: str | None = None,
     upload_path: str | None = None,
+    format: str = "auto",
 ) -> Job:
     if content is not None:
         upload_path = stored_upload(settings, content, "zip" if origin.endswith(".zip") else "json")
@@ -69,6 +70,7 @@ def queue(
         upload_path=upload_path,
         full=full,
         dry_run_of=dry_run_of,
+        format=format,
     )
     engine = make_engine(settings.database_url)
     try:
@@ -86,6 +88,7 @@ def apply(settings: Settings, dry_run: Job) -> Job:
         source=dry_run.source or "",
         full=dry_run.full,
         dry_run_of=dry_run.id,
+        format=dry_run.format,
         upload_path=dry_run.upload_path,
     )
 

@@ -192,13 +192,16 @@ def _store_upload(upload: UploadFile, settings: Settings) -> tuple[str, str]:
     upload.file.seek(0)
     kind = sniff(head)
     name = (upload.filename or "").lower()
+    if name.endswith((".csv", ".xlsx")):
+        raise UploadProblem(
+            "a single sheet cannot be read: put a spreadsheet together with its column map "
+            "(map.toml), or the HSDS tables (services.csv, organizations.csv ...), in a .zip"
+        )
     if not kind:
-        if name.endswith(".csv"):
-            raise UploadProblem(
-                "a single CSV file cannot be read: put the HSDS tables (services.csv, "
-                "organizations.csv ...) together in a .zip"
-            )
-        raise UploadProblem("is not a JSON file or a zip of JSON files or HSDS CSV tables")
+        raise UploadProblem(
+            "is not a JSON file, or a zip of JSON files, of HSDS CSV tables or of a "
+            "spreadsheet with its column map"
+        )
     folder = uploads_dir(settings.home)
     folder.mkdir(parents=True, exist_ok=True)
     stored = f"{secrets.token_urlsafe(12)}.{kind}"

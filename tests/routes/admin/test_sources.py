@@ -290,8 +290,9 @@ def test_other_forms_keep_the_small_limit(admin: Desk, engine: Engine) -> None:
 @pytest.mark.parametrize(
     ("name", "content", "problem"),
     [
-        ("page.json", b"<html>not a feed</html>", "is not a JSON file or a zip"),
-        ("services.csv", b"id,name\n1,x\n", "a single CSV file cannot be read"),
+        ("page.json", b"<html>not a feed</html>", "is not a JSON file, or a zip"),
+        ("services.csv", b"id,name\n1,x\n", "a single sheet cannot be read"),
+        ("programs.xlsx", zipped({"xl/workbook.xml": b"<x/>"}), "with its column map"),
         ("bomb.zip", zipped({"services.csv": b"0" * 30_000_000}), "looks like a zip bomb"),
         ("empty.zip", zipped({"readme.txt": b"hello"}), "holds no .json or .csv files"),
         ("broken.zip", b"PK\x03\x04 and then nothing", "not a readable zip file"),
