@@ -165,6 +165,7 @@ class ServiceConversion:
             ),
             "peer_run": terms.peer_run,
             "meeting_types": terms.meeting_types,
+            "type_labels": terms.type_labels,
             "status": STATUSES.get(_text(service.get("status")), "active"),
         }
         if len(terms.subcategories) > 30:

@@ -21,7 +21,7 @@ from directory.hsds.vocabulary import (
     TAXONOMY_ID,
     TAXONOMY_NAME,
 )
-from directory.meeting_types import MEETING_TYPES
+from directory.meeting_types import spec_code
 from directory.models import Accessibility, Category, Cost, Population
 from indexers.sources import SourceError
 
@@ -108,6 +108,7 @@ class Classification:
     facets: dict[str, list[str]] = field(default_factory=dict)
     peer_run: bool = False
     meeting_types: list[str] = field(default_factory=list)
+    type_labels: dict[str, str] = field(default_factory=dict)  # a source's own codes' names
     unmapped: list[str] = field(default_factory=list)
     seen: list[str] = field(default_factory=list)
 
@@ -148,6 +149,22 @@ def _meaning(
     return None
 
 
+_OWN_TYPE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$")  # as the listing model's
+
+
+def _type_code(value: str) -> str:
+    """A meeting type code as we store it: the spec's spelling, else a source's own code."""
+    return spec_code(value) or (value if _OWN_TYPE_CODE.match(value) else "")
+
+
+def _label_own_type(code: str, name: str, result: Classification) -> None:
+    """Our export names a source's own meeting type code by the source's name for it."""
+    kind, _, value = code.partition(":")
+    own = kind == "meeting_type" and not spec_code(value) and _type_code(value)
+    if own and name and name != value:
+        result.type_labels[value] = name[:300]
+
+
 def classify(
     terms: list[dict[str, Any]],
     mapping: TaxonomyMap,
@@ -163,6 +180,7 @@ def classify(
         code = _text(term.get("code"))
         if taxonomy_id == TAXONOMY_ID or taxonomy_name == TAXONOMY_NAME:
             ours.append(code)
+            _label_own_type(code, _text(term.get("name")), result)
             continue
         slug = term_slug(term)
         if slug and slug not in result.subcategories:
@@ -181,9 +199,9 @@ def classify(
         kind, _, value = meaning.partition(":")
         if meaning == PEER_RUN:
             result.peer_run = True
-        elif kind == "meeting_type" and value in MEETING_TYPES:
-            if value not in result.meeting_types:
-                result.meeting_types.append(value)
+        elif kind == "meeting_type" and _type_code(value):
+            if _type_code(value) not in result.meeting_types:
+                result.meeting_types.append(_type_code(value))
         elif kind == "category" and value in Category.__members__.values():
             result.category = result.category or value
         elif kind in FACETS and value in FACETS[kind].__members__.values():

@@ -103,6 +103,29 @@ def test_listings_from_elsewhere_get_stable_hsds_ids(tmp_path: Path, store: List
     other.engine.dispose()
 
 
+def test_a_sources_own_meeting_type_codes_survive_the_round_trip(
+    tmp_path: Path, store: ListingStore
+) -> None:
+    meeting = listing(
+        source_id="al-anon-1",
+        category="support_group",
+        meeting_types=["O", "AC", "onl-x"],
+        type_labels={"AC": "Adult Child Focus"},
+    )
+    store.write([meeting])
+    export_hsds(store, tmp_path / "out")
+    engine = make_engine(f"sqlite:///{tmp_path / 'b.db'}")
+    from directory import migrations
+
+    migrations.upgrade(f"sqlite:///{tmp_path / 'b.db'}")
+    other = ListingStore(engine)
+    import_into(other, tmp_path / "out", source="test")
+    (again,) = stored(other)
+    assert again.meeting_types == ["O", "AC", "onl-x"]
+    assert again.type_labels == {"AC": "Adult Child Focus"}
+    engine.dispose()
+
+
 def test_cli_export(
     tmp_path: Path,
     sqlite_url: str,
