@@ -2,9 +2,10 @@
 
 Writes one JSON file per metro (Philadelphia, Chicago, Denver, Seattle), each holding 175
 listings in the `ListingIn` record format minus `source`, which the loader takes from the file.
-Names, descriptions and word lists come from `vocabulary.toml` next to this script. ZIP codes and
-their centroids are real (the `zipcodes` package); every organisation, street address, phone
-number (555-01xx) and website (example.org) is invented.
+Names, descriptions (English, and Spanish for listings offered in Spanish) and word lists come
+from `vocabulary.toml` next to this script, worded the way providers word their own listings.
+ZIP codes and their centroids are real (the `zipcodes` package); every organisation, street
+address, phone number (555-01xx) and website (example.org) is invented.
 
 The output is deterministic. Re-run from the project root with `python seed_data/generate.py`.
 Every record is validated with `directory.models.ListingIn`; if any fails, the script writes
@@ -63,6 +64,8 @@ class Program:
     populations: list[str] = field(default_factory=list)
     maybe_populations: list[str] = field(default_factory=list)
     required: int = 0
+    descriptions_es: list[str] = field(default_factory=list)
+    peer_run: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,8 @@ class Fellowship:
     styles: list[str]
     cost: str
     closed_for: str = ""
+    name_es: str = ""
+    about: str = ""
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,7 @@ class Vocabulary:
     words: dict[str, list[str]]
     fellowships: dict[str, Fellowship]
     programs: dict[str, list[Program]]
+    local: dict[str, dict[str, str]]  # metro key → {word: the metro's own wording}
 
 
 # fmt: off
@@ -116,6 +122,7 @@ def load_vocabulary(path: Path) -> Vocabulary:
         words=data["words"],
         fellowships={slug: Fellowship(**spec) for slug, spec in data["fellowships"].items()},
         programs={c: [Program(**spec) for spec in specs] for c, specs in data["programs"].items()},
+        local=data["local"],
     )
 
 
@@ -159,17 +166,27 @@ def weekly_hours(rng: random.Random, kind: str) -> list[dict[str, Any]]:
     return hours
 
 
+def stream(metro: Metro, part: str) -> random.Random:
+    """The random numbers for one part of one metro ("meetings" or "services"): each part
+    draws from its own stream, so rewording a service moves no meeting and no other metro."""
+    return random.Random(f"{SEED}:{metro.key}:{part}")
+
+
 class Builder:
     """Builds one metro's listings; `used_names` is shared so names stay unique across files."""
 
-    def __init__(
-        self, rng: random.Random, vocab: Vocabulary, metro: Metro, used_names: set[str]
-    ) -> None:
-        self.rng, self.vocab, self.metro, self.used = rng, vocab, metro, used_names
+    def __init__(self, vocab: Vocabulary, metro: Metro, used_names: set[str]) -> None:
+        self.vocab, self.metro, self.used = vocab, metro, used_names
+        self.rng = stream(metro, "meetings")
         self.zips = load_zips(metro)
 
     def pick(self, words: str) -> str:
         return self.rng.choice(self.vocab.words[words])
+
+    def localize(self, text: str) -> str:
+        """`{medicaid}` and the like in `text` as this metro's providers write them."""
+        local = self.vocab.local[self.metro.key]
+        return re.sub(r"\{(\w+)\}", lambda match: local[match[1]], text)
 
     def unique_name(self, make: Callable[[], str]) -> str:
         for _ in range(50):
@@ -191,7 +208,8 @@ class Builder:
         if rng.random() < 0.2:
             street += f", Suite {rng.randint(1, 4)}0{rng.randint(1, 9)}"
         roll, extra = rng.random(), rng.choice(self.metro.extra_languages)
-        languages = ["en", "es"] if roll < 0.25 else ["en", extra] if roll < 0.31 else ["en"]
+        # With the first of each program offered in Spanish (see `build`), about 30% in all are.
+        languages = ["en", "es"] if roll < 0.1 else ["en", extra] if roll < 0.16 else ["en"]
         address = {"street": street, "city": self.metro.city, "state": self.metro.state}
         record: Record = {
             "source_id": f"{self.metro.prefix}-{category.replace('_', '-')}-{number:04d}",
@@ -210,20 +228,27 @@ class Builder:
             }
         return record
 
-    def service(self, category: str, number: int, program: Program, keep_open: bool) -> Record:
-        """A non-meeting listing: an organisation's program with contacts and opening hours."""
+    def service(
+        self, category: str, number: int, program: Program, keep_open: bool, spanish: bool
+    ) -> Record:
+        """A non-meeting listing: an organisation's program with contacts and opening hours;
+        `spanish`: offered in Spanish whatever the draw."""
         rng = self.rng
         record = self.common(category, number, keep_open)
+        if spanish:
+            record["languages"] = ["en", "es"]
         ending = rng.choice(program.names)
         name = self.unique_name(lambda: f"{self.pick('first')} {self.pick('second')} {ending}")
         organization = f"{' '.join(name.split()[:2])} {self.pick('org_suffixes')}"
         maybe = program.maybe_populations
         populations = program.populations + rng.sample(maybe, rng.randint(0, min(2, len(maybe))))
-        sentences = [rng.choice(program.descriptions)]
+        sentences = [self.localize(rng.choice(program.descriptions))]
         if "veterans" in populations and "veteran" not in sentences[0]:
             sentences.append("Veterans and their families are given priority.")
         if "es" in record["languages"]:
             sentences.append("Se habla español.")
+            if program.descriptions_es:
+                sentences.append(self.localize(rng.choice(program.descriptions_es)))
         elif program.hours == "office" and rng.random() < 0.4:
             sentences.append(self.pick("service_notes"))
         slug = slugify(organization)
@@ -234,7 +259,7 @@ class Builder:
             "subcategories": program.subcategories,
             "populations": list(dict.fromkeys(populations)),
             "cost": rng.sample(program.cost, rng.randint(1, len(program.cost))),
-            "peer_run": "warm_line" in program.subcategories or rng.random() < 0.22,
+            "peer_run": program.peer_run or rng.random() < 0.22,
             "phone": self.phone(),
             "website": rng.choice(
                 [f"https://{slug}.example.org", f"https://example.org/{self.metro.key}/{slug}"]
@@ -280,11 +305,16 @@ class Builder:
             name = self.unique_name(lambda: f"{name} ({full})")
         kind = f"closed ({fellowship.closed_for})" if closed else "open (anyone may attend)"
         what = f"{full} meeting" if mention or full in name else "Weekly recovery meeting"
-        sentences = [f"{what}, {kind}.", self.pick("meeting_notes")]
+        if spanish:
+            what = f"Spanish-speaking {full} meeting"
+        sentences = [f"{what}, {kind}.", fellowship.about, self.pick("meeting_notes")]
         if spanish:
             types.append("S")
-            sentences.insert(1, "Reunión en español.")
+            opened = "cerrada" if closed else "abierta"
+            sentences[1] = f"Reunión {opened} de {fellowship.name_es}, en español."
         record["languages"] = ["es"] if spanish else rng.choice([["en"]] * 6 + [["en", "es"]])
+        if len(record["languages"]) == 2:
+            sentences.insert(2, "Reunión bilingüe, en inglés y en español.")
         if rng.random() < 0.15:
             types.append("BE")
         if "wheelchair" in record["accessibility"]:
@@ -307,7 +337,7 @@ class Builder:
             record["phone"] = self.phone()
         return record | {
             "name": name,
-            "description": " ".join(sentences),
+            "description": " ".join(s for s in sentences if s),
             "subcategories": [slug],
             "fellowship": fellowship.name,
             "hours": [{"day": d, "opens": start, "closes": end} for d in days],
@@ -319,7 +349,9 @@ class Builder:
         }
 
     def build(self) -> list[Record]:
-        """The metro's meetings, then each category's programs, required ones first."""
+        """The metro's meetings, then each category's programs: first every program once (or
+        its `required` times), the first of each offered in Spanish where the program has
+        Spanish wording (each city has bilingual providers of every kind), then at random."""
         records: list[Record] = []
         slugs = [s for s, f in self.vocab.fellowships.items() for _ in range(f.meetings)]
         self.rng.shuffle(slugs)
@@ -328,13 +360,18 @@ class Builder:
             required = slug in ("aa", "na") and slugs[:number].count(slug) <= 4
             mention = required or self.rng.random() < 0.4
             records.append(self.meeting(number, slug, mention, required))
+        self.rng = stream(self.metro, "services")
         for category, count in SERVICE_COUNTS.items():
             programs = self.vocab.programs[category]
-            queue = [p for p in programs for _ in range(p.required)]
+            queue = [p for p in programs for _ in range(max(1, p.required))]
+            if len(queue) > count:
+                raise ValueError(f"{category}: {len(queue)} required listings, room for {count}")
+            in_spanish = {queue.index(p) for p in programs if p.descriptions_es}
             for number in range(1, count + 1):
                 required = number <= len(queue)
                 program = queue[number - 1] if required else self.rng.choice(programs)
-                records.append(self.service(category, number, program, required))
+                spanish = number - 1 in in_spanish
+                records.append(self.service(category, number, program, required, spanish))
         return [complete(record) for record in records]
 
 
@@ -362,13 +399,12 @@ def validate(records: list[Record]) -> list[str]:
 
 
 def main() -> int:
-    rng = random.Random(SEED)
     used_names: set[str] = set()
     documents: dict[Path, dict[str, Any]] = {}
     errors: list[str] = []
     vocab = load_vocabulary(OUT_DIR / "vocabulary.toml")
     for metro in METROS:
-        records = Builder(rng, vocab, metro, used_names).build()
+        records = Builder(vocab, metro, used_names).build()
         errors += validate(records)
         documents[OUT_DIR / f"{metro.key}.json"] = {
             "source": SOURCE,
