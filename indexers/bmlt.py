@@ -34,7 +34,7 @@ from indexers.bmlt_formats import FormatTable, MeetingFormats, ServerFormat, rea
 from indexers.geocode import place_address, timezone_of
 from indexers.meeting_guide import FELLOWSHIPS
 from indexers.read_options import ReadOptions
-from indexers.sources import RawRecord, SourceError, SourceFile
+from indexers.sources import RawRecord, SourceError, SourceFile, default_source
 
 EXPECTED = "a list of BMLT meetings, or an object with 'meetings' and 'formats'"
 DEFAULT_FELLOWSHIP = "Narcotics Anonymous"
@@ -96,7 +96,6 @@ _REGION_FIELDS = ("location_city_subsection", "location_neighborhood", "location
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _PHONE = re.compile(r"^[0-9+()\-. x,#*]{1,60}$")  # as ListingIn.conference_phone
 _HOST_PATH = re.compile(r"^[A-Za-z0-9.-]+\.[A-Za-z]{2,}(/\S*)?$")
-_SOURCE_CHARS = re.compile(r"[^A-Za-z0-9_.+/-]+")
 _URL = TypeAdapter(HttpUrl)
 MINUTES_PER_DAY = 24 * 60
 
@@ -118,7 +117,7 @@ def looks_like_bmlt(document: Any) -> bool:
 
 def bmlt_source(path: Path, document: Any, options: ReadOptions) -> SourceFile:
     meetings, formats = _parts(path, document)
-    source = options.source or "bmlt." + _SOURCE_CHARS.sub("-", path.stem)[:60]
+    source = options.source or default_source("bmlt", path)
     fellowship = (options.fellowship or "").strip()
     fellowship = FELLOWSHIPS.get(fellowship.lower(), fellowship) or DEFAULT_FELLOWSHIP
     records = []

@@ -36,12 +36,13 @@ from directory import schedule
 from directory.meeting_types import ONLINE, TEMPORARILY_CLOSED
 from directory.models import TimeZone
 from indexers.geocode import place_address, timezone_of
-from indexers.meeting_guide_address import country_code, parse_formatted
+from indexers.meeting_guide_address import parse_formatted
 from indexers.meeting_guide_types import TypeCodes
 from indexers.meeting_types_file import load_types_file
+from indexers.places import country_code
 from indexers.read_options import ReadOptions
 from indexers.record_fit import fit_to_listing
-from indexers.sources import RawRecord, SourceError, SourceFile
+from indexers.sources import RawRecord, SourceError, SourceFile, default_source
 
 # Listing fields and the feed fields they come from, so a message names what the feed says.
 FEED_FIELDS = {
@@ -115,7 +116,6 @@ _CLOCK_12 = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*([ap])\.?\s*m\.?$", re.IGNORE
 _PHONE = re.compile(r"^[0-9+()\-. x,#*]{1,60}$")  # conference lines: pauses and codes too
 _ENTITY_PHONE = re.compile(r"^[0-9+()\-. x]{1,40}$")  # as ListingIn.phone
 _DAY = re.compile(r"^[0-6]$")
-_SOURCE_CHARS = re.compile(r"[^A-Za-z0-9_.+/-]+")
 _NOT_A_PLACE = ("online", "virtual", "zoom", "online meeting", "virtual meeting")
 _URL = TypeAdapter(HttpUrl)
 _TIMEZONE = TypeAdapter(TimeZone)
@@ -135,7 +135,7 @@ def looks_like_meeting_guide(document: Any) -> bool:
 def meeting_guide_source(path: Path, document: Any, options: ReadOptions) -> SourceFile:
     if not isinstance(document, list):
         raise SourceError(path, "a Meeting Guide feed is a JSON list of meetings")
-    source = options.source or "meeting-guide." + _SOURCE_CHARS.sub("-", path.stem)[:60]
+    source = options.source or default_source("meeting-guide", path)
     fellowship = _fellowship_name(options.fellowship or "")
     codes = TypeCodes(load_types_file(options.types_file))
     records = []

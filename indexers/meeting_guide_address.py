@@ -5,24 +5,12 @@ from __future__ import annotations
 
 import re
 
-COUNTRIES = {
-    "us": "US", "usa": "US", "united states": "US", "united states of america": "US",
-    "ca": "CA", "canada": "CA", "mexico": "MX", "méxico": "MX", "uk": "GB",
-    "united kingdom": "GB", "ireland": "IE", "australia": "AU", "new zealand": "NZ",
-}  # fmt: skip
+from indexers.places import COUNTRIES
+
 _CANADIAN_POSTAL = re.compile(r"^[A-Z]\d[A-Z] ?\d[A-Z]\d$")
 _STATE_ZIP = re.compile(
     r"^([A-Za-z]{2})(?:\s+(\d{5}(?:-\d{4})?|[A-Za-z]\d[A-Za-z] ?\d[A-Za-z]\d))?$"
 )
-_COUNTRY_CODE = re.compile(r"^[A-Za-z]{2}$")
-
-
-def country_code(text: str) -> str | None:
-    """The two-letter code of a country written as a code or one of the common names."""
-    text = text.strip()
-    if text.lower() in COUNTRIES:
-        return COUNTRIES[text.lower()]
-    return text.upper() if _COUNTRY_CODE.match(text) else None
 
 
 def parse_formatted(text: str) -> dict[str, str] | None:

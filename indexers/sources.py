@@ -4,6 +4,7 @@ stands for, reading JSON within a size limit, and the error for an unusable inpu
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,15 @@ class RawRecord:
     @property
     def location(self) -> str:
         return f"{self.path} {self.unit} {self.number}"
+
+
+_SOURCE_CHARS = re.compile(r"[^A-Za-z0-9_.+/-]+")
+
+
+def default_source(prefix: str, path: Path, fallback: str = "data") -> str:
+    """A source name made from an input's file (or folder) name: "meeting-guide.aa-feed"."""
+    stem = path.name if path.is_dir() else path.stem
+    return f"{prefix}." + (_SOURCE_CHARS.sub("-", stem).strip("-.")[:60] or fallback)
 
 
 def listing_files(path: Path) -> list[Path]:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import re
 import warnings
 import zipfile
 from collections.abc import Iterator
@@ -31,7 +30,7 @@ from typing import Any
 
 from indexers.column_map import ColumnMap, MapError, load
 from indexers.read_options import ReadOptions
-from indexers.sources import RawRecord, SourceError, SourceFile
+from indexers.sources import RawRecord, SourceError, SourceFile, default_source
 from indexers.table_rows import MADE_KEY, Layout, RowConversion
 
 SUFFIXES = (".csv", ".xlsx")
@@ -41,7 +40,6 @@ MAX_COLUMNS = 500
 XLSX_MAX_UNPACKED = 1024 * 1024 * 1024  # the sheets' XML is read as a stream
 XLSX_MAX_PART = 100 * 1024 * 1024  # other parts (shared strings, styles) are read whole
 DELIMITERS = (",", ";", "\t", "|")
-_SOURCE_CHARS = re.compile(r"[^A-Za-z0-9_.+/-]+")
 
 
 def is_sheet(path: Path) -> bool:
@@ -89,7 +87,7 @@ def read_sheet(path: Path, options: ReadOptions, max_bytes: int) -> SourceFile:
         raise SourceError(
             path, f"file is {size / 1e6:.0f} MB; the limit is {max_bytes / 1e6:.0f} MB"
         )
-    source = options.source or "table." + (_SOURCE_CHARS.sub("-", path.stem)[:60] or "sheet")
+    source = options.source or default_source("table", path, "sheet")
     if path.suffix.lower() == ".xlsx":
         return _records(path, _xlsx(path, column_map), column_map, source, options)
     return _records(path, _csv(path), column_map, source, options)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import math
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,9 +25,8 @@ from indexers.hsds import spec
 from indexers.hsds.convert import HSDS_FIELDS, Context, Converted, listings
 from indexers.hsds.taxonomy import TaxonomyMap
 from indexers.read_options import ReadOptions
-from indexers.sources import MAX_FILE_BYTES, RawRecord, SourceError, SourceFile
+from indexers.sources import MAX_FILE_BYTES, RawRecord, SourceError, SourceFile, default_source
 
-_SOURCE_CHARS = re.compile(r"[^A-Za-z0-9_.+/-]+")
 _PAGE_KEYS = ("total_items", "total_pages", "page_number", "contents")
 EXPECTED = (
     "a service, a service_at_location, an organization with services, a page of them, "
@@ -55,15 +53,10 @@ def is_tabular_folder(path: Path) -> bool:
     )
 
 
-def default_source(path: Path) -> str:
-    stem = path.name if path.is_dir() else path.stem
-    return "hsds." + (_SOURCE_CHARS.sub("-", stem).strip("-.") or "data")[:60]
-
-
 def _context(options: ReadOptions, path: Path, terms: dict[str, dict[str, Any]]) -> Context:
     mapping = TaxonomyMap.load(Path(options.taxonomy_map) if options.taxonomy_map else None)
     return Context(
-        source=options.source or default_source(path),
+        source=options.source or default_source("hsds", path),
         taxonomy=mapping,
         timezone=options.timezone,
         terms=terms,
