@@ -40,6 +40,7 @@ import httpx
 import uvicorn
 from starlette.datastructures import QueryParams
 from synthetic import write_listings
+from understanding import api_p50_ms, print_understanding, reading_p50_us
 
 from directory import meili_server, migrations
 from directory.app import create_app
@@ -496,6 +497,10 @@ def run(args: argparse.Namespace) -> None:
                 log(f"latency {name} c={workers}: {total} requests")
                 results[name, workers] = asyncio.run(measure(send, total, workers))
         summary += print_latency(results)
+        log(f"understanding: {args.requests} requests each, on and off in turns")
+        api_on, api_off = api_p50_ms(measure, app_url, QUERY_ZIPS, args.requests)
+        raw = results["raw", 1].p(50)
+        summary += print_understanding(reading_p50_us(), api_on, api_off, raw)
         print("\n== Summary")
         for line in summary:
             print(f"  {line}")

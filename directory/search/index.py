@@ -22,10 +22,11 @@ from meilisearch_python_sdk.errors import (
     MeilisearchTimeoutError,
 )
 from meilisearch_python_sdk.json_handler import OrjsonHandler
+from meilisearch_python_sdk.models.search import SearchParams, SearchResultsWithUID
 from meilisearch_python_sdk.models.settings import MeilisearchSettings
 
-from directory.search.query import SearchQuery
-from directory.search.results import SearchPage
+from directory.search.query import SearchQuery, Tier
+from directory.search.results import SearchPage, TierResult, page_slices
 from directory.search.settings import index_settings
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,9 @@ class SearchIndex:
         try:
             if query.needs_timezones:
                 query = query.with_timezones(await self.timezones())
+            tiers = query.tiers()
+            if len(tiers) > 1:
+                return await self._search_tiers(query, tiers)
             result = await index.search(query.q or None, **query.meili_params())
         except MeilisearchApiError as err:
             if err.code == "index_not_found":
@@ -100,6 +104,80 @@ class SearchIndex:
             result.facet_distribution,
             result.processing_time_ms,
         )
+
+    async def _search_tiers(self, query: SearchQuery, tiers: list[Tier]) -> SearchPage:
+        """The tiers in one multi-search: the first tier's page and every tier's count and
+        facets (on page 1, every tier's first page too, which always fills it). When the words
+        left find none of the listings understood ("vivienda" where no synonym knows it), the
+        understood tiers are searched again without them. A later page that reaches past the
+        first tier needs one more round trip for the hits it shows."""
+        results = await self._first_round(query, tiers)
+        if all(r.total == 0 for r in results[:-1]) and any(t.q for t in tiers[:-1]):
+            tiers = query.tiers(words=False)
+            results = await self._first_round(query, tiers)
+        start = (query.page - 1) * query.per_page
+        slices = page_slices([r.total for r in results], start, query.per_page)
+        missing = [s for s in slices if not results[s[0]].covers(s[1], s[2])]
+        fetched: dict[int, TierResult] = {}
+        if missing:
+            more = [
+                self._request(
+                    tiers[t],
+                    {**query.meili_params(tiers[t]), "facets": None},
+                    offset=offset,
+                    limit=limit,
+                )
+                for t, offset, limit in missing
+            ]
+            for (t, offset, _), answer in zip(missing, await self._multi_search(more), strict=True):
+                fetched[t] = TierResult(answer.hits, results[t].total, offset)
+        hits = [
+            hit
+            for t, offset, limit in slices
+            for hit in fetched.get(t, results[t]).take(offset, limit)
+        ]
+        return SearchPage.from_tiers(query, results, hits)
+
+    async def _first_round(self, query: SearchQuery, tiers: list[Tier]) -> list[TierResult]:
+        first_page = query.page == 1
+        requests = []
+        for number, tier in enumerate(tiers):
+            params = query.meili_params(tier)
+            if number > 0 and not first_page:
+                params.update(page=1, hits_per_page=0)
+            elif number > 0:
+                params.update(page=1)
+            requests.append(self._request(tier, params))
+        answers = await self._multi_search(requests)
+        start = (query.page - 1) * query.per_page
+        return [
+            TierResult(
+                hits=answer.hits,
+                total=int(answer.total_hits or 0),
+                offset=start if number == 0 else 0,
+                facets=answer.facet_distribution,
+                processing_ms=answer.processing_time_ms,
+            )
+            for number, answer in enumerate(answers)
+        ]
+
+    def _request(
+        self, tier: Tier, params: dict[str, Any], *, offset: int | None = None, limit: int = 0
+    ) -> SearchParams:
+        if offset is not None:
+            params = {
+                **params,
+                "page": None,
+                "hits_per_page": None,
+                "offset": offset,
+                "limit": limit,
+            }
+        return SearchParams(index_uid=self.index_name, query=tier.q or None, **params)
+
+    async def _multi_search(self, requests: list[SearchParams]) -> list[SearchResultsWithUID[Any]]:
+        answers = await self.client.multi_search(requests)
+        assert isinstance(answers, list), "a multi-search without federation answers a list"
+        return answers
 
     async def healthy(self) -> bool:
         try:

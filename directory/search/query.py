@@ -28,7 +28,9 @@ from directory.models import (
     Population,
     Status,
 )
+from directory.search.intents import Understood, understand
 from directory.search.settings import FACETS, MAX_FACET_VALUES, MAX_TOTAL_HITS
+from directory.search.times import MeetingTime, StartRanges, from_moment, weekly
 
 HIGHLIGHT_PRE = "\ue000"
 HIGHLIGHT_POST = "\ue001"
@@ -49,6 +51,15 @@ RETRIEVED = [
 class SortOrder(StrEnum):
     RELEVANCE = "relevance"
     DISTANCE = "distance"
+
+
+@dataclass(frozen=True)
+class Tier:
+    """One search of a query read for its meaning: the words searched and the filter that
+    sets its listings apart from those of the tiers before it."""
+
+    q: str
+    filter: str
 
 
 # Starlette's QueryParams and FormData are both multi-dicts with `getlist`.
@@ -81,6 +92,10 @@ class SearchQuery:
     now: datetime = field(default_factory=lambda: datetime.now(UTC), compare=False)
     timezones: tuple[str, ...] = ()
     extra_filters: tuple[str, ...] = field(default=())
+    # What the words were understood to ask for (explicit filters already preferred), and
+    # whether to put the listings that match it first (`understand=0` turns it off).
+    understood: Understood | None = field(default=None, compare=False)
+    understand: bool = True
 
     @classmethod
     def from_params(cls, params: Params) -> SearchQuery:
@@ -110,9 +125,24 @@ class SearchQuery:
                     f"must be between {MIN_STARTING_WITHIN_H:g} and "
                     f"{MAX_STARTING_WITHIN_H:g} hours",
                 )
+        categories = _choices(params, "category", Category)
+        populations = _choices(params, "population", Population)
+        cost = _choices(params, "cost", Cost)
+        attendance = _choices(params, "attendance", Attendance)
+        in_progress = _flag(params.get("in_progress"), "in_progress")
+        understood = understand(q) if q else None
+        if understood is not None:
+            understood = understood.yielding_to(
+                categories=categories,
+                populations=bool(populations),
+                languages=bool(languages),
+                attendance=bool(attendance),
+                cost=bool(cost),
+                time=in_progress or starting_within is not None,
+            )
         return cls(
             q=q,
-            categories=_choices(params, "category", Category),
+            categories=categories,
             place=place,
             near=near,
             radius_mi=radius,
@@ -120,18 +150,27 @@ class SearchQuery:
             page=page,
             per_page=per_page,
             languages=languages,
-            populations=_choices(params, "population", Population),
-            cost=_choices(params, "cost", Cost),
+            populations=populations,
+            cost=cost,
             accessibility=_choices(params, "accessibility", Accessibility),
-            attendance=_choices(params, "attendance", Attendance),
+            attendance=attendance,
             peer_run=_flag(params.get("peer_run"), "peer_run"),
             starting_within_h=starting_within,
-            in_progress=_flag(params.get("in_progress"), "in_progress"),
+            in_progress=in_progress,
+            understood=understood,
+            understand=_flag(params.get("understand") or "1", "understand"),
         )
 
     @property
+    def applied(self) -> Understood | None:
+        """What was understood, when it decides the order."""
+        return self.understood if self.understand else None
+
+    @property
     def needs_timezones(self) -> bool:
-        return self.in_progress or self.starting_within_h is not None
+        applied = self.applied
+        relative = applied is not None and applied.time is not None and applied.time.relative
+        return self.in_progress or self.starting_within_h is not None or relative
 
     def with_timezones(self, zones: Sequence[str]) -> SearchQuery:
         return replace(self, timezones=tuple(zones))
@@ -175,10 +214,73 @@ class SearchQuery:
         # No meeting timezones known: nothing can match.
         return "(" + " OR ".join(groups) + ")" if groups else "meeting_starts < 0"
 
-    def meili_params(self) -> dict[str, Any]:
-        """Keyword arguments for the SDK's `index.search` (the query string excluded)."""
+    def tiers(self, *, words: bool = True) -> list[Tier]:
+        """The searches, in the order their listings are shown: the listings that match what
+        was understood, then those of that kind of help (when more was understood), then the
+        rest of what the words find. Each tier's filter excludes the tiers before it, so no
+        listing is counted twice and the totals add up. Without `words`, the understood tiers
+        search no words: every listing that matches is shown, nearest first."""
+        base = self.filter_expression()
+        applied = self.applied
+        if applied is None:
+            return [Tier(self.q, base)]
+        steps = [applied, applied.kind_only()] if applied.relaxes else [applied]
+        clauses = [self._intent_clause(step) for step in steps]
+        tiers = [
+            Tier(
+                step.text if words else "",
+                " AND ".join([base, clause, *(f"NOT ({c})" for c in clauses[:i])]),
+            )
+            for i, (step, clause) in enumerate(zip(steps, clauses, strict=True))
+        ]
+        tiers.append(Tier(self.q, " AND ".join([base, *(f"NOT ({c})" for c in clauses)])))
+        return tiers
+
+    def _intent_clause(self, understood: Understood) -> str:
+        clauses = []
+        kinds = []
+        if understood.fellowships:
+            kinds.append(_in("fellowship", understood.fellowships))
+        # A fellowship says more than "meetings": the category adds only other kinds of help.
+        categories = [
+            c.value
+            for c in understood.categories
+            if not (understood.fellowships and c is Category.SUPPORT_GROUP)
+        ]
+        if categories:
+            kinds.append(_in("category", categories))
+        if kinds:
+            clauses.append(kinds[0] if len(kinds) == 1 else "(" + " OR ".join(kinds) + ")")
+        for attribute, groups in (
+            ("populations", understood.populations),
+            ("languages", understood.languages),
+            ("cost", understood.cost),
+        ):
+            clauses += [_in(attribute, [str(v) for v in group]) for group in groups]
+        if understood.attendance:
+            clauses.append(_in("attendance", [a.value for a in understood.attendance]))
+        if understood.time is not None:
+            clauses.append(self._time_clause(understood.time))
+        return " AND ".join(clauses)
+
+    def _time_clause(self, time: MeetingTime) -> str:
+        if time.within_h is not None:
+            running = self._meeting_time_clause("meeting_slots", 0)
+            return f"({running} OR {self._meeting_time_clause('meeting_starts', time.within_h)})"
+        if time.relative_day is None:
+            return _starts_clause(weekly(time))
+        groups = []
+        for minute, zones in schedule.zones_by_minute(self.now, self.timezones).items():
+            groups.append(
+                f"({_in('timezone', zones)} AND {_starts_clause(from_moment(time, minute))})"
+            )
+        return "(" + " OR ".join(groups) + ")" if groups else "meeting_starts < 0"
+
+    def meili_params(self, tier: Tier | None = None) -> dict[str, Any]:
+        """Keyword arguments for the SDK's `index.search` (the query string excluded): of one
+        tier, or of the single search that ignores what was understood."""
         params: dict[str, Any] = {
-            "filter": self.filter_expression(),
+            "filter": tier.filter if tier is not None else self.filter_expression(),
             "facets": FACETS,
             "page": self.page,
             "hits_per_page": self.per_page,
@@ -189,12 +291,18 @@ class SearchQuery:
             "crop_marker": "…",
             "highlight_pre_tag": HIGHLIGHT_PRE,
             "highlight_post_tag": HIGHLIGHT_POST,
-            "matching_strategy": "last",
+            # Drop the most frequent words first: a rare word the index lacks ("expunge",
+            # "vivienda") no longer empties the search as it did when it came first.
+            "matching_strategy": "frequency",
         }
-        if self.sort is SortOrder.DISTANCE and self.place is not None:
-            params["sort"] = [f"_geoPoint({_coord(self.place.lat)}, {_coord(self.place.lng)}):asc"]
-            # Distance order means nearest first among hits that match every word.
-            params["matching_strategy"] = "all"
+        if self.place is not None:
+            point = f"_geoPoint({_coord(self.place.lat)}, {_coord(self.place.lng)}):asc"
+            if self.sort is SortOrder.DISTANCE:
+                params["sort"] = [point]
+                # Distance order means nearest first among hits that match every word.
+                params["matching_strategy"] = "all"
+            elif tier is not None and not tier.q:
+                params["sort"] = [point]  # no words to rank by: nearest first
         return params
 
     def to_params(self, **changes: Any) -> list[tuple[str, str]]:
@@ -215,6 +323,7 @@ class SearchQuery:
             "starting_within_h": (
                 f"{self.starting_within_h:g}" if self.starting_within_h is not None else ""
             ),
+            "understand": "" if self.understand else "0",
             "per_page": str(self.per_page) if self.per_page != DEFAULT_PER_PAGE else "",
             "page": str(self.page) if self.page != 1 else "",
         }
@@ -235,6 +344,13 @@ def max_page(per_page: int) -> int:
 def quote(value: str) -> str:
     """A filter string literal: double-quoted, with backslashes and quotes escaped."""
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _starts_clause(found: StartRanges) -> str:
+    parts = [f"meeting_starts {low} TO {high}" for low, high in found.ranges]
+    if found.running is not None:
+        parts.append(f"meeting_slots = {found.running // schedule.SLOT_MINUTES}")
+    return "(" + " OR ".join(parts) + ")" if parts else "meeting_starts < 0"
 
 
 def _in(attribute: str, values: Sequence[str]) -> str:

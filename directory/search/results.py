@@ -6,6 +6,7 @@ marker characters, the text is escaped here, and only then are the markers turne
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,7 @@ from directory import schedule
 from directory.geo import distance_mi
 from directory.models import is_sample_source
 from directory.schedule import NextSession
+from directory.search.intents import Understood
 from directory.search.query import (
     HIGHLIGHT_POST,
     HIGHLIGHT_PRE,
@@ -22,6 +24,7 @@ from directory.search.query import (
     describe_facets,
     max_page,
 )
+from directory.search.settings import MAX_TOTAL_HITS
 
 
 def highlight(text: str) -> Markup:
@@ -129,12 +132,80 @@ def _next_meeting(raw: dict[str, Any], query: SearchQuery) -> NextSession | None
 
 
 @dataclass(frozen=True)
+class Understanding:
+    """What the search understood, as the page shows it: applied (its listings first), or
+    turned off by the person."""
+
+    understood: Understood
+    applied: bool
+    matched: int = 0  # listings that match all of it
+    kind: str = ""  # the kind of help alone, when the search relaxed to it
+    kind_matched: int = 0  # listings of that kind that do not match all of it
+
+    @property
+    def label(self) -> str:
+        return self.understood.label
+
+    def to_json(self) -> dict[str, Any]:
+        data = {**self.understood.to_json(), "applied": self.applied}
+        if self.applied:
+            data["matched"] = self.matched
+            if self.kind:
+                data["kind"] = {"label": self.kind, "matched": self.kind_matched}
+        return data
+
+
+@dataclass(frozen=True)
+class TierResult:
+    """One tier's answer from Meilisearch: the hits asked for, from `offset` in the tier."""
+
+    hits: list[dict[str, Any]]
+    total: int
+    offset: int = 0
+    facets: Mapping[str, Mapping[str, int]] | None = None
+    processing_ms: int = 0
+
+    def covers(self, offset: int, limit: int) -> bool:
+        return self.offset <= offset and offset + limit <= self.offset + len(self.hits)
+
+    def take(self, offset: int, limit: int) -> list[dict[str, Any]]:
+        return self.hits[offset - self.offset : offset - self.offset + limit]
+
+
+def page_slices(totals: Sequence[int], start: int, count: int) -> list[tuple[int, int, int]]:
+    """Which part of which tier fills positions start .. start+count of the tiers laid end to
+    end: (tier, offset in the tier, how many)."""
+    slices = []
+    before = 0
+    for tier, total in enumerate(totals):
+        low, high = max(start, before), min(start + count, before + total)
+        if low < high:
+            slices.append((tier, low - before, high - low))
+        before += total
+    return slices
+
+
+def sum_facets(
+    parts: Sequence[Mapping[str, Mapping[str, int]] | None],
+) -> dict[str, dict[str, int]]:
+    """Facet counts of tiers that share no listing: the counts of all of them together."""
+    total: dict[str, dict[str, int]] = {}
+    for part in parts:
+        for facet, counts in (part or {}).items():
+            into = total.setdefault(facet, {})
+            for value, count in counts.items():
+                into[value] = into.get(value, 0) + count
+    return total
+
+
+@dataclass(frozen=True)
 class SearchPage:
     query: SearchQuery
     hits: list[Hit]
     total: int
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     processing_ms: int = 0
+    understanding: Understanding | None = None
 
     @property
     def total_pages(self) -> int:
@@ -150,12 +221,39 @@ class SearchPage:
         facets: dict[str, dict[str, int]] | None,
         processing_ms: int | None,
     ) -> SearchPage:
+        understood = query.understood
+        turned_off = understood is not None and not query.understand
         return cls(
             query=query,
             hits=[Hit.from_meili(hit, query) for hit in hits],
             total=int(total or 0),
             facets=describe_facets(facets or {}),
             processing_ms=int(processing_ms or 0),
+            understanding=Understanding(understood, False) if understood and turned_off else None,
+        )
+
+    @classmethod
+    def from_tiers(
+        cls, query: SearchQuery, tiers: Sequence[TierResult], hits: list[dict[str, Any]]
+    ) -> SearchPage:
+        """A page of tiered searches (SearchQuery.tiers): `hits` are this page's, in order."""
+        understood = query.applied
+        assert understood is not None, "tiers come from an understood query"
+        relaxed = len(tiers) > 2
+        understanding = Understanding(
+            understood,
+            applied=True,
+            matched=tiers[0].total,
+            kind=understood.kind_only().label if relaxed else "",
+            kind_matched=tiers[1].total if relaxed else 0,
+        )
+        return cls(
+            query=query,
+            hits=[Hit.from_meili(hit, query) for hit in hits],
+            total=min(sum(t.total for t in tiers), MAX_TOTAL_HITS),
+            facets=describe_facets(sum_facets([t.facets for t in tiers])),
+            processing_ms=sum(t.processing_ms for t in tiers),
+            understanding=understanding,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -170,4 +268,5 @@ class SearchPage:
             "sort": self.query.sort.value,
             "hits": [hit.to_json() for hit in self.hits],
             "facets": self.facets,
+            "understood": self.understanding.to_json() if self.understanding else None,
         }
