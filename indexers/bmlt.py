@@ -11,35 +11,49 @@ a re-import updates it. Contact names and e-mail addresses are never read.
 How a meeting is attended comes from `venue_type` (1 in person, 2 virtual, 3 hybrid; the VM and
 HYBR formats on servers too old to say). A virtual-only meeting has no place: BMLT keeps
 coordinates and a postal code for it anyway, often the service body's own, so neither is used
-to put it on the map, and no search by distance finds it. A meeting is rejected only for what
-makes it unusable (no id, no name, no day or start time, no timezone); what is merely odd is
-left out with a warning, and every message names the BMLT field.
+to put it on the map, and no search by distance finds it (they still tell its timezone).
+
+A meeting is rejected only for what makes it unusable: no id, no name, no day or start time,
+no timezone from the server, its place or --timezone. What is merely odd (a value of the wrong
+kind, an unknown country or timezone, a link to no known meeting service, text too long) is
+left out or shortened with a warning, and every message names the BMLT field.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import HttpUrl, TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from directory import schedule
 from directory.meeting_types import MEETING_TYPES, MeetingType
 from directory.models import Address
 from directory.plain_errors import plain_problem
-from indexers.bmlt_formats import FormatTable, MeetingFormats, ServerFormat, read_format
-from indexers.geocode import place_address, timezone_of
-from indexers.meeting_guide import FELLOWSHIPS
+from indexers.bmlt_formats import FormatTable, MeetingFormats, read_formats
+from indexers.geocode import place_address
+from indexers.meetings import (
+    MAX_MEETING_TYPES,
+    MeetingReading,
+    clipped,
+    fellowship_name,
+    is_conference_link,
+    is_conference_phone,
+    is_web_address,
+    paragraphs,
+    unique,
+)
+from indexers.places import country_code, us_state
 from indexers.read_options import ReadOptions
-from indexers.sources import RawRecord, SourceError, SourceFile, default_source
+from indexers.sources import RawRecord, SourceError, SourceFile, default_source, quoted
 
 EXPECTED = "a list of BMLT meetings, or an object with 'meetings' and 'formats'"
 DEFAULT_FELLOWSHIP = "Narcotics Anonymous"
 
-# Listing fields and the BMLT fields they come from, so a rejection names what the server says.
+# Listing fields and the BMLT fields they come from, so a message names what the server says.
 BMLT_FIELDS = {
     "source_id": "id_bigint",
     "name": "meeting_name",
@@ -51,6 +65,8 @@ BMLT_FIELDS = {
     "meeting_types": "formats",
     "type_labels": "formats",
     "languages": "formats",
+    "populations": "formats",
+    "accessibility": "formats",
     "conference_url": "virtual_meeting_link",
     "conference_phone": "phone_meeting_number",
     "conference_notes": "virtual_meeting_additional_info",
@@ -59,6 +75,12 @@ BMLT_FIELDS = {
     "geo": "latitude/longitude",
     "attendance": "venue_type",
 }
+# Never changed to fit the model: the key, and what this reader itself decides.
+UNTOUCHABLE = frozenset(
+    {"source", "source_id", "category", "hours", "timezone", "attendance", "status"}
+    | {"conference_url", "conference_phone"}
+)
+REQUIRED = frozenset({"name"})
 _ADDRESS_FIELDS = {
     "street": "location_street",
     "city": "location_municipality",
@@ -71,32 +93,9 @@ _BMLT_KEYS = frozenset(
     ("id_bigint", "meeting_name", "weekday_tinyint", "venue_type", "service_body_bigint",
      "format_shared_id_list", "duration_time", "location_municipality", "worldid_mixed")
 )  # fmt: skip
-NATIONS = {
-    "usa": "US", "united states": "US", "united states of america": "US", "can": "CA",
-    "canada": "CA", "aus": "AU", "australia": "AU", "uk": "GB", "united kingdom": "GB",
-    "great britain": "GB", "england": "GB", "new zealand": "NZ", "ireland": "IE",
-    "mexico": "MX", "méxico": "MX", "germany": "DE", "deutschland": "DE", "brazil": "BR",
-    "brasil": "BR", "india": "IN", "south africa": "ZA",
-}  # fmt: skip
-US_STATE_NAMES = dict(
-    pair.replace("_", " ").split("=")
-    for pair in (
-        "alabama=AL alaska=AK arizona=AZ arkansas=AR california=CA colorado=CO connecticut=CT "
-        "delaware=DE florida=FL georgia=GA hawaii=HI idaho=ID illinois=IL indiana=IN iowa=IA "
-        "kansas=KS kentucky=KY louisiana=LA maine=ME maryland=MD massachusetts=MA michigan=MI "
-        "minnesota=MN mississippi=MS missouri=MO montana=MT nebraska=NE nevada=NV "
-        "new_hampshire=NH new_jersey=NJ new_mexico=NM new_york=NY north_carolina=NC "
-        "north_dakota=ND ohio=OH oklahoma=OK oregon=OR pennsylvania=PA rhode_island=RI "
-        "south_carolina=SC south_dakota=SD tennessee=TN texas=TX utah=UT vermont=VT "
-        "virginia=VA washington=WA west_virginia=WV wisconsin=WI wyoming=WY "
-        "district_of_columbia=DC puerto_rico=PR guam=GU"
-    ).split()
-)
 _REGION_FIELDS = ("location_city_subsection", "location_neighborhood", "location_sub_province")
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
-_PHONE = re.compile(r"^[0-9+()\-. x,#*]{1,60}$")  # as ListingIn.conference_phone
 _HOST_PATH = re.compile(r"^[A-Za-z0-9.-]+\.[A-Za-z]{2,}(/\S*)?$")
-_URL = TypeAdapter(HttpUrl)
 MINUTES_PER_DAY = 24 * 60
 
 
@@ -109,17 +108,20 @@ def _meeting_like(items: Any) -> bool:
 
 
 def looks_like_bmlt(document: Any) -> bool:
-    """GetSearchResults' list of meetings, or an object holding one under `meetings`."""
-    if isinstance(document, dict):
-        return _meeting_like(document.get("meetings"))
-    return _meeting_like(document)
+    """GetSearchResults' list of meetings, or an object holding one under `meetings`; a saved
+    answer that found no meetings is still one when it has its `formats` list."""
+    if not isinstance(document, dict):
+        return _meeting_like(document)
+    meetings = document.get("meetings")
+    if meetings == [] and isinstance(document.get("formats"), list):
+        return True
+    return _meeting_like(meetings)
 
 
 def bmlt_source(path: Path, document: Any, options: ReadOptions) -> SourceFile:
-    meetings, formats = _parts(path, document)
+    meetings, formats, notes = _parts(path, document)
     source = options.source or default_source("bmlt", path)
-    fellowship = (options.fellowship or "").strip()
-    fellowship = FELLOWSHIPS.get(fellowship.lower(), fellowship) or DEFAULT_FELLOWSHIP
+    fellowship = fellowship_name(options.fellowship or "") or DEFAULT_FELLOWSHIP
     records = []
     for number, meeting in enumerate(meetings, start=1):
         if not isinstance(meeting, dict):
@@ -138,48 +140,32 @@ def bmlt_source(path: Path, document: Any, options: ReadOptions) -> SourceFile:
                 unit="meeting",
             )
         )
-    return SourceFile(source, records)
+    return SourceFile(source, records, warnings=notes)
 
 
-def _parts(path: Path, document: Any) -> tuple[list[Any], FormatTable]:
-    """The meetings and the server's formats, or a SourceError naming what is wrong."""
+def _parts(path: Path, document: Any) -> tuple[list[Any], FormatTable, list[str]]:
+    """The meetings, the server's formats and what was skipped in them, or a SourceError
+    naming what is wrong."""
     if isinstance(document, list):
-        return document, FormatTable([])
+        return document, FormatTable([]), []
     if not isinstance(document, dict) or not isinstance(document.get("meetings"), list):
         raise SourceError(path, f"not BMLT data: expected {EXPECTED}")
     raw_formats = document.get("formats", [])
     if not isinstance(raw_formats, list):
         raise SourceError(path, "formats: expected the list GetFormats answers")
-    formats: list[ServerFormat] = []
-    for number, raw in enumerate(raw_formats, start=1):
-        if not isinstance(raw, dict) or not str(raw.get("key_string") or "").strip():
-            raise SourceError(path, f"formats: entry {number} is not a format with a key_string")
-        formats.append(read_format(raw))
-    return document["meetings"], FormatTable(formats)
+    formats, notes = read_formats(raw_formats)
+    return document["meetings"], formats, notes
 
 
 @dataclass
-class Conversion:
+class Conversion(MeetingReading):
     """One BMLT meeting turned into a listing record, with the problems found on the way."""
 
-    meeting: dict[str, Any]
-    source: str
-    fellowship: str
-    fallback_timezone: str | None
-    formats: FormatTable
-    problems: list[tuple[str, str]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    essential: ClassVar[frozenset[str]] = frozenset(
+        {"id_bigint", "meeting_name", "weekday_tinyint", "start_time"}
+    )
 
-    def text(self, key: str) -> str:
-        value = self.meeting.get(key)
-        if value is None:
-            return ""
-        if isinstance(value, str):
-            return value.strip()
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return str(value)
-        self.problems.append((key, f"expected text, got {type(value).__name__}"))
-        return ""
+    formats: FormatTable
 
     def listed(self, key: str) -> list[str]:
         """A comma-separated list ("O,BT,WC"); a saved file may hold a JSON list instead."""
@@ -191,13 +177,13 @@ class Conversion:
         return [p.strip() for p in parts if p.strip()]
 
     def record(self) -> dict[str, Any]:
-        ids, keys = self.listed("format_shared_id_list"), self.listed("formats")
-        formats = self.formats.translate(ids, keys)
+        formats = self.meeting_formats()
         venue = self.venue(formats)
         virtual_only = venue == "online"
         address = self.address(virtual_only)
         point = self.coordinates(virtual_only)
-        geo = None if virtual_only else point or place_address(address)
+        # The place found by its city tells the timezone even of a meeting not put on the map.
+        placed = point or place_address(address)
         url, phone, notes = self.conference()
         attendance, status = self.attendance(venue, formats, bool(url or phone))
         record: dict[str, Any] = {
@@ -207,7 +193,7 @@ class Conversion:
             "subcategories": ["meeting"],
             "name": self.text("meeting_name"),
             "organization": self.text("service_body_name"),
-            "description": _paragraphs(
+            "description": paragraphs(
                 self.text("comments"),
                 self.text("location_info"),
                 _labelled("Train lines", self.text("train_lines")),
@@ -215,37 +201,53 @@ class Conversion:
             ),
             "location_name": "" if virtual_only else self.text("location_text"),
             "address": address,
-            "regions": _unique(self.text(k) for k in _REGION_FIELDS),
+            "regions": unique(self.text(k) for k in _REGION_FIELDS),
             "fellowship": self.fellowship,
             "meeting_types": formats.codes,
             "type_labels": formats.labels,
             "attendance": attendance,
             "conference_notes": notes,
             "languages": self.languages(formats),
-            "populations": _unique(t.population for t in _spec_types(formats.codes)),
-            "accessibility": _unique(t.accessibility for t in _spec_types(formats.codes)),
+            "populations": unique(t.population for t in _spec_types(formats.codes)),
+            "accessibility": unique(t.accessibility for t in _spec_types(formats.codes)),
             "cost": ["free"],
             "peer_run": True,  # mutual-aid meetings are run by their members
             "status": status,
         }
         self.require(record)
-        if geo:
-            record["geo"] = geo
+        if placed and not virtual_only:
+            record["geo"] = placed
         hours = self.hours()
         if hours:
             record["hours"] = hours
-            record["timezone"] = self.timezone(point, address)
+            record["timezone"] = self.timezone(placed, address)
         if url:
             record["conference_url"] = url
         if phone:
             record["conference_phone"] = phone
+        self.fit(record, BMLT_FIELDS, untouchable=UNTOUCHABLE, required=REQUIRED)
         return record
 
     def require(self, record: dict[str, Any]) -> None:
         if not record["source_id"]:
-            self.problems.append(("id_bigint", "missing: every meeting needs its id"))
+            self.problem("id_bigint", "missing: every meeting needs its id")
         if not record["name"]:
-            self.problems.append(("meeting_name", "missing"))
+            self.problem("meeting_name", "missing")
+
+    def meeting_formats(self) -> MeetingFormats:
+        """The meeting's formats in our terms; those no type code can stand for are left out,
+        and no more than a listing holds are kept."""
+        ids, keys = self.listed("format_shared_id_list"), self.listed("formats")
+        formats = self.formats.translate(ids, keys)
+        for key in formats.left_out:
+            self.warnings.append(f"formats: {quoted(key)} cannot be kept as a type code; left out")
+        dropped = formats.keep_first(MAX_MEETING_TYPES)
+        if dropped:
+            self.warnings.append(
+                f"formats: more than {MAX_MEETING_TYPES}; the first {MAX_MEETING_TYPES} kept, "
+                f"{dropped} left out"
+            )
+        return formats
 
     def venue(self, formats: MeetingFormats) -> str:
         """in_person, online or hybrid as the server says; older servers only mark formats."""
@@ -255,7 +257,7 @@ class Conversion:
             return kinds[value]
         if value:
             self.warnings.append(
-                f"venue_type {value[:10]!r} is not 1, 2 or 3; told from the formats instead"
+                f"venue_type {quoted(value)} is not 1, 2 or 3; told from the formats instead"
             )
         if formats.hybrid:
             return "hybrid"
@@ -264,7 +266,11 @@ class Conversion:
     def attendance(self, venue: str, formats: MeetingFormats, link: bool) -> tuple[str, str]:
         """As the code4recovery apps decide it: online needs a link or a phone number, and a
         temporarily closed room (TC) leaves only the online part."""
-        unpublished = self.text("published") == "0"
+        published = self.meeting.get("published")
+        if isinstance(published, bool):  # a saved file may hold true or false
+            unpublished = not published
+        else:
+            unpublished = self.text("published") == "0"
         status = "inactive" if unpublished else "active"
         if venue == "online":
             if link:
@@ -292,11 +298,11 @@ class Conversion:
     def weekday(self) -> int | None:
         value = self.text("weekday_tinyint")
         if not value:
-            self.problems.append(("weekday_tinyint", "missing: a meeting needs its day"))
+            self.problem("weekday_tinyint", "missing: a meeting needs its day")
             return None
         if value not in ("1", "2", "3", "4", "5", "6", "7"):
-            self.problems.append(
-                ("weekday_tinyint", f"{value[:20]!r} is not a day 1-7 (1 = Sunday, 7 = Saturday)")
+            self.problem(
+                "weekday_tinyint", f"{quoted(value)} is not a day 1-7 (1 = Sunday, 7 = Saturday)"
             )
             return None
         return int(value) - 1
@@ -305,9 +311,9 @@ class Conversion:
         value = self.text("start_time")
         match = _CLOCK.match(value)
         if not value:
-            self.problems.append(("start_time", "missing: a meeting needs its start time"))
+            self.problem("start_time", "missing: a meeting needs its start time")
         elif not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
-            self.problems.append(("start_time", f"{value[:20]!r} is not a time HH:MM:SS (24-hour)"))
+            self.problem("start_time", f"{quoted(value)} is not a time HH:MM:SS (24-hour)")
         else:
             return f"{int(match.group(1)):02d}:{match.group(2)}"
         return None
@@ -320,13 +326,13 @@ class Conversion:
             return schedule.DEFAULT_LENGTH_MINUTES
         if not match or int(match.group(2)) > 59:
             self.warnings.append(
-                f"duration_time {value[:20]!r} is not a length HH:MM:SS; "
+                f"duration_time {quoted(value)} is not a length HH:MM:SS; "
                 f"taken as {schedule.DEFAULT_LENGTH_MINUTES} minutes"
             )
             return schedule.DEFAULT_LENGTH_MINUTES
         minutes = int(match.group(1)) * 60 + int(match.group(2))
         if minutes > MINUTES_PER_DAY:
-            self.warnings.append(f"duration_time {value!r} is over a day; taken as 24 hours")
+            self.warnings.append(f"duration_time {quoted(value)} is over a day; taken as 24 hours")
         return min(minutes, MINUTES_PER_DAY) or schedule.DEFAULT_LENGTH_MINUTES
 
     def hours(self) -> list[dict[str, Any]]:
@@ -339,19 +345,18 @@ class Conversion:
         """The meeting's address, each part checked as the listing model checks it: a part
         that would not pass is left out with a warning (the meeting stays usable)."""
         nation = self.text("location_nation")
-        country = NATIONS.get(nation.lower(), nation.upper()) if nation else "US"
-        if len(country) != 2 or not country.isalpha():
-            self.problems.append(("location_nation", f"{nation[:40]!r} is not a country code"))
-            country = "US"
+        country = country_code(nation) if nation else "US"
+        if country is None:
+            self.warnings.append(
+                f"location_nation {quoted(nation)} is not a country code; left out"
+            )
         state = self.text("location_province")
-        if country == "US":
-            state = US_STATE_NAMES.get(state.lower(), state)
         parts = {
             "street": self.text("location_street"),
             "city": self.text("location_municipality") or self.text("location_city_subsection"),
-            "state": state,
+            "state": us_state(state) if country in ("US", None) else state,
             "postal_code": self.text("location_postal_code_1"),
-            "country": country,
+            "country": country or "US",
         }
         if virtual_only:
             # A virtual meeting's street and postal code name no room to go to; the postal
@@ -366,10 +371,11 @@ class Conversion:
             for problem in err.errors(include_url=False):
                 part = str(problem["loc"][0]) if problem["loc"] else ""
                 if part in parts and part != "country":
-                    del parts[part]
-                    self.warnings.append(
-                        f"{_ADDRESS_FIELDS[part]}: {plain_problem(problem)}; left out"
-                    )
+                    value = parts.pop(part)
+                    reason = plain_problem(problem)
+                    for said in (value, value.upper()):  # the model quotes it upper-cased
+                        reason = reason.replace(repr(said), quoted(said))
+                    self.warnings.append(f"{_ADDRESS_FIELDS[part]}: {reason}; left out")
         return parts
 
     def coordinates(self, virtual_only: bool) -> dict[str, float] | None:
@@ -387,64 +393,50 @@ class Conversion:
         if not valid:
             if not virtual_only:
                 self.warnings.append(
-                    f"latitude/longitude ({lat[:20]}, {lng[:20]}) is not a place; "
-                    "placed by its address instead"
+                    f"latitude/longitude ({clipped(lat, 20)}, {clipped(lng, 20)}) is not a "
+                    "place; placed by its address instead"
                 )
             return None
         if point == {"lat": 0.0, "lng": 0.0}:
             return None  # BMLT's "not placed"
         return point
 
-    def timezone(self, point: dict[str, float] | None, address: dict[str, str]) -> str | None:
-        """The server's time_zone, else the zone at its coordinates (a virtual meeting's
-        placeholder is still in its service body's area), its ZIP code, or --timezone."""
-        given = self.text("time_zone")
-        if given:
-            return given  # checked against the IANA list by the model
+    def timezone(self, placed: dict[str, float] | None, address: dict[str, str]) -> str | None:
+        """The server's time_zone, else the zone at its coordinates or city (a virtual
+        meeting's placeholder is still in its service body's area), its ZIP code, or
+        --timezone."""
         postal = address.get("postal_code") or self.text("location_postal_code_1")
-        found = timezone_of(point, postal if address.get("country") == "US" else "")
-        if found:
-            return found
-        if self.fallback_timezone:
-            return self.fallback_timezone
-        self.problems.append(
-            (
-                "time_zone",
-                "not given, and neither coordinates nor a ZIP code place the meeting; "
-                "pass --timezone",
-            )
-        )
-        return None
+        return self.timezone_for("time_zone", placed, postal if address["country"] == "US" else "")
 
     def conference(self) -> tuple[str, str, str]:
-        """The link and phone number to join by, and the notes that go with them. A link or
-        number that cannot be used as one is kept in the notes, with a warning."""
+        """The link and phone number to join by, and the notes that go with them. Text that
+        is no link or number is kept in the notes, with a warning; a link to no known meeting
+        service is left out."""
         notes = [self.text("virtual_meeting_additional_info")]
         url = self.text("virtual_meeting_link")
         if url and not url.lower().startswith(("http://", "https://")) and _HOST_PATH.match(url):
             url = "https://" + url  # "zoom.us/j/123" as servers often hold it
-        if url:
-            try:
-                _URL.validate_python(url)
-            except ValidationError:
-                self.warnings.append(
-                    f"virtual_meeting_link {url[:60]!r} is not a web address; kept in the notes"
-                )
-                notes.insert(0, url)
-                url = ""
-        phone = self.text("phone_meeting_number").removeprefix("tel:").strip()
-        if phone and not _PHONE.match(phone):
+        if url and not is_web_address(url):
             self.warnings.append(
-                f"phone_meeting_number {phone[:40]!r} is not a phone number; kept in the notes"
+                f"virtual_meeting_link {quoted(url, 60)} is not a web address; kept in the notes"
+            )
+            notes.insert(0, url)
+            url = ""
+        elif url and not is_conference_link(url):
+            self.warnings.append(
+                f"virtual_meeting_link {quoted(url, 60)} is not a known meeting service link; "
+                "left out, so the meeting is not listed as online"
+            )
+            url = ""
+        phone = self.text("phone_meeting_number").removeprefix("tel:").strip()
+        if phone and not is_conference_phone(phone):
+            self.warnings.append(
+                f"phone_meeting_number {quoted(phone)} is not a phone number; kept in the notes"
             )
             notes.insert(0, phone)
             phone = ""
         notes.append(self.text("phone_meeting_additional_info"))
-        return url, phone, _paragraphs(*notes)
-
-
-def _paragraphs(*texts: str) -> str:
-    return "\n\n".join(t for t in texts if t)
+        return url, phone, paragraphs(*notes)
 
 
 def _labelled(label: str, text: str) -> str:
@@ -453,7 +445,3 @@ def _labelled(label: str, text: str) -> str:
 
 def _spec_types(codes: list[str]) -> list[MeetingType]:
     return [MEETING_TYPES[code] for code in codes if code in MEETING_TYPES]
-
-
-def _unique(values: Any) -> list[str]:
-    return list(dict.fromkeys(v for v in values if v))

@@ -9,8 +9,9 @@ server's host, so the default source is "bmlt.<host>".
 
 The URL is either the server's root with the service bodies named (`--service-body`), or a
 GetSearchResults URL as the server's own tools make them, used as it is. A root URL without
-service bodies is refused before any meeting is fetched; the message lists the server's
-service bodies (GetServiceBodies) so the person can choose.
+service bodies is refused before any meeting is fetched (`ServiceBodiesNeeded`); the message
+lists the server's service bodies (GetServiceBodies) so the person can choose, and says how to
+name them on the command line; the admin area says it its own way.
 """
 
 from __future__ import annotations
@@ -28,11 +29,24 @@ import httpx
 import orjson
 
 from indexers.fetch import DOWNLOAD_DEADLINE_S, fetch, is_url
-from indexers.sources import MAX_FILE_BYTES, SourceError, read_json
+from indexers.meetings import clipped
+from indexers.sources import MAX_FILE_BYTES, SourceError, quoted, read_json
 
 INTERFACE = "client_interface/json/"
 MAX_LISTED_BODIES = 40
 _HOST_CHARS = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+class ServiceBodiesNeeded(SourceError):
+    """A root server's URL without the service bodies whose meetings to import."""
+
+    def __init__(self, url: str, search_example: str, bodies: str) -> None:
+        self.search_example = search_example  # a GetSearchResults URL with services[]=ID
+        self.bodies = bodies  # "; its service bodies are: 3 Greater Philadelphia Region, ..."
+        super().__init__(
+            url, "name the service bodies whose meetings to import (--service-body ID, repeat "
+            f"for more){bodies}"
+        )  # fmt: skip
 
 
 def is_bmlt_url(url: str) -> bool:
@@ -56,6 +70,11 @@ class Plan:
         return f"{self.interface}?{urlencode({'switcher': name})}"
 
     @property
+    def search_example(self) -> str:
+        """A GetSearchResults URL for one service body and those under it, ID to be filled."""
+        return f"{self.interface}?switcher=GetSearchResults&services[]=ID&recursive=1"
+
+    @property
     def host(self) -> str:
         host = urlsplit(self.given).hostname or "bmlt"
         return _HOST_CHARS.sub("-", host).strip("-.")[:60] or "bmlt"
@@ -66,7 +85,7 @@ def plan(url: str, service_bodies: Sequence[str] = ()) -> Plan:
     bodies = tuple(b.strip() for b in service_bodies)
     for body in bodies:
         if not body.isdigit() or int(body) == 0:
-            raise SourceError(url, f"--service-body {body!r} is not a service body number")
+            raise SourceError(url, f"--service-body {quoted(body)} is not a service body number")
     try:
         parts = urlsplit(url)
     except ValueError as err:
@@ -88,7 +107,7 @@ def plan(url: str, service_bodies: Sequence[str] = ()) -> Plan:
         return Plan(url, interface, url)
     if switcher:
         raise SourceError(
-            url, f"asks the server for {switcher[:40]}, not for meetings: give the server's "
+            url, f"asks the server for {clipped(switcher)}, not for meetings: give the server's "
             "root URL with --service-body, or a GetSearchResults URL"
         )  # fmt: skip
     return Plan(url, interface, _search(interface, bodies) if bodies else None, bodies)
@@ -159,10 +178,7 @@ def fetch_bmlt(
     fetcher = Fetcher(work, max_bytes, deadline_s, timeout, transport)
     try:
         if wanted.search is None:
-            raise SourceError(
-                url, "name the service bodies whose meetings to import (--service-body ID, "
-                "repeat for more)" + _bodies_hint(wanted, fetcher)
-            )  # fmt: skip
+            raise ServiceBodiesNeeded(url, wanted.search_example, _bodies_hint(wanted, fetcher))
         meetings, formats = _meetings(wanted, fetcher)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -204,11 +220,14 @@ def _bodies_hint(wanted: Plan, fetcher: Fetcher) -> str:
         return f"; the server lists its service bodies at {url}"
     if not isinstance(bodies, list):
         return f"; the server lists its service bodies at {url}"
-    named = [
-        f"{str(b.get('id', '')).strip()} {str(b.get('name', '')).strip()}".strip()
-        for b in bodies
-        if isinstance(b, dict)
-    ]
+    named = [_body_name(b) for b in bodies if isinstance(b, dict)]
     shown = ", ".join(n for n in named[:MAX_LISTED_BODIES] if n)
     more = f" and {len(named) - MAX_LISTED_BODIES} more" if len(named) > MAX_LISTED_BODIES else ""
     return f"; its service bodies are: {shown}{more}" if shown else ""
+
+
+def _body_name(body: dict[str, Any]) -> str:
+    """A service body as the hint shows it ("3 Greater Philadelphia Region"), each part cut
+    short, as a server may say anything there."""
+    ident, name = (clipped(str(body.get(key, "")).strip(), 40) for key in ("id", "name"))
+    return f"{ident} {name}".strip()

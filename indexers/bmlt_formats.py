@@ -21,10 +21,14 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
+
 from directory.meeting_types import MEETING_TYPES, spec_code
+from directory.models import MeetingTypeCode
+from indexers.sources import quoted
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,8 +139,11 @@ LANGUAGE_CODES = {t.language: code for code, t in MEETING_TYPES.items() if t.lan
 _SPEC_NAMES = {t.name.casefold(): code for code, t in MEETING_TYPES.items()}
 
 _CODE_CHARS = re.compile(r"[^A-Za-z0-9_-]+")
+_CODE = TypeAdapter(MeetingTypeCode)
 _WORD = re.compile(r"[^\W\d_]+")
 OWN_PREFIX = "BMLT-"  # a server's key that would read as a different spec code
+MAX_NAME = 300  # the longest name type_labels hold (ShortText)
+MAX_NAMED = 5  # entries or keys a note names before "and N more"
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +164,7 @@ class MeetingFormats:
     labels: dict[str, str] = field(default_factory=dict)  # our code → the server's name
     languages: list[str] = field(default_factory=list)
     world_ids: set[str] = field(default_factory=set)
+    left_out: list[str] = field(default_factory=list)  # keys no type code can stand for
 
     @property
     def virtual(self) -> bool:
@@ -176,6 +184,15 @@ class MeetingFormats:
         if label and code not in MEETING_TYPES:
             self.labels[code] = label
 
+    def keep_first(self, most: int) -> int:
+        """Keep the first `most` codes (and their names); the number of codes dropped."""
+        dropped = len(self.codes) - most
+        if dropped <= 0:
+            return 0
+        self.codes = self.codes[:most]
+        self.labels = {code: self.labels[code] for code in self.codes if code in self.labels}
+        return dropped
+
 
 def world_id(raw: str) -> str:
     """The NAWS world id a server wrote, in the list's spelling ("" when it is not one)."""
@@ -192,6 +209,44 @@ def read_format(raw: Mapping[str, Any]) -> ServerFormat:
         return str(value).strip() if isinstance(value, str | int) else ""
 
     return ServerFormat(text("key_string"), text("name_string"), text("world_id"), text("id"))
+
+
+def read_formats(raw_formats: list[Any]) -> tuple[FormatTable, list[str]]:
+    """A server's format list (GetFormats' answer), and notes on what was skipped or cut in
+    it, each said once for the whole file: one bad entry does not refuse the others."""
+    formats: list[ServerFormat] = []
+    skipped: list[str] = []
+    long_names: list[str] = []
+    for number, raw in enumerate(raw_formats, start=1):
+        fmt = read_format(raw) if isinstance(raw, Mapping) else None
+        if fmt is None or not fmt.key:
+            skipped.append(str(number))
+            continue
+        if len(fmt.name) > MAX_NAME:
+            long_names.append(quoted(fmt.key))
+            fmt = replace(fmt, name=fmt.name[:MAX_NAME].rstrip())
+        formats.append(fmt)
+    notes = []
+    if skipped:
+        notes.append(
+            f"formats: {'entries' if len(skipped) > 1 else 'entry'} {_some(skipped)} "
+            f"{'are not formats' if len(skipped) > 1 else 'is not a format'} with a "
+            "key_string; skipped"
+        )
+    if long_names:
+        many = len(long_names) > 1
+        notes.append(
+            f"formats: the {'names' if many else 'name'} of {_some(long_names)} "
+            f"{'are' if many else 'is'} longer than {MAX_NAME} characters; cut to fit"
+        )
+    return FormatTable(formats), notes
+
+
+def _some(items: list[str]) -> str:
+    """'2, 5, 7', or the first MAX_NAMED and how many more."""
+    shown = ", ".join(items[:MAX_NAMED])
+    more = len(items) - MAX_NAMED
+    return f"{shown} and {more} more" if more > 0 else shown
 
 
 class FormatTable:
@@ -244,19 +299,28 @@ def _translate_one(fmt: ServerFormat, result: MeetingFormats) -> None:
     if named:
         result.add(named)
         return
-    result.add(own_code(fmt), name)
+    own = own_code(fmt)
+    if own is None:
+        result.left_out.append(fmt.key)
+    else:
+        result.add(own, name)
 
 
-def own_code(fmt: ServerFormat) -> str:
+def own_code(fmt: ServerFormat) -> str | None:
     """The server's key as our code, unless it cannot be one or would read as another spec
-    code ("SL" for ASL is the spec's Slovenian)."""
+    code ("SL" for ASL is the spec's Slovenian); None when no code can stand for it."""
     key = _CODE_CHARS.sub("-", fmt.key).strip("-_")[:15]
     if not key:
         ident = fmt.id or hashlib.sha256(fmt.key.encode()).hexdigest()[:6]
-        return f"{OWN_PREFIX}{ident}"
-    if spec_code(key) is not None:
-        return f"{OWN_PREFIX}{key}"
-    return key
+        code = f"{OWN_PREFIX}{ident}"
+    elif spec_code(key) is not None:
+        code = f"{OWN_PREFIX}{key}"
+    else:
+        code = key
+    try:
+        return _CODE.validate_python(code)
+    except ValidationError:
+        return None
 
 
 def languages_of(fmt: ServerFormat) -> list[str]:

@@ -29,7 +29,7 @@ from indexers.meeting_types_file import load_types_file
 from indexers.pipeline import ImportReport
 from indexers.read_options import ReadOptions
 from indexers.sources import SourceError
-from indexers.table import is_sheet
+from indexers.table import holds_sheets, names_sheet
 
 MAX_LISTED = 50
 
@@ -82,17 +82,23 @@ class IndexRequest:
     def _map_problem(self) -> str | None:
         """A spreadsheet's column map, checked before any sheet is read."""
         given = self.options.column_map
+        sheets = self.format is Format.TABLE or (
+            self.format is Format.AUTO and any(holds_sheets(i) for i in self.inputs)
+        )
         if given is not None:
+            if not sheets:
+                return "--map: only for spreadsheets (.csv, .xlsx) or --format table"
             try:
                 column_map.load(Path(given))
             except column_map.MapError as err:
                 return f"--map {given}: {err}"
             return None
-        sheets = self.format is Format.TABLE or any(is_sheet(Path(i)) for i in self.inputs)
+        table = self.format is Format.TABLE
         files = [i for i in self.inputs if is_url(i) or not Path(i).is_dir()]
-        if sheets and files:
+        sheet_files = [i for i in files if table or (self.format is Format.AUTO and names_sheet(i))]
+        if sheet_files:
             return (
-                f"--map: {files[0]} needs its column map (--map MAP.toml); without one, a "
+                f"--map: {sheet_files[0]} needs its column map (--map MAP.toml); without one, a "
                 "spreadsheet must be in a folder with its one .toml map"
             )
         return None
@@ -173,7 +179,8 @@ def run(settings: Settings, request: IndexRequest) -> int:
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
-    bmlt = [i for i in request.inputs if request.format is Format.BMLT or is_bmlt_url(i)]
+    auto = request.format is Format.AUTO  # a URL is told to be BMLT's only when not named
+    bmlt = [i for i in request.inputs if request.format is Format.BMLT or (auto and is_bmlt_url(i))]
     if request.options.service_bodies and not any(is_url(i) for i in bmlt):
         print("error: --service-body: only for a BMLT root server's URL", file=sys.stderr)
         return 2

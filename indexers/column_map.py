@@ -48,6 +48,7 @@ from directory.models import (
     Status,
 )
 from indexers.hours_text import HoursNotRead, parse_hours
+from indexers.sources import quoted
 
 # Our fields a map may name; the kind says how a cell becomes a value.
 TEXT_FIELDS = (
@@ -81,6 +82,7 @@ VOCABULARIES: dict[str, tuple[str, ...]] = {
 _LANGUAGE = re.compile(LANGUAGE_CODE_PATTERN)
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.+/-]{0,79}$")
 DEFAULT_SEPARATORS = (";", ",", "\n")
+MAX_LISTED_HEADERS = 40  # a message lists at most this many of a sheet's headers
 
 
 class MapError(ValueError):
@@ -121,21 +123,32 @@ class ColumnMap:
             positions.setdefault(word_key(header), []).append(i)
         missing = [h for hs in self.columns.values() for h in hs if word_key(h) not in positions]
         if missing:
-            shown = ", ".join(repr(h) for h in headers if h.strip()) or "none"
-            named = ", ".join(repr(h) for h in dict.fromkeys(missing))
+            named = ", ".join(quoted(h) for h in dict.fromkeys(missing))
             column = "column" if len(set(missing)) == 1 else "columns"
-            raise MapError(f"the sheet has no {column} {named} (its columns are: {shown})")
+            raise MapError(
+                f"the sheet has no {column} {named} (its columns are: {_listed(headers)})"
+            )
         found: dict[str, list[int]] = {}
         for name, hs in self.columns.items():
             for header in hs:
                 places = positions[word_key(header)]
                 if len(places) > 1:
                     raise MapError(
-                        f"the sheet has {len(places)} columns named {header!r}; rename all "
-                        "but one, or name another in the map"
+                        f"the sheet has {len(places)} columns named {quoted(header)}; rename "
+                        "all but one, or name another in the map"
                     )
                 found.setdefault(name, []).append(places[0])
         return found
+
+
+def _listed(headers: list[str]) -> str:
+    """A header row as a message shows it: each header cut short, and not all of a wide one."""
+    named = [quoted(h) for h in headers if h.strip()]
+    if not named:
+        return "none"
+    more = len(named) - MAX_LISTED_HEADERS
+    shown = ", ".join(named[:MAX_LISTED_HEADERS])
+    return f"{shown} and {more} more" if more > 0 else shown
 
 
 def load(path: Path) -> ColumnMap:
@@ -157,7 +170,7 @@ def parse(data: Mapping[str, Any], path: str = "") -> ColumnMap:
     unknown = [k for k in data if k not in SECTIONS]
     if unknown:
         raise MapError(
-            f"{unknown[0]!r} is not part of a column map (it has sheet, [columns], "
+            f"{quoted(unknown[0])} is not part of a column map (it has sheet, [columns], "
             "[constants], [lists] and [values])"
         )
     sheet = data.get("sheet")
@@ -254,7 +267,7 @@ def _constant_text(name: str, value: str, where: str) -> str:
         try:
             parse_hours(value)
         except HoursNotRead as err:
-            raise MapError(f"{where}: cannot read {value!r}: {err}") from None
+            raise MapError(f"{where}: cannot read {quoted(value)}: {err}") from None
     return value
 
 
@@ -281,7 +294,7 @@ def _values(table: dict[str, Any]) -> dict[str, dict[str, Any]]:
             raise MapError(f'[values] {key}: expected a table [values.{key}] of "word" = value')
         table_of: dict[str, Any] = {}
         for word, meant in words.items():
-            where = f"[values.{key}] {word!r}"
+            where = f"[values.{key}] {quoted(word)}"
             if isinstance(meant, list) and name in LIST_FIELDS:
                 table_of[word_key(word)] = tuple(_meaning(name, m, where) for m in meant if m)
             elif meant == "" and name not in ("category", "name"):
@@ -306,13 +319,13 @@ def _meaning(name: str, value: Any, where: str) -> Any:
         known = VOCABULARIES[name]
         if value not in known:
             kind = {"populations": "population", "category": "category"}.get(name, name)
-            raise MapError(f"{where}: {value!r} is not a {kind} we know ({', '.join(known)})")
+            raise MapError(f"{where}: {quoted(value)} is not a {kind} we know ({', '.join(known)})")
     elif name == "languages" and not _LANGUAGE.match(value.lower()):
-        raise MapError(f"{where}: {value!r} is not a language code such as en or es")
+        raise MapError(f"{where}: {quoted(value)} is not a language code such as en or es")
     elif name == "subcategories" and not _SLUG.match(value):
-        raise MapError(f"{where}: {value!r} is not a subcategory slug such as detox")
+        raise MapError(f"{where}: {quoted(value)} is not a subcategory slug such as detox")
     elif name == "timezone" and value not in available_timezones():
-        raise MapError(f"{where}: {value!r} is not an IANA timezone such as America/Chicago")
+        raise MapError(f"{where}: {quoted(value)} is not an IANA timezone such as America/Chicago")
     return value
 
 
@@ -327,6 +340,6 @@ def _check_shared_columns(built: ColumnMap) -> None:
                 mine, theirs = built.separators.get(name), built.separators.get(other)
                 if mine != theirs:
                     raise MapError(
-                        f"[lists] {name} and {other} read the same column {header!r}: give "
+                        f"[lists] {name} and {other} read the same column {quoted(header)}: give "
                         "them the same separator"
                     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 import httpx
@@ -21,6 +21,7 @@ CONNECT_TIMEOUT_S = 10.0
 READ_TIMEOUT_S = 30.0
 DOWNLOAD_DEADLINE_S = 120.0
 USER_AGENT = "peer-resource-directory-indexer"
+SHEET_SUFFIXES = (".csv", ".xlsx")  # as indexers/table.py reads them
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
@@ -30,13 +31,18 @@ def is_url(text: str) -> bool:
 
 def local_name(url: str) -> str:
     """A file name for a fetched feed: its host and path, so a default source name reads well
-    and two feeds of one site stay apart ("aa.example.org-meetings.json")."""
+    and two feeds of one site stay apart ("aa.example.org-meetings.json"). A spreadsheet's
+    URL keeps its .csv or .xlsx suffix, by which it is read as a sheet; anything else is
+    named .json."""
     parts = urlsplit(url)
+    suffix = PurePosixPath(parts.path).suffix.lower()
+    suffix = suffix if suffix in SHEET_SUFFIXES else ".json"
     name = _UNSAFE.sub("-", f"{parts.hostname or 'feed'}{parts.path}").strip("-.")
-    name = name.removesuffix("-json").removesuffix(".json")
+    name = name[: -len(suffix)] if name.lower().endswith(suffix) else name
+    name = name.removesuffix("-json")
     if len(name) > 60 or parts.query:
         name = f"{name[:50]}-{hashlib.sha256(url.encode()).hexdigest()[:8]}"
-    return name + ".json"
+    return name + suffix
 
 
 def fetch(

@@ -11,6 +11,9 @@ reader never guesses. A time without am/pm is read the way a business's hours ar
   day ("1-7pm" is 13:00-19:00, "9-5pm" 09:00-17:00);
 - 24-hour times ("13:00", "0900") are taken as written; a range crossing midnight must say
   am or pm on both ends ("8pm-2am").
+
+Text longer than MAX_TEXT is not hours (a note or a description in the wrong column) and is
+refused without being read; messages quote the input cut short.
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from indexers.sources import quoted
+
+MAX_TEXT = 500  # characters: a week's hours written out in full take about 250
 EVERY_DAY = (0, 1, 2, 3, 4, 5, 6)
 WEEKDAYS = (1, 2, 3, 4, 5)
 DAY_WORDS = {
@@ -77,12 +83,12 @@ class Clock:
         """Minutes after midnight when the text says which half of the day, else None."""
         if self.half:
             if not 1 <= self.hour <= 12:
-                raise HoursNotRead(f"{self.text!r} is not a time")
+                raise HoursNotRead(f"{quoted(self.text)} is not a time")
             hour = self.hour % 12 + (12 if self.half == "pm" else 0)
             return hour * 60 + self.minute
         if self.fixed or self.hour == 0 or self.hour > 12:
             if self.hour > 24 or (self.hour == 24 and self.minute):
-                raise HoursNotRead(f"{self.text!r} is not a time")
+                raise HoursNotRead(f"{quoted(self.text)} is not a time")
             return self.hour * 60 + self.minute
         return None
 
@@ -116,6 +122,8 @@ class Group:
 
 def parse_hours(text: str) -> list[dict[str, object]]:
     """Weekly intervals for `text` (empty text: none); raises HoursNotRead when unsure."""
+    if len(text) > MAX_TEXT:  # checked before the cache, which would keep the text
+        raise HoursNotRead(f"it is {len(text):,} characters long; hours take at most {MAX_TEXT}")
     return [{"day": d, "opens": o, "closes": c} for d, o, c in _parsed(text)]
 
 
@@ -166,9 +174,9 @@ def _tokens(text: str) -> list[Token]:
         if kind == "space" or (kind == "word" and word in FILLER):
             continue
         if kind == "word":
-            raise HoursNotRead(f"the word {word!r} is not a day or a time")
+            raise HoursNotRead(f"the word {quoted(word)} is not a day or a time")
         if kind == "other":
-            raise HoursNotRead(f"{word!r} is not part of a day or a time")
+            raise HoursNotRead(f"{quoted(word)} is not part of a day or a time")
         if kind == "day":
             name = word.rstrip(".")
             days = DAY_SETS.get(name) or (DAY_WORDS[name],)
@@ -188,7 +196,7 @@ def _clock(match: re.Match[str]) -> Clock:
     fixed = len(hour_text) == 2 and hour_text.startswith("0") and match.group("m") is not None
     minute = int(match.group("m") or 0)
     if minute > 59:
-        raise HoursNotRead(f"{match.group(0).strip()!r} is not a time")
+        raise HoursNotRead(f"{quoted(match.group(0).strip())} is not a time")
     return Clock(int(hour_text), minute, half, fixed, match.group(0).strip())
 
 
@@ -209,7 +217,7 @@ def _groups(tokens: list[Token]) -> list[Group]:
             current.days.extend(token.days)
         elif token.kind == "time":
             if not (_at(tokens, i + 1, "dash") and _at(tokens, i + 2, "time")):
-                raise HoursNotRead(f"the time {token.text!r} has no closing time")
+                raise HoursNotRead(f"the time {quoted(token.text)} has no closing time")
             current.ranges.append(_range(token, tokens[i + 2], current.ranges))
             i += 3
             continue

@@ -26,7 +26,7 @@ from directory.uploads import (
     sniff,
     uploads_dir,
 )
-from indexers.bmlt_fetch import fetch_bmlt, is_bmlt_url
+from indexers.bmlt_fetch import ServiceBodiesNeeded, fetch_bmlt, is_bmlt_url
 from indexers.fetch import fetch
 from indexers.safe_http import BlockedAddress, PublicOnlyTransport
 from indexers.sources import SourceError
@@ -84,7 +84,8 @@ def _fetched(job: Job, settings: Settings, folder: Path) -> Path:
         "timeout": httpx.Timeout(timeout, connect=min(10.0, timeout)),
     }
     try:
-        if job.format == "bmlt" or is_bmlt_url(job.origin):  # meetings and formats, one file
+        bmlt = job.format == "bmlt" or (job.format == "auto" and is_bmlt_url(job.origin))
+        if bmlt:  # meetings and formats, one file
             transport = None if settings.allow_private_feeds else PublicOnlyTransport
             return fetch_bmlt(job.origin, folder, transport=transport, **limits)
         return fetch(
@@ -93,6 +94,12 @@ def _fetched(job: Job, settings: Settings, folder: Path) -> Path:
             transport=None if settings.allow_private_feeds else PublicOnlyTransport(),
             **limits,
         )
+    except ServiceBodiesNeeded as err:
+        raise JobFailed(
+            f"{err.path}: name the service bodies whose meetings to import: paste a "
+            f"GetSearchResults URL such as {err.search_example}, with ID one of the server's "
+            f"service body numbers{err.bodies}. Nothing was imported."
+        ) from None
     except SourceError as err:
         raise JobFailed(f"{err}. Nothing was imported.") from None
     except BlockedAddress as err:

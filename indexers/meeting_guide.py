@@ -27,22 +27,25 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
-
-from pydantic import HttpUrl, TypeAdapter, ValidationError
+from typing import Any, ClassVar
 
 from directory import schedule
 from directory.meeting_types import ONLINE, TEMPORARILY_CLOSED
-from directory.models import TimeZone
-from indexers.geocode import place_address, timezone_of
+from indexers.geocode import place_address
 from indexers.meeting_guide_address import parse_formatted
 from indexers.meeting_guide_types import TypeCodes
 from indexers.meeting_types_file import load_types_file
+from indexers.meetings import (
+    MeetingReading,
+    fellowship_name,
+    is_conference_link,
+    is_conference_phone,
+    paragraphs,
+    unique,
+)
 from indexers.places import country_code
 from indexers.read_options import ReadOptions
-from indexers.record_fit import fit_to_listing
-from indexers.sources import RawRecord, SourceError, SourceFile, default_source
+from indexers.sources import RawRecord, SourceError, SourceFile, default_source, quoted
 
 # Listing fields and the feed fields they come from, so a message names what the feed says.
 FEED_FIELDS = {
@@ -77,48 +80,12 @@ UNTOUCHABLE = frozenset(
 )
 REQUIRED = frozenset({"name"})
 
-FELLOWSHIPS = {
-    "aa": "Alcoholics Anonymous",
-    "na": "Narcotics Anonymous",
-    "ca": "Cocaine Anonymous",
-    "cma": "Crystal Meth Anonymous",
-    "ma": "Marijuana Anonymous",
-    "ha": "Heroin Anonymous",
-    "ga": "Gamblers Anonymous",
-    "oa": "Overeaters Anonymous",
-    "da": "Debtors Anonymous",
-    "saa": "Sex Addicts Anonymous",
-    "aca": "Adult Children of Alcoholics",
-    "coda": "Co-Dependents Anonymous",
-    "al-anon": "Al-Anon",
-    "alateen": "Alateen",
-    "nar-anon": "Nar-Anon",
-    "smart": "SMART Recovery",
-    "lifering": "LifeRing Secular Recovery",
-    "wfs": "Women for Sobriety",
-    "recovery dharma": "Recovery Dharma",
-    "refuge recovery": "Refuge Recovery",
-    "celebrate recovery": "Celebrate Recovery",
-}
-
-# Hosts of meeting services the code4recovery apps accept for `conference_url`.
-CONFERENCE_HOSTS = (
-    "zoom.us", "zoom.com", "meet.google.com", "teams.microsoft.com", "teams.live.com",
-    "gotomeeting.com", "gotomeet.me", "goto.com", "webex.com", "skype.com", "join.skype.com",
-    "discord.gg", "discord.com", "freeconferencecall.com", "bluejeans.com", "meet.jit.si",
-    "whereby.com", "signal.group", "chat.whatsapp.com", "ringcentral.com", "gather.town",
-    "telegram.me", "t.me", "meet.lync.com", "facebook.com", "m.me",
-)  # fmt: skip
-
 DAY_NAMES = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"]
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::\d{2})?$")
 _CLOCK_12 = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*([ap])\.?\s*m\.?$", re.IGNORECASE)
-_PHONE = re.compile(r"^[0-9+()\-. x,#*]{1,60}$")  # conference lines: pauses and codes too
 _ENTITY_PHONE = re.compile(r"^[0-9+()\-. x]{1,40}$")  # as ListingIn.phone
 _DAY = re.compile(r"^[0-6]$")
 _NOT_A_PLACE = ("online", "virtual", "zoom", "online meeting", "virtual meeting")
-_URL = TypeAdapter(HttpUrl)
-_TIMEZONE = TypeAdapter(TimeZone)
 EXPECTED = "a JSON list of meetings, each with a name and a day, time or slug"
 
 
@@ -136,7 +103,7 @@ def meeting_guide_source(path: Path, document: Any, options: ReadOptions) -> Sou
     if not isinstance(document, list):
         raise SourceError(path, "a Meeting Guide feed is a JSON list of meetings")
     source = options.source or default_source("meeting-guide", path)
-    fellowship = _fellowship_name(options.fellowship or "")
+    fellowship = fellowship_name(options.fellowship or "")
     codes = TypeCodes(load_types_file(options.types_file))
     records = []
     for number, meeting in enumerate(document, start=1):
@@ -158,37 +125,13 @@ def meeting_guide_source(path: Path, document: Any, options: ReadOptions) -> Sou
     return SourceFile(source, records, warnings=codes.summary())
 
 
-def _fellowship_name(value: str) -> str:
-    value = value.strip()
-    return FELLOWSHIPS.get(value.lower(), value)
-
-
 @dataclass
-class Conversion:
+class Conversion(MeetingReading):
     """One meeting turned into a listing record, with the problems found on the way."""
 
-    meeting: dict[str, Any]
-    source: str
-    fellowship: str
-    fallback_timezone: str | None
-    codes: TypeCodes = field(default_factory=TypeCodes)
-    problems: list[tuple[str, str]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    essential: ClassVar[frozenset[str]] = frozenset({"name", "slug"})
 
-    def text(self, key: str) -> str:
-        value = self.meeting.get(key)
-        if value is None:
-            return ""
-        if isinstance(value, str):
-            return value.strip()
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return str(value)
-        reason = f"expected text, got {type(value).__name__}"
-        if key in ("name", "slug"):
-            self.problems.append((key, reason))
-        else:
-            self.warnings.append(f"{key}: {reason}; left out")
-        return ""
+    codes: TypeCodes = field(default_factory=TypeCodes)
 
     def record(self) -> dict[str, Any]:
         types = self.codes.read(self.meeting.get("types"))
@@ -203,15 +146,15 @@ class Conversion:
             "subcategories": ["meeting"],
             "name": self.text("name"),
             "organization": self.text("group") or self.text("entity"),
-            "description": _paragraphs(
+            "description": paragraphs(
                 self.text("notes"), self.text("location_notes"), self.text("group_notes")
             ),
             "location_name": self.text("location"),
             "address": address,
             "regions": self.regions(),
-            "fellowship": _fellowship_name(self.text("fellowship")) or self.fellowship,
+            "fellowship": fellowship_name(self.text("fellowship")) or self.fellowship,
             "attendance": attendance,
-            "conference_notes": _paragraphs(
+            "conference_notes": paragraphs(
                 self.text("conference_url_notes"), self.text("conference_phone_notes")
             ),
             "cost": ["free"],
@@ -224,7 +167,7 @@ class Conversion:
         hours = self.hours(in_person_only=attendance == "in_person")
         if hours:
             record["hours"] = hours
-            record["timezone"] = self.timezone(geo, address)
+            record["timezone"] = self.timezone_for("timezone", geo, address.get("postal_code", ""))
         for key, value in (("conference_url", link_url), ("conference_phone", link_phone)):
             if value:
                 record[key] = value
@@ -232,10 +175,7 @@ class Conversion:
         updated = self.updated()
         if updated:
             record["last_verified_at"] = updated
-        if not self.problems:
-            self.warnings += fit_to_listing(
-                record, FEED_FIELDS, untouchable=UNTOUCHABLE, required=REQUIRED
-            )
+        self.fit(record, FEED_FIELDS, untouchable=UNTOUCHABLE, required=REQUIRED)
         return record
 
     def type_fields(self, types: list[str]) -> dict[str, Any]:
@@ -244,16 +184,16 @@ class Conversion:
         return {
             "meeting_types": types,
             "type_labels": self.codes.labels(types),
-            "languages": _unique(m.language for m in meanings) or ["en"],
-            "populations": _unique(m.population for m in meanings),
-            "accessibility": _unique(m.accessibility for m in meanings),
+            "languages": unique(m.language for m in meanings) or ["en"],
+            "populations": unique(m.population for m in meanings),
+            "accessibility": unique(m.accessibility for m in meanings),
         }
 
     def check_usable(self, record: dict[str, Any], geo: Any, link: str) -> None:
-        if not record["source_id"] and "slug" not in dict(self.problems):
-            self.problems.append(("slug", "missing: every meeting needs a unique slug"))
-        if not record["name"] and "name" not in dict(self.problems):
-            self.problems.append(("name", "missing"))
+        if not record["source_id"]:
+            self.problem("slug", "missing: every meeting needs a unique slug")
+        if not record["name"]:
+            self.problem("name", "missing")
         address = record["address"]
         placed = geo or any(address.get(k) for k in ("street", "city", "postal_code"))
         if not placed and not link:
@@ -276,7 +216,7 @@ class Conversion:
         if phone and _ENTITY_PHONE.match(phone):
             record["phone"] = phone
         elif phone:
-            self.warnings.append(f"entity_phone {phone[:40]!r} is not a phone number; left out")
+            self.warnings.append(f"entity_phone {quoted(phone)} is not a phone number; left out")
 
     def days(self) -> tuple[list[int], tuple[str, str] | None]:
         raw = self.meeting.get("day")
@@ -290,7 +230,7 @@ class Conversion:
             elif isinstance(value, int | str) and _DAY.match(str(value).strip()):
                 days.append(int(str(value).strip()))
             else:
-                return [], ("day", f"{value!r} is not a day 0-6 (0 = Sunday)")
+                return [], ("day", f"{quoted(value)} is not a day 0-6 (0 = Sunday)")
         return sorted(set(days)), None
 
     def clock(self, key: str) -> tuple[str | None, tuple[str, str] | None]:
@@ -305,7 +245,7 @@ class Conversion:
             hour = int(match.group(1)) % 12 + (12 if match.group(3).lower() == "p" else 0)
             minute = int(match.group(2) or 0)
         if not (0 <= hour <= 23 and 0 <= minute <= 59):
-            return None, (key, f"{value[:20]!r} is not a time HH:MM (24-hour)")
+            return None, (key, f"{quoted(value)} is not a time HH:MM (24-hour)")
         return f"{hour:02d}:{minute:02d}", None
 
     def hours(self, *, in_person_only: bool) -> list[dict[str, Any]]:
@@ -348,7 +288,7 @@ class Conversion:
         if parts is None:
             parts = self.address_parts()
             if formatted and formatted.lower() not in _NOT_A_PLACE:
-                note = f"formatted_address {formatted[:60]!r} is not 'street, city, ST ZIP'"
+                note = f"formatted_address {quoted(formatted)} is not 'street, city, ST ZIP'"
                 if any(v for k, v in parts.items() if k != "country"):
                     self.warnings.append(f"{note}; the separate address fields used instead")
                 else:
@@ -375,7 +315,7 @@ class Conversion:
         given = self.text("country")
         country = country_code(given) if given else None
         if given and not country:
-            self.warnings.append(f"country {given[:40]!r} is not a country code; left out")
+            self.warnings.append(f"country {quoted(given)} is not a country code; left out")
         parts["country"] = country or parts.get("country") or ("US" if any(parts.values()) else "")
         return parts
 
@@ -386,11 +326,13 @@ class Conversion:
         try:
             point = {"lat": float(lat), "lng": float(lng)}
         except (TypeError, ValueError):
-            return self.unplaced(address, f"({lat!r}, {lng!r}) are not numbers")
+            return self.unplaced(address, f"({quoted(lat)}, {quoted(lng)}) are not numbers")
         if not all(math.isfinite(v) for v in point.values()) or not (
             -90 <= point["lat"] <= 90 and -180 <= point["lng"] <= 180
         ):
-            return self.unplaced(address, f"({lat}, {lng}) is not a place on Earth")
+            return self.unplaced(
+                address, f"({point['lat']}, {point['lng']}) is not a place on Earth"
+            )
         if point == {"lat": 0.0, "lng": 0.0}:
             return place_address(address)  # a common placeholder for "unknown"
         return point
@@ -398,50 +340,22 @@ class Conversion:
     def unplaced(self, address: dict[str, str], reason: str) -> dict[str, float] | None:
         found = place_address(address)
         instead = "placed by its ZIP code or city instead" if found else "left out"
-        self.warnings.append(f"latitude/longitude: {reason[:80]}; {instead}")
+        self.warnings.append(f"latitude/longitude: {reason}; {instead}")
         return found
-
-    def timezone(self, geo: dict[str, float] | None, address: dict[str, str]) -> str | None:
-        given = self.text("timezone")
-        if given:
-            try:
-                return _TIMEZONE.validate_python(given)
-            except ValidationError:
-                pass
-        found = timezone_of(geo, address.get("postal_code", ""))
-        how = "from its place"
-        if not found and self.fallback_timezone:
-            found, how = self.fallback_timezone, "from --timezone"
-        if found:
-            if given:
-                self.warnings.append(
-                    f"timezone {given[:40]!r} is not an IANA timezone; {found} used, {how}"
-                )
-            return found
-        reason = f"{given[:40]!r} is not an IANA timezone" if given else "not given"
-        self.problems.append(
-            (
-                "timezone",
-                f"{reason}, and neither coordinates nor a ZIP code place the meeting; "
-                "pass --timezone",
-            )
-        )
-        return None
 
     def conference(self) -> tuple[str, str]:
         url, phone = self.text("conference_url"), self.text("conference_phone")
-        if url:
-            host = (urlsplit(url).hostname or "").lower()
-            known = any(host == h or host.endswith("." + h) for h in CONFERENCE_HOSTS)
-            if not url.lower().startswith(("https://", "http://")) or not known or _bad_url(url):
-                self.warnings.append(
-                    f"conference_url {url[:60]!r} is not a known meeting service link; "
-                    "left out, so the meeting is not listed as online"
-                )
-                url = ""
+        if url and not is_conference_link(url):
+            self.warnings.append(
+                f"conference_url {quoted(url, 60)} is not a known meeting service link; "
+                "left out, so the meeting is not listed as online"
+            )
+            url = ""
         phone = phone.removeprefix("tel:").strip()
-        if phone and not (_PHONE.match(phone) and any(c.isdigit() for c in phone)):
-            self.warnings.append(f"conference_phone {phone[:40]!r} is not a phone number; left out")
+        if phone and not is_conference_phone(phone):
+            self.warnings.append(
+                f"conference_phone {quoted(phone)} is not a phone number; left out"
+            )
             phone = ""
         return url, phone
 
@@ -471,25 +385,9 @@ class Conversion:
         try:
             updated = date.fromisoformat(value[:10])
         except ValueError:
-            self.warnings.append(f"updated {value[:30]!r} is not a date; left out")
+            self.warnings.append(f"updated {quoted(value)} is not a date; left out")
             return None
         if updated > date.today():
-            self.warnings.append(f"updated {value[:30]!r} is in the future; left out")
+            self.warnings.append(f"updated {quoted(value)} is in the future; left out")
             return None
         return updated.isoformat()
-
-
-def _bad_url(url: str) -> bool:
-    try:
-        _URL.validate_python(url)
-    except ValidationError:
-        return True
-    return False
-
-
-def _paragraphs(*texts: str) -> str:
-    return "\n\n".join(t for t in texts if t)
-
-
-def _unique(values: Any) -> list[str]:
-    return list(dict.fromkeys(v for v in values if v))

@@ -3,7 +3,8 @@
 `types` is a list of codes in the spec, but feeds also write a string: JSON-looking ("[open]",
 '["O","D"]') or separated by commas or spaces ("O, D"). Codes are matched without regard to
 case, first to the feed's types file (`--types`), then to the spec's list, then to the spec's
-names ("Open" is `O`). A code found in neither is kept as the feed wrote it, and a code the
+names ("Open" is `O`). A code found in neither is kept as the feed first wrote it (`Ac`, `AC`
+and `ac` are one code, spelt as the first meeting carrying it spells it), and a code the
 listing cannot hold is left out: neither rejects a meeting. What is kept or left out is
 counted over the whole feed and reported once per code, never once per meeting.
 """
@@ -21,6 +22,8 @@ from pydantic import TypeAdapter, ValidationError
 from directory.meeting_types import MEETING_TYPES, MeetingType, spec_code
 from directory.models import MeetingTypeCode
 from indexers.meeting_types_file import NO_TYPES, FeedTypes
+from indexers.meetings import clipped
+from indexers.sources import quoted
 
 _CODE = TypeAdapter(MeetingTypeCode)
 _BY_NAME = {t.name.casefold(): code for code, t in MEETING_TYPES.items()}
@@ -72,6 +75,8 @@ class TypeCodes:
     unusable: Counter[str] = field(default_factory=Counter)
     odd: Counter[str] = field(default_factory=Counter)
     examples: dict[str, str] = field(default_factory=dict)
+    # An unknown code without regard to case → the spelling the feed first gave it.
+    spellings: dict[str, str] = field(default_factory=dict)
 
     def read(self, raw: Any) -> list[str]:
         """A meeting's codes: the file's or the spec's spelling, else as the feed wrote them."""
@@ -80,25 +85,29 @@ class TypeCodes:
             kind = "types" if item is raw else "an entry of types"
             key = f"{kind} written as {type(item).__name__}"
             self.odd[key] += 1
-            self.examples.setdefault(key, repr(item)[:40])
+            self.examples.setdefault(key, quoted(item))
         codes: list[str] = []
         for code in dict.fromkeys(written):
-            found = self.resolve(code)
-            if found and found not in codes:
-                codes.append(found)
+            found, listed = self.resolve(code)
+            if found is None or found in codes:
+                continue
+            codes.append(found)
+            if not listed:
+                self.unknown[found] += 1  # once per meeting, however it spells the code
         return codes
 
-    def resolve(self, code: str) -> str | None:
+    def resolve(self, code: str) -> tuple[str | None, bool]:
+        """The code in its file's or the spec's spelling (and True), else in the spelling the
+        feed first gave it (and False); None when no listing can hold it."""
         found = self.file.find(code) or spec_code(code) or _BY_NAME.get(code.casefold())
         if found:
-            return found
+            return found, True
         try:
             kept = _CODE.validate_python(code)
         except ValidationError:
-            self.unusable[code[:40]] += 1
-            return None
-        self.unknown[kept] += 1
-        return kept
+            self.unusable[clipped(code)] += 1
+            return None, False
+        return self.spellings.setdefault(kept.casefold(), kept), False
 
     def meaning(self, code: str) -> MeetingType | None:
         """What the code means for this feed: its types file's word first, else the spec's."""
@@ -112,12 +121,12 @@ class TypeCodes:
         """One warning per code outside the lists, with the number of meetings carrying it."""
         where = f"name it in {self.file.path}" if self.file.path else "name it with --types FILE"
         notes = [
-            f"type code {code!r} is not in the Meeting Guide list: kept on "
+            f"type code {quoted(code)} is not in the Meeting Guide list: kept on "
             f"{_meetings(count)}; {where}"
             for code, count in sorted(self.unknown.items())
         ]
         notes += [
-            f"type code {code!r} is not a code (up to 20 letters, digits, - or _): left out "
+            f"type code {quoted(code)} is not a code (up to 20 letters, digits, - or _): left out "
             f"of {_meetings(count)}"
             for code, count in sorted(self.unusable.items())
         ]

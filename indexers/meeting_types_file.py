@@ -26,7 +26,7 @@ from pydantic import TypeAdapter, ValidationError
 from directory.meeting_types import MeetingType
 from directory.models import Accessibility, LanguageCode, MeetingTypeCode, Population, ShortText
 from directory.plain_errors import plain_problem
-from indexers.sources import SourceError
+from indexers.sources import SourceError, quoted
 
 SHIPPED = Path(__file__).with_name("types")
 _SHIPPED_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -96,7 +96,7 @@ def load_types_file(value: str | None) -> FeedTypes:
                 raise ValueError("named twice (codes are matched without regard to case)")
             meanings[code] = _meaning(value_)
         except ValueError as err:
-            raise SourceError(path, f"[types] {key!r}: {err}") from None
+            raise SourceError(path, f"[types] {quoted(key)}: {err}") from None
     return FeedTypes(meanings, str(path))
 
 
@@ -114,7 +114,7 @@ def _meaning(value: Any) -> MeetingType:
         raise ValueError('expected a name ("Adult Child Focus") or a table { name = "…", … }')
     unknown = [k for k in value if k != "name" and k not in _MEANINGS]
     if unknown:
-        raise ValueError(f"unknown key {unknown[0]!r}: use name, {', '.join(_MEANINGS)}")
+        raise ValueError(f"unknown key {quoted(unknown[0])}: use name, {', '.join(_MEANINGS)}")
     if "name" not in value:
         raise ValueError("name is required")
     return MeetingType(
@@ -143,7 +143,9 @@ def _language(value: Any) -> str | None:
     try:
         return _LANGUAGE.validate_python(value)
     except ValidationError:
-        raise ValueError(f"language {value!r} is not a language code such as es or pt-br") from None
+        raise ValueError(
+            f"language {quoted(value)} is not a language code such as es or pt-br"
+        ) from None
 
 
 def _choice(value: Any, key: str, vocabulary: type[Population] | type[Accessibility]) -> str | None:
@@ -151,5 +153,5 @@ def _choice(value: Any, key: str, vocabulary: type[Population] | type[Accessibil
         return None
     choices = [item.value for item in vocabulary]
     if value not in choices:
-        raise ValueError(f"{key} {value!r} is not one of: {', '.join(choices)}")
+        raise ValueError(f"{key} {quoted(value)} is not one of: {', '.join(choices)}")
     return str(value)

@@ -83,8 +83,8 @@ def _fix(
     if len(loc) == 1 and key in required:
         return None
     del parent[key]
-    reason = plain_problem(problem)
     shown = _preview(value)
+    reason = plain_problem(problem).replace(repr(value), shown)  # a validator's quote, cut
     return f"{reason if shown in reason else f'{shown} {reason}'}; left out"
 
 

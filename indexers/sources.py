@@ -45,6 +45,15 @@ class RawRecord:
 _SOURCE_CHARS = re.compile(r"[^A-Za-z0-9_.+/-]+")
 
 
+def quoted(value: object, limit: int = 40) -> str:
+    """Input as a message quotes it ('Mars/Olympus'): never much longer than `limit`
+    characters however long the input, an ellipsis marking a cut."""
+    text = value if isinstance(value, str) else repr(value)
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return repr(text) if isinstance(value, str) else text
+
+
 def default_source(prefix: str, path: Path, fallback: str = "data") -> str:
     """A source name made from an input's file (or folder) name: "meeting-guide.aa-feed"."""
     stem = path.name if path.is_dir() else path.stem

@@ -1,52 +1,72 @@
 """One spreadsheet row turned into a listing record by its column map, with the problems
 (which reject the row, named by the sheet's column) and warnings found on the way.
 
+As the other readers do, a row is kept whenever it can be used, and what cannot be used in
+it is left out with a warning naming the sheet's column. A row is rejected only for:
+- its key: an empty id cell (with an id column), or a duplicate of an earlier row's;
+- its name: an empty name;
+- its category or status: a word that maps to nothing we know (a listing in the wrong
+  category would be worse than none).
+Everything else the model would refuse is left out (a phone, email or website; an address
+part; coordinates that are not a place) or cut to fit (text too long), each with a warning;
+`indexers/record_fit.py` does this for the fields it shares with the other readers.
+
 How a cell becomes a value:
 - Single fields: the cell, else the map's constant. A `[values.FIELD]` entry replaces the
-  sheet's word (case and spacing do not matter). A category or status that maps to nothing
-  we know rejects the row, naming the column and the word: a listing in the wrong category
-  would be worse than none.
+  sheet's word (case and spacing do not matter).
 - List fields: the map's constant items, then the cell's items. An item is matched by
   `[values.FIELD]`, else by our own words (a population, cost or accessibility value or its
   words, "Veterans"; a language name or code, "Spanish", "es"). Subcategories and regions
   take any item as written when they alone read the column. An item nothing takes is left
-  out with a warning naming the column and the item; the row is kept.
+  out with a warning naming the column and the item.
+- Addresses: a state by its code or its name ("Pennsylvania"), a country by its code or a
+  common name (United States when none is given); a ZIP code that lost its leading zeros as
+  `table_cells.zip_code` says.
 - Hours as text are read by `hours_text`; text that cannot be read for certain is a warning
-  and the hours are left out. Their timezone is the timezone column or constant, else the
-  one at the row's place, else `--timezone`; else the hours are left out with a warning.
+  and the hours are left out. Their timezone is the timezone column or constant (when it is
+  an IANA zone), else the one at the row's place, else `--timezone`; else the hours are left
+  out with a warning.
 - Coordinates come from the latitude and longitude columns, else from the ZIP code or the
   city and state (offline).
 - The key is the source_id column; without one, a key made from the name and the address
-  (see `made_key`).
+  (see `table_cells.made_key`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
-from directory.models import CATEGORY_LABELS, Address
+from directory.models import CATEGORY_LABELS, Address, TimeZone
 from directory.plain_errors import plain_problem
 from indexers.column_map import LIST_FIELDS, VOCABULARIES, ColumnMap, word_key
 from indexers.geocode import place_address, timezone_of
 from indexers.hours_text import HoursNotRead, parse_hours
-from indexers.hsds.convert import LANGUAGE_NAMES
+from indexers.places import country_code, us_state
+from indexers.record_fit import fit_to_listing
+from indexers.sources import quoted
+from indexers.table_cells import (
+    NO,
+    YES,
+    category_of,
+    cell_text,
+    direct,
+    is_number,
+    made_key,
+    slug,
+    zip_code,
+)
 
 MADE_KEY = "name + address"
-KNOWN_LANGUAGES = frozenset(LANGUAGE_NAMES.values()) | {"en", "es"}
-COUNTRIES = {"usa": "US", "united states": "US", "united states of america": "US", "us": "US"}
-YES = {"yes", "y", "true", "1", "x"}
-NO = {"no", "n", "false", "0"}
 # Single fields copied from their cell as text (after `[values]`), and their record keys.
 PLAIN_FIELDS = (
     "name", "organization", "description", "location_name", "service_area", "email",
-    "timezone", "fellowship",
+    "fellowship",
 )  # fmt: skip
 ADDRESS_PARTS = {
     "street": "street",
@@ -55,83 +75,15 @@ ADDRESS_PARTS = {
     "zip": "postal_code",
     "country": "country",
 }
+# What record_fit never changes: the key, and what this reader checks itself.
+UNTOUCHABLE = frozenset(
+    {"source", "source_id", "category", "status", "address", "geo", "hours", "timezone"}
+)
+REQUIRED = frozenset({"name"})
+_TIMEZONE = TypeAdapter(TimeZone)
 _EXTENSION = re.compile(r"\s*(?:ext\.?|extension|x\.)\s*", re.IGNORECASE)
 _US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})$")
-_SLUG_BAD = re.compile(r"[^a-z0-9]+")
 _DOMAIN = re.compile(r"^(?:www\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?:[/?#].*)?$")
-
-
-def cell_text(value: Any, zip_column: bool = False) -> str:
-    """A cell as text, as a person sees it: 2155550100.0 reads "2155550100", a date
-    "2024-05-01", and a ZIP code that lost its leading zeros gets them back."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, float) and value.is_integer():
-        text = str(int(value))
-    elif isinstance(value, datetime):
-        has_time = value.time() != time(0)
-        text = (
-            value.isoformat(sep=" ", timespec="minutes") if has_time else value.date().isoformat()
-        )
-    elif isinstance(value, date | time):
-        text = value.isoformat()[:10] if isinstance(value, date) else value.strftime("%H:%M")
-    else:
-        text = str(value).strip()
-    return _zip_code(text) if zip_column else text
-
-
-def _zip_code(text: str) -> str:
-    if text.isdigit() and 3 <= len(text) <= 4:
-        return text.zfill(5)  # 2134: a spreadsheet dropped the zero of 02134
-    if text.isdigit() and 7 <= len(text) <= 9:
-        digits = text.zfill(9)
-        return f"{digits[:5]}-{digits[5:]}"
-    return text
-
-
-def made_key(name: str, address: dict[str, str]) -> str:
-    """A row's key when the sheet has no id column: its name as a slug and a short hash of
-    the name and address (compared without regard to case, spacing or punctuation). The same
-    name at the same address is the same listing on the next import; a changed name or
-    address is a new listing (a full import makes the old one inactive)."""
-    parts = [name, *(address.get(k, "") for k in ("street", "city", "state", "postal_code"))]
-    plain = "|".join(" ".join(_SLUG_BAD.sub(" ", p.lower()).split()) for p in parts)
-    digest = hashlib.sha1(plain.encode(), usedforsecurity=False).hexdigest()[:10]
-    slug = _SLUG_BAD.sub("-", name.lower()).strip("-")[:60] or "row"
-    return f"{slug}-{digest}"
-
-
-def _slug(text: str) -> str:
-    return _SLUG_BAD.sub("_", text.lower()).strip("_")
-
-
-def _direct(name: str, item: str, alone: bool) -> tuple[str, ...] | None:
-    """Our own word for `item` in a list field, without the map's help."""
-    key = word_key(item)
-    if name == "languages":
-        code = LANGUAGE_NAMES.get(key, key)
-        return (code,) if code in KNOWN_LANGUAGES else None
-    if name in VOCABULARIES:
-        slug = _slug(key)
-        return (slug,) if slug in VOCABULARIES[name] else None
-    if not alone:
-        return None
-    if name == "subcategories":
-        slug = _slug(key)[:80]
-        return (slug,) if slug else None
-    return (item.strip(),)  # regions: as written
-
-
-def category_of(word: str, table: dict[str, Any]) -> str | None:
-    key = word_key(word)
-    if key in table:
-        return str(table[key])
-    for category, label in CATEGORY_LABELS.items():
-        if _slug(key) == category.value or key == word_key(label):
-            return category.value
-    return None
 
 
 @dataclass(frozen=True)
@@ -142,6 +94,7 @@ class Layout:
     positions: dict[str, list[int]]  # field → its columns' places
     headers: list[str]
     readers: dict[int, list[str]]  # a list column's place → the fields reading it
+    field_names: dict[str, str]  # our record's keys → the sheet's headers, for messages
 
     @classmethod
     def of(
@@ -149,7 +102,13 @@ class Layout:
     ) -> Layout:
         places = {p for name, ps in positions.items() if column_map.is_list(name) for p in ps}
         readers = {p: column_map.readers(headers[p]) for p in sorted(places)}
-        return cls(column_map, positions, headers, readers)
+        names = {n: "/".join(headers[i] for i in ps) for n, ps in positions.items()}
+        names.setdefault("source_id", MADE_KEY)
+        if "latitude" in names or "longitude" in names:
+            names["geo"] = (
+                f"{names.get('latitude', 'latitude')}/{names.get('longitude', 'longitude')}"
+            )
+        return cls(column_map, positions, headers, readers, names)
 
 
 @dataclass
@@ -187,7 +146,7 @@ class RowConversion:
     def text(self, name: str) -> str:
         """The field's cell text (several columns joined), mapped by [values], else the
         constant."""
-        texts = [cell_text(v, name == "zip") for v in self.raw(name)]
+        texts = [cell_text(v) for v in self.raw(name)]
         joiner = "\n\n" if name == "description" else ", "
         text = joiner.join(t for t in texts if t)
         table = self.column_map.values.get(name, {})
@@ -212,7 +171,12 @@ class RowConversion:
         self.choices(record)
         record.update(self.lists())
         self.hours(record, geo, address)
-        return {k: v for k, v in record.items() if v not in ("", None)}
+        record = {k: v for k, v in record.items() if v not in ("", None)}
+        if not self.problems:
+            self.warnings += fit_to_listing(
+                record, self.layout.field_names, untouchable=UNTOUCHABLE, required=REQUIRED
+            )
+        return record
 
     def key(self, name: str, address: dict[str, str]) -> str:
         if "source_id" not in self.positions:
@@ -230,7 +194,7 @@ class RowConversion:
             if found:
                 return found[0]
             if items:
-                shown = ", ".join(repr(i) for i in items[:5])
+                shown = ", ".join(quoted(i) for i in items[:5])
                 self.problems.append(
                     (
                         header,
@@ -250,7 +214,7 @@ class RowConversion:
             self.problems.append(
                 (
                     header,
-                    f"{word[:60]!r} is not a category we know ({known}); map it "
+                    f"{quoted(word)} is not a category we know ({known}); map it "
                     "under [values.category]",
                 )
             )
@@ -258,40 +222,75 @@ class RowConversion:
         return category
 
     def address(self) -> dict[str, str]:
+        """The address parts; a part the model refuses is left out with a warning."""
         parts = {key: self.text(name) for name, key in ADDRESS_PARTS.items()}
-        country = parts["country"] or "US"
-        parts["country"] = COUNTRIES.get(country.lower(), country.upper())
-        try:
-            checked = Address.model_validate(parts)
-        except ValidationError as err:
-            names = {key: name for name, key in ADDRESS_PARTS.items()}
-            for problem in err.errors(include_url=False):
-                part = str(problem["loc"][0]) if problem["loc"] else "street"
-                self.problems.append((self.header(names.get(part, part)), plain_problem(problem)))
-            return {}
-        return {k: v for k, v in checked.model_dump().items() if v}
+        given = parts["country"]
+        country = country_code(given) if given else "US"
+        if country is None:
+            self.warnings.append(
+                f"{self.header('country')}: {quoted(given)} is not a country we know; read "
+                "as United States"
+            )
+        parts["country"] = country or "US"
+        if parts["country"] == "US":
+            parts["state"] = us_state(parts["state"])
+            parts["postal_code"] = self.postal_code(parts["postal_code"], parts["state"])
+        return self.checked_address(parts)
+
+    def postal_code(self, text: str, state: str) -> str:
+        code, padded = zip_code(text, state)
+        numbers = [v for v in self.raw("zip") if v not in (None, "")]
+        if padded and not (numbers and is_number(numbers[0])):
+            self.warnings.append(
+                f"{self.header('zip')}: {quoted(text)} read as {code} (the leading zero a "
+                "spreadsheet drops put back)"
+            )
+        return code
+
+    def checked_address(self, parts: dict[str, str]) -> dict[str, str]:
+        """The parts the model accepts (cut to fit when too long); each other one is left
+        out with a warning."""
+        columns = {key: name for name, key in ADDRESS_PARTS.items()}
+        for _ in range(len(parts)):
+            try:
+                checked = Address.model_validate(parts)
+            except ValidationError as err:
+                problems = err.errors(include_url=False)
+                refused = [(str(p["loc"][0]), p) for p in problems if p["loc"]]
+                refused = [(part, p) for part, p in refused if parts.get(part)]
+                for part, problem in refused:
+                    note = _refused(parts, part, problem)
+                    self.warnings.append(f"{self.header(columns[part])}: {note}")
+                if not refused:
+                    break  # nothing here to leave out: the pipeline names the problem
+                continue
+            return {k: v for k, v in checked.model_dump().items() if v}
+        return {k: v for k, v in parts.items() if v}
 
     def geo(self, address: dict[str, str]) -> dict[str, float] | None:
         lat, lng = self.text("latitude"), self.text("longitude")
-        where = f"{self.header('latitude')}/{self.header('longitude')}"
         if not lat and not lng:
             return place_address(address)
         if not lat or not lng:
-            self.warnings.append(f"{where}: only one of the two is given; placed by the address")
-            return place_address(address)
+            return self.unplaced(address, "only one of the two is given")
         try:
             point = {"lat": float(lat), "lng": float(lng)}
         except ValueError:
-            self.problems.append((where, f"({lat[:20]}, {lng[:20]}) are not numbers"))
-            return None
+            return self.unplaced(address, f"({quoted(lat, 20)}, {quoted(lng, 20)}) are not numbers")
         if not all(math.isfinite(v) for v in point.values()) or not (
             -90 <= point["lat"] <= 90 and -180 <= point["lng"] <= 180
         ):
-            self.problems.append((where, f"({lat}, {lng}) is not a place on Earth"))
-            return None
+            return self.unplaced(address, f"({lat[:20]}, {lng[:20]}) is not a place on Earth")
         if point == {"lat": 0.0, "lng": 0.0}:
             return place_address(address)  # a common placeholder for "unknown"
         return point
+
+    def unplaced(self, address: dict[str, str], reason: str) -> dict[str, float] | None:
+        found = place_address(address)
+        instead = "placed by its ZIP code or city instead" if found else "left out"
+        where = f"{self.header('latitude')}/{self.header('longitude')}"
+        self.warnings.append(f"{where}: {reason}; {instead}")
+        return found
 
     def contact(self, record: dict[str, Any]) -> None:
         phone = self.text("phone")
@@ -305,13 +304,13 @@ class RowConversion:
     def choices(self, record: dict[str, Any]) -> None:
         status = self.text("status")
         if status:
-            record["status"] = _slug(status)
+            record["status"] = slug(status)
             if record["status"] not in VOCABULARIES["status"]:
                 known = ", ".join(VOCABULARIES["status"])
                 self.problems.append(
                     (
                         self.header("status"),
-                        f"{status[:40]!r} is not a status "
+                        f"{quoted(status)} is not a status "
                         f"we know ({known}); map it under [values.status]",
                     )
                 )
@@ -335,7 +334,9 @@ class RowConversion:
             return bool(table[word_key(word)])
         if word.lower() in YES | NO:
             return word.lower() in YES
-        self.problems.append((self.header("peer_run"), f"{word[:40]!r} is not yes or no"))
+        self.warnings.append(
+            f"{self.header('peer_run')}: {quoted(word)} is not yes or no; left out"
+        )
         return None
 
     def verified(self) -> str | None:
@@ -351,12 +352,12 @@ class RowConversion:
                 found = date.fromisoformat(text[:10])
         except ValueError:
             self.warnings.append(
-                f"{self.header('last_verified_at')}: {text[:30]!r} is not a date; left out"
+                f"{self.header('last_verified_at')}: {quoted(text)} is not a date; left out"
             )
             return None
         if found > date.today():
             self.warnings.append(
-                f"{self.header('last_verified_at')}: {text[:30]!r} is in the future; left out"
+                f"{self.header('last_verified_at')}: {quoted(text)} is in the future; left out"
             )
             return None
         return found.isoformat()
@@ -389,20 +390,37 @@ class RowConversion:
                 table = self.column_map.values.get(name, {})
                 meaning = table.get(word_key(item))
                 if meaning is None:
-                    meaning = _direct(name, item, alone)
+                    meaning = direct(name, item, alone)
                 if meaning is not None:
                     found[name].extend(meaning)
                     taken = True
             if not taken:
                 fields = " or ".join(r for r in readers)
                 self.warnings.append(
-                    f"{header}: {item[:60]!r} means nothing we know as {fields}; left out "
+                    f"{header}: {quoted(item)} means nothing we know as {fields}; left out "
                     f"(map it under [values.{readers[0]}])"
                 )
+
+    def timezone(self) -> str | None:
+        """The timezone column's or constant's zone, when it is one."""
+        given = self.text("timezone")
+        if not given:
+            return None
+        try:
+            return str(_TIMEZONE.validate_python(given))
+        except ValidationError:
+            self.warnings.append(
+                f"{self.header('timezone')}: {quoted(given)} is not an IANA timezone such as "
+                "America/New_York; left out"
+            )
+            return None
 
     def hours(
         self, record: dict[str, Any], geo: dict[str, float] | None, address: dict[str, str]
     ) -> None:
+        given_zone = self.timezone()
+        if given_zone:
+            record["timezone"] = given_zone
         text = self.text("hours")
         if not text:
             return
@@ -410,12 +428,10 @@ class RowConversion:
         try:
             hours = parse_hours(text)
         except HoursNotRead as err:
-            self.warnings.append(f"{header}: cannot read {text[:60]!r} ({err}); hours left out")
+            self.warnings.append(f"{header}: cannot read {quoted(text)} ({err}); hours left out")
             return
         zone = (
-            self.text("timezone")
-            or timezone_of(geo, address.get("postal_code", ""))
-            or self.fallback_timezone
+            given_zone or timezone_of(geo, address.get("postal_code", "")) or self.fallback_timezone
         )
         if not zone:
             self.warnings.append(
@@ -425,3 +441,15 @@ class RowConversion:
             return
         record["hours"] = hours
         record["timezone"] = zone
+
+
+def _refused(parts: dict[str, str], part: str, problem: Any) -> str:
+    """Cut or leave out an address part the model refuses; say which, in plain words."""
+    value = parts[part]
+    limit = (problem.get("ctx") or {}).get("max_length")
+    if problem["type"] == "string_too_long" and limit:
+        parts[part] = value[:limit].rstrip()
+        return f"longer than {limit} characters; cut to fit"
+    parts[part] = ""
+    reason = plain_problem(problem).replace(repr(value), quoted(value))
+    return f"{reason if quoted(value) in reason else f'{quoted(value)} {reason}'}; left out"

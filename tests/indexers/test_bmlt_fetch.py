@@ -28,6 +28,7 @@ from indexers.formats import Format
 from indexers.sources import SourceError
 from tests.indexers.commands import index
 from tests.indexers.test_bmlt import saved
+from tests.indexers.test_meeting_guide import meeting as mg_meeting
 from tests.jobs import counts, run_one
 from tests.local_http import http_server
 
@@ -43,9 +44,13 @@ def _with_children(bodies: list[dict[str, str]], wanted: set[str]) -> set[str]:
         found |= more
 
 
+HOSTILE_BODIES = [{"id": "3", "name": "N" * 100_000}, {"id": "7" * 1000, "name": ["x"] * 1000}]
+
+
 class RootServer(BaseHTTPRequestHandler):
     """Answers as a BMLT root server at /main_server/; /broken/ answers 500, /huge/ sends
-    more than any limit, /hang/ takes its time."""
+    more than any limit, /hang/ takes its time, /hostile/ names its service bodies at any
+    length, and /feed/client_interface/json/ is a Meeting Guide feed."""
 
     asked: ClassVar[list[dict[str, list[str]]]] = []
 
@@ -70,6 +75,10 @@ class RootServer(BaseHTTPRequestHandler):
                 self.wfile.write(b" " * 65536)
         elif parts.path == "/main_server/client_interface/json/":
             self._switcher(query.get("switcher", [""])[0], query)
+        elif parts.path == "/hostile/client_interface/json/":
+            self._json(HOSTILE_BODIES)
+        elif parts.path == "/feed/client_interface/json/":
+            self._json([mg_meeting(slug="feed-meeting")])
         else:
             self._send(404, b"not found")
 
@@ -181,6 +190,28 @@ def test_a_root_url_without_service_bodies_lists_them_and_fetches_no_meetings(
     assert store.count() == 0
 
 
+def test_service_body_names_are_shown_cut_short(
+    server: str, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert index(settings, f"{server}/hostile/", format=Format.BMLT) == 1
+    (line,) = [x for x in capsys.readouterr().err.splitlines() if x.startswith("error:")]
+    assert f"its service bodies are: 3 {'N' * 39}…, {'7' * 39}… ['x', " in line
+    assert len(line) < 400, line
+
+
+def test_a_named_format_is_read_as_named_whatever_the_url_looks_like(
+    server: str,
+    asked: list[dict[str, list[str]]],
+    settings: Settings,
+    store: ListingStore,
+) -> None:
+    url = f"{server}/feed/client_interface/json/?switcher=GetSearchResults"
+    assert index(settings, url, format=Format.MEETING_GUIDE, source="na-feed") == 0
+    assert switchers(asked) == ["GetSearchResults"]  # fetched once, as a feed: no GetFormats
+    found = store.get(listing_id("na-feed", "feed-meeting"))
+    assert found is not None and found.record.name == "Serenity Group"
+
+
 def test_service_bodies_that_list_no_meetings_change_nothing(
     server: str, settings: Settings, store: ListingStore, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -289,6 +320,24 @@ def test_the_web_worker_fetches_a_bmlt_feed_the_same_way(
     assert switchers(asked) == ["GetSearchResults", "GetFormats"]
     found = store.get(listing_id("na-philadelphia", "1204"))
     assert found is not None and found.record.type_labels == {"Ti": "Timer"}
+
+
+def test_the_web_worker_asks_for_a_search_url_naming_the_service_bodies(
+    server: str, asked: list[dict[str, list[str]]], settings: Settings, store: ListingStore
+) -> None:
+    allowed = replace(settings, allow_private_feeds=True)
+    queue_bmlt(allowed, f"{server}/main_server/")
+    job = run_one(allowed)
+    assert job.status is JobStatus.FAILED and job.error is not None
+    interface = f"{server}/main_server/client_interface/json/"
+    assert (
+        "name the service bodies whose meetings to import: paste a GetSearchResults URL such "
+        f"as {interface}?switcher=GetSearchResults&services[]=ID&recursive=1, with ID one of "
+        "the server's service body numbers; its service bodies are: 3 Greater Philadelphia "
+        "Region, 7 Center City Area, 9 Montgomery County Area. Nothing was imported."
+    ) in job.error
+    assert "--service-body" not in job.error
+    assert switchers(asked) == ["GetServiceBodies"] and store.count() == 0
 
 
 def test_the_web_worker_refuses_a_bmlt_server_on_a_private_address(

@@ -1,8 +1,10 @@
 """Feeds fetched by URL from a real local HTTP server: imported when good, a clear error and
-nothing changed when the server fails, hangs, or sends too much or not JSON."""
+nothing changed when the server fails, hangs, or sends too much or not JSON. Spreadsheets by
+URL keep their suffix, and a workbook is told by its first bytes."""
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from collections.abc import Iterator
@@ -10,19 +12,46 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import httpx
+import openpyxl
 import pytest
 
 from directory.config import Settings
 from directory.listings import ListingStore
 from directory.models import listing_id
-from indexers.fetch import fetch
+from indexers.fetch import fetch, local_name
+from indexers.formats import Format
 from indexers.sources import SourceError
 from tests.indexers.commands import index
 from tests.indexers.test_meeting_guide import meeting
+from tests.indexers.test_table import HEADER, column_map, program
 from tests.local_http import http_server
 
 FEED = json.dumps([meeting(slug="from-the-web")]).encode()
 OTHER = json.dumps([meeting(slug="other-feed")]).encode()
+
+
+def _csv_bytes() -> bytes:
+    lines = [HEADER, program(ID="web-1")]
+    return "".join(",".join(cells) + "\r\n" for cells in lines).encode()
+
+
+def _xlsx_bytes() -> bytes:
+    book = openpyxl.Workbook()
+    rows = book.active
+    assert rows is not None
+    for cells in (HEADER, program(ID="web-1")):
+        rows.append(cells)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+SHEETS = {
+    "/programs.csv": _csv_bytes(),
+    "/programs.xlsx": _xlsx_bytes(),
+    "/export?id=7": _xlsx_bytes(),  # a workbook by a URL that names no file
+    "/wrong.csv": _xlsx_bytes(),
+}
 
 
 class FeedHandler(BaseHTTPRequestHandler):
@@ -41,6 +70,8 @@ class FeedHandler(BaseHTTPRequestHandler):
                 self.wfile.write(b" " * 65536)
         elif self.path == "/page":
             self._send(200, b"<html>Not a feed</html>")
+        elif self.path in SHEETS:
+            self._send(200, SHEETS[self.path])
         else:
             self._send(404, b"not found")
 
@@ -122,3 +153,48 @@ def test_a_hanging_server_times_out(server: str, tmp_path: Path) -> None:
 def test_a_download_past_the_size_limit_stops(server: str, tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="over the 1 MB limit"):
         fetch(f"{server}/huge", tmp_path, max_bytes=1_000_000)
+
+
+def test_a_sheet_url_keeps_its_suffix() -> None:
+    assert local_name("https://aa.example.org/meetings.json") == "aa.example.org-meetings.json"
+    assert (
+        local_name("https://x.example.org/data/Programs.CSV") == "x.example.org-data-Programs.csv"
+    )
+    assert local_name("https://x.example.org/list.xlsx?dl=1").endswith(".xlsx")
+    assert local_name("https://x.example.org/api/feed") == "x.example.org-api-feed.json"
+
+
+@pytest.mark.parametrize(
+    ("path", "format"),
+    [
+        ("/programs.csv", Format.AUTO),
+        ("/programs.csv", Format.TABLE),
+        ("/programs.xlsx", Format.AUTO),
+        ("/programs.xlsx", Format.TABLE),
+        ("/export?id=7", Format.TABLE),
+    ],
+)
+def test_a_sheet_by_url_is_fetched_and_imported(
+    path: str,
+    format: Format,
+    server: str,
+    tmp_path: Path,
+    settings: Settings,
+    store: ListingStore,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    map_path = column_map(tmp_path / "m.toml")
+    code = index(settings, f"{server}{path}", format=format, column_map=map_path, source="web")
+    assert code == 0, capsys.readouterr().err
+    found = store.get(listing_id("web", "web-1"))
+    assert found is not None and found.record.name == "Harbor Light Counseling"
+
+
+def test_a_workbook_named_csv_is_a_clear_error(
+    server: str, tmp_path: Path, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    map_path = column_map(tmp_path / "m.toml")
+    assert index(settings, f"{server}/wrong.csv", format=Format.TABLE, column_map=map_path) == 1
+    err = capsys.readouterr().err
+    assert "looks like an XLSX workbook (a zip), not CSV text: name it .xlsx" in err
+    assert "PK" not in err and "\\x" not in err, err

@@ -119,3 +119,12 @@ def test_what_cannot_be_read_for_certain_is_refused(text: str, reason: str) -> N
     with pytest.raises(HoursNotRead) as caught:
         parse_hours(text)
     assert reason in str(caught.value)
+
+
+def test_long_text_is_refused_without_being_read_and_quoted_short() -> None:
+    with pytest.raises(HoursNotRead) as caught:
+        parse_hours("Mon-Fri 9-5; " * 100)
+    assert str(caught.value) == "it is 1,300 characters long; hours take at most 500"
+    with pytest.raises(HoursNotRead) as caught:
+        parse_hours("Mon-Fri 9-5 " + "x" * 400)
+    assert str(caught.value) == f"the word '{'x' * 39}…' is not a day or a time"

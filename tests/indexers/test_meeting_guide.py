@@ -214,6 +214,7 @@ NOWHERE = {"formatted_address": None, "latitude": None, "longitude": None}
         ({"day": 7}, "day", "not a day 0-6"),
         ({"day": " "}, "day", "not a day 0-6"),
         ({"day": "12"}, "day", "not a day 0-6"),
+        ({"day": "x" * 100_000}, "day", f"day: '{'x' * 39}…' is not a day 0-6 (0 = Sunday)"),
         ({"time": "25:00"}, "time", "not a time HH:MM"),
         ({"time": "seven"}, "time", "not a time HH:MM"),
         ({"time": None}, "time", "missing: a meeting with a day needs a time"),

@@ -98,6 +98,27 @@ def test_unknown_codes_are_kept_shown_found_and_reported_once_per_feed(
     assert {h["id"] for h in found["hits"]} == {listing_id(SOURCE, s) for s in "abc"}
 
 
+def test_unknown_codes_differing_only_in_case_are_one_code_spelt_as_first_seen(
+    tmp_path: Path, settings: Settings, store: ListingStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = feed(
+        tmp_path / "feed.json",
+        meeting(slug="a", types=["O", "Ac"]),
+        meeting(slug="b", types=["AC"]),
+        meeting(slug="c", types="ac, D, aC"),
+    )
+    assert index(settings, path, fellowship="Al-Anon") == 0
+    assert err_lines(capsys, "type code") == [
+        f"warning: {path}: type code 'Ac' is not in the Meeting Guide list: kept on 3 "
+        "meetings; name it with --types FILE",
+    ]
+    assert [stored(store, slug, SOURCE).meeting_types for slug in "abc"] == [
+        ["O", "Ac"],
+        ["Ac"],
+        ["Ac", "D"],
+    ]
+
+
 def test_codes_that_cannot_be_kept_are_left_out_never_the_meeting(
     tmp_path: Path, settings: Settings, store: ListingStore, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -221,6 +242,10 @@ def test_a_types_file_maps_codes_to_our_vocabularies(
             '[types]\n"Open Meeting" = "Open"',
             "[types] 'Open Meeting': a code is up to 20 letters, digits, - or _",
         ),
+        (  # the code quoted only in part, and the message ends there ("\n")
+            f'[types]\n"{"C" * 200}" = "Long"',
+            f"[types] '{'C' * 39}…': a code is up to 20 letters, digits, - or _\n",
+        ),
         ("[types]\nAC = 3", "[types] 'AC': expected a name"),
         ('[types]\nAC = { population = "youth" }', "[types] 'AC': name is required"),
         ('[types]\nAC = { name = "A", colour = "red" }', "[types] 'AC': unknown key 'colour'"),
@@ -245,7 +270,7 @@ def test_a_bad_types_file_is_an_error_before_anything_is_read(
     path = feed(tmp_path / "feed.json", meeting())
     assert index(settings, path, types_file=str(codes)) == 2
     (line,) = err_lines(capsys, "error:")
-    assert line.startswith(f"error: --types: {codes}: {problem}"), line
+    assert (line + "\n").startswith(f"error: --types: {codes}: {problem}"), line
     assert store.count() == 0
 
 

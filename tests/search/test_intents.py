@@ -17,7 +17,7 @@ from directory.search import intent_file
 from directory.search.intent_file import IntentFileError, Meaning, words
 from directory.search.intents import Understood, understand
 from directory.search.settings import SEARCHABLE_ATTRIBUTES, SYNONYMS
-from indexers.meeting_guide import FELLOWSHIPS
+from indexers.meetings import FELLOWSHIPS
 
 SATURDAY, MORNING = 6, (5 * 60, 6 * 60 + 59)
 
