@@ -21,7 +21,6 @@ left out or shortened with a warning, and every message names the BMLT field.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,11 +33,10 @@ from directory.meeting_types import MEETING_TYPES, MeetingType
 from directory.models import Address
 from directory.plain_errors import plain_problem
 from indexers.bmlt_formats import FormatTable, MeetingFormats, read_formats
-from indexers.geocode import place_address
+from indexers.geocode import place_address, read_point
 from indexers.meetings import (
     MAX_MEETING_TYPES,
     MeetingReading,
-    clipped,
     fellowship_name,
     is_conference_link,
     is_conference_phone,
@@ -75,12 +73,6 @@ BMLT_FIELDS = {
     "geo": "latitude/longitude",
     "attendance": "venue_type",
 }
-# Never changed to fit the model: the key, and what this reader itself decides.
-UNTOUCHABLE = frozenset(
-    {"source", "source_id", "category", "hours", "timezone", "attendance", "status"}
-    | {"conference_url", "conference_phone"}
-)
-REQUIRED = frozenset({"name"})
 _ADDRESS_FIELDS = {
     "street": "location_street",
     "city": "location_municipality",
@@ -225,7 +217,7 @@ class Conversion(MeetingReading):
             record["conference_url"] = url
         if phone:
             record["conference_phone"] = phone
-        self.fit(record, BMLT_FIELDS, untouchable=UNTOUCHABLE, required=REQUIRED)
+        self.fit(record, BMLT_FIELDS)
         return record
 
     def require(self, record: dict[str, Any]) -> None:
@@ -382,23 +374,10 @@ class Conversion(MeetingReading):
         """The meeting's own coordinates, unless they are missing, 0,0 or not a place."""
         lat, lng = self.text("latitude"), self.text("longitude")
         if not lat or not lng:
-            return None
-        try:
-            point = {"lat": float(lat), "lng": float(lng)}
-        except ValueError:
-            point = {"lat": math.nan, "lng": math.nan}
-        valid = all(math.isfinite(v) for v in point.values()) and (
-            -90 <= point["lat"] <= 90 and -180 <= point["lng"] <= 180
-        )
-        if not valid:
-            if not virtual_only:
-                self.warnings.append(
-                    f"latitude/longitude ({clipped(lat, 20)}, {clipped(lng, 20)}) is not a "
-                    "place; placed by its address instead"
-                )
-            return None
-        if point == {"lat": 0.0, "lng": 0.0}:
-            return None  # BMLT's "not placed"
+            return None  # not given (or not text, said already): placed by its address
+        point, problem = read_point(lat, lng)
+        if problem and not virtual_only:
+            self.warnings.append(f"latitude/longitude: {problem}; placed by its address instead")
         return point
 
     def timezone(self, placed: dict[str, float] | None, address: dict[str, str]) -> str | None:

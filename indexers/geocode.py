@@ -3,11 +3,35 @@ its city's), the timezone of a place, and a record without coordinates placed by
 
 from __future__ import annotations
 
+import math
 from functools import cache
 from typing import Any
 
 from directory.geo import gazetteer
 from directory.models import GeoPoint, ListingIn
+from indexers.sources import quoted
+
+
+def read_point(lat: object, lng: object) -> tuple[dict[str, float] | None, str]:
+    """Coordinates as an input gives them (numbers or text): (point, "") when usable, (None,
+    reason) when they are not numbers or not on Earth, (None, "") when absent or the 0,0
+    placeholder for "unknown"."""
+    absent = (None, "")
+    if lat in absent and lng in absent:
+        return None, ""
+    if lat in absent or lng in absent:
+        return None, "only one of the two is given"
+    try:
+        point = {"lat": float(lat), "lng": float(lng)}  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None, f"({quoted(lat, 20)}, {quoted(lng, 20)}) are not numbers"
+    if not all(math.isfinite(v) for v in point.values()) or not (
+        -90 <= point["lat"] <= 90 and -180 <= point["lng"] <= 180
+    ):
+        return None, f"({str(lat)[:20]}, {str(lng)[:20]}) is not a place on Earth"
+    if point == {"lat": 0.0, "lng": 0.0}:
+        return None, ""
+    return point, ""
 
 
 def place_address(address: dict[str, str]) -> dict[str, float] | None:

@@ -22,7 +22,6 @@ link means nobody can attend it now, so it is stored inactive.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -31,7 +30,7 @@ from typing import Any, ClassVar
 
 from directory import schedule
 from directory.meeting_types import ONLINE, TEMPORARILY_CLOSED
-from indexers.geocode import place_address
+from indexers.geocode import place_address, read_point
 from indexers.meeting_guide_address import parse_formatted
 from indexers.meeting_guide_types import TypeCodes
 from indexers.meeting_types_file import load_types_file
@@ -73,12 +72,6 @@ FEED_FIELDS = {
     "fellowship": "fellowship",
     "last_verified_at": "updated",
 }
-# Never changed to fit the model: the key, and what this reader itself decides.
-UNTOUCHABLE = frozenset(
-    {"source", "source_id", "category", "hours", "timezone", "attendance", "status"}
-    | {"conference_url", "conference_phone"}
-)
-REQUIRED = frozenset({"name"})
 
 DAY_NAMES = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"]
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::\d{2})?$")
@@ -175,7 +168,7 @@ class Conversion(MeetingReading):
         updated = self.updated()
         if updated:
             record["last_verified_at"] = updated
-        self.fit(record, FEED_FIELDS, untouchable=UNTOUCHABLE, required=REQUIRED)
+        self.fit(record, FEED_FIELDS)
         return record
 
     def type_fields(self, types: list[str]) -> dict[str, Any]:
@@ -320,22 +313,10 @@ class Conversion(MeetingReading):
         return parts
 
     def geo(self, address: dict[str, str]) -> dict[str, float] | None:
-        lat, lng = self.meeting.get("latitude"), self.meeting.get("longitude")
-        if lat in (None, "") or lng in (None, ""):
-            return place_address(address)
-        try:
-            point = {"lat": float(lat), "lng": float(lng)}
-        except (TypeError, ValueError):
-            return self.unplaced(address, f"({quoted(lat)}, {quoted(lng)}) are not numbers")
-        if not all(math.isfinite(v) for v in point.values()) or not (
-            -90 <= point["lat"] <= 90 and -180 <= point["lng"] <= 180
-        ):
-            return self.unplaced(
-                address, f"({point['lat']}, {point['lng']}) is not a place on Earth"
-            )
-        if point == {"lat": 0.0, "lng": 0.0}:
-            return place_address(address)  # a common placeholder for "unknown"
-        return point
+        point, problem = read_point(self.meeting.get("latitude"), self.meeting.get("longitude"))
+        if problem:
+            return self.unplaced(address, problem)
+        return point or place_address(address)
 
     def unplaced(self, address: dict[str, str], reason: str) -> dict[str, float] | None:
         found = place_address(address)

@@ -100,6 +100,14 @@ def unique(values: Iterable[str | None]) -> list[str]:
     return list(dict.fromkeys(v for v in values if v))
 
 
+# Never changed to fit the model: the key, and what this reader itself decides.
+UNTOUCHABLE = frozenset(
+    {"source", "source_id", "category", "hours", "timezone", "attendance", "status"}
+    | {"conference_url", "conference_phone"}
+)
+REQUIRED = frozenset({"name"})
+
+
 @dataclass
 class MeetingReading:
     """One meeting being turned into a listing record, with the problems found on the way.
@@ -164,17 +172,10 @@ class MeetingReading:
         )
         return None
 
-    def fit(
-        self,
-        record: dict[str, Any],
-        field_names: Mapping[str, str],
-        *,
-        untouchable: frozenset[str],
-        required: frozenset[str],
-    ) -> None:
+    def fit(self, record: dict[str, Any], field_names: Mapping[str, str]) -> None:
         """Shorten what is too long and leave out what the model would refuse, with warnings
         (`record_fit.fit_to_listing`), unless the meeting is rejected anyway."""
         if not self.problems:
             self.warnings += fit_to_listing(
-                record, field_names, untouchable=untouchable, required=required
+                record, field_names, untouchable=UNTOUCHABLE, required=REQUIRED
             )

@@ -34,7 +34,6 @@ How a cell becomes a value:
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -45,7 +44,7 @@ from pydantic import TypeAdapter, ValidationError
 from directory.models import CATEGORY_LABELS, Address, TimeZone
 from directory.plain_errors import plain_problem
 from indexers.column_map import LIST_FIELDS, VOCABULARIES, ColumnMap, word_key
-from indexers.geocode import place_address, timezone_of
+from indexers.geocode import place_address, read_point, timezone_of
 from indexers.hours_text import HoursNotRead, parse_hours
 from indexers.places import country_code, us_state
 from indexers.record_fit import fit_to_listing
@@ -268,22 +267,10 @@ class RowConversion:
         return {k: v for k, v in parts.items() if v}
 
     def geo(self, address: dict[str, str]) -> dict[str, float] | None:
-        lat, lng = self.text("latitude"), self.text("longitude")
-        if not lat and not lng:
-            return place_address(address)
-        if not lat or not lng:
-            return self.unplaced(address, "only one of the two is given")
-        try:
-            point = {"lat": float(lat), "lng": float(lng)}
-        except ValueError:
-            return self.unplaced(address, f"({quoted(lat, 20)}, {quoted(lng, 20)}) are not numbers")
-        if not all(math.isfinite(v) for v in point.values()) or not (
-            -90 <= point["lat"] <= 90 and -180 <= point["lng"] <= 180
-        ):
-            return self.unplaced(address, f"({lat[:20]}, {lng[:20]}) is not a place on Earth")
-        if point == {"lat": 0.0, "lng": 0.0}:
-            return place_address(address)  # a common placeholder for "unknown"
-        return point
+        point, problem = read_point(self.text("latitude"), self.text("longitude"))
+        if problem:
+            return self.unplaced(address, problem)
+        return point or place_address(address)
 
     def unplaced(self, address: dict[str, str], reason: str) -> dict[str, float] | None:
         found = place_address(address)

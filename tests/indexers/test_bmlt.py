@@ -433,7 +433,7 @@ def test_odd_values_are_left_out_with_a_warning_and_kept_where_they_help(
     assert f"{where}virtual_meeting_link 'ask the area office' is not a web address" in err
     assert f"{where}phone_meeting_number 'Dial 267-555-0100, then 4#' is not a phone" in err
     assert f"{where}location_province: 'PENNA' is not a US state" in err
-    assert f"{where}latitude/longitude (north, -75.1899) is not a place" in err
+    assert f"{where}latitude/longitude: ('north', '-75.1899') are not numbers" in err
     assert "ask the area office" in record.conference_notes
     assert "Dial 267-555-0100, then 4#" in record.conference_notes
     assert record.address.state == ""
