@@ -7,7 +7,9 @@ database, generates N synthetic listings over the continental US, then measures:
    chunks) into index A,
    against the same documents added straight to a pre-configured index B in 10,000-doc batches;
 2. the latency of a geo + facet search through the real app (uvicorn subprocess), against the
-   same search body POSTed straight to Meilisearch, with one httpx load generator, c=1 and c=16.
+   same search body POSTed straight to Meilisearch, with one httpx load generator, c=1 and c=16;
+3. query understanding (understanding.py), and the search box's suggestions and an empty
+   page's hints (suggestions.py).
 
 Everything runs on 127.0.0.1 and is removed at the end. Exit status is 0 even when a target is
 missed (it is a measurement): look for MISSED in the summary.
@@ -39,6 +41,7 @@ from urllib.parse import urlencode
 import httpx
 import uvicorn
 from starlette.datastructures import QueryParams
+from suggestions import check_suggestions, measure_suggestions, print_suggestions
 from synthetic import write_listings
 from understanding import api_p50_ms, print_understanding, reading_p50_us
 
@@ -501,6 +504,10 @@ def run(args: argparse.Namespace) -> None:
         api_on, api_off = api_p50_ms(measure, app_url, QUERY_ZIPS, args.requests)
         raw = results["raw", 1].p(50)
         summary += print_understanding(reading_p50_us(), api_on, api_off, raw)
+        log(f"suggestions: {args.requests} requests at c=1 and c=4; empty pages")
+        checks = check_suggestions(app_url, QUERY_ZIPS)
+        loads = measure_suggestions(measure, app_url, QUERY_ZIPS, args.requests)
+        summary += print_suggestions(loads, results["api", 1].p(50), checks)
         print("\n== Summary")
         for line in summary:
             print(f"  {line}")

@@ -4,7 +4,10 @@
 - `documents`: turning stored listings into index documents;
 - `query`: turning a validated search request into Meilisearch parameters (pure);
 - `results`: hits and pages as the web layer renders them (highlights escaped);
-- `index`: the async clients: `SearchIndex` (search-only key) and `IndexWriter` (admin key).
+- `index`: the async clients: `SearchIndex` (search-only key) and `IndexWriter` (admin key);
+- `hints` and `empty`: what a search that found nothing offers, and the searches behind it;
+- `crisis`: the words that say someone may be in danger, and the lines to call (pure);
+- `suggest`: suggestions for the search box as a person types.
 """
 
 from directory.search.index import IndexBusy, IndexWriter, SearchIndex, SearchUnavailable

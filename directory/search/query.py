@@ -28,6 +28,7 @@ from directory.models import (
     Population,
     Status,
 )
+from directory.search.crisis import Crisis, crisis_in
 from directory.search.intents import Understood, understand
 from directory.search.settings import FACETS, MAX_FACET_VALUES, MAX_TOTAL_HITS
 from directory.search.times import MeetingTime, StartRanges, from_moment, weekly
@@ -39,6 +40,9 @@ MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 20
 DEFAULT_RADIUS_MI = 10.0
 MIN_RADIUS_MI, MAX_RADIUS_MI = 0.5, 100.0
+# The distances a person can choose (the search form's, and the steps a search that found
+# nothing widens to).
+RADIUS_STEPS = (1, 2, 5, 10, 25, 50, 100)
 MIN_STARTING_WITHIN_H, MAX_STARTING_WITHIN_H = 0.25, 48.0
 VISIBLE_STATUSES = (Status.ACTIVE, Status.TEMPORARILY_CLOSED)
 RETRIEVED = [
@@ -96,6 +100,13 @@ class SearchQuery:
     # whether to put the listings that match it first (`understand=0` turns it off).
     understood: Understood | None = field(default=None, compare=False)
     understand: bool = True
+    # Whether the words suggest someone may be in danger now (crisis.toml).
+    crisis: Crisis | None = field(default=None, compare=False)
+    # False: the place orders the listings but does not bound them (to find the nearest
+    # beyond the radius when nothing is within it).
+    within_radius: bool = True
+    # The facets counted (the searches behind an empty page's hints need their totals only).
+    facet_names: tuple[str, ...] = tuple(FACETS)
 
     @classmethod
     def from_params(cls, params: Params) -> SearchQuery:
@@ -159,6 +170,7 @@ class SearchQuery:
             in_progress=in_progress,
             understood=understood,
             understand=_flag(params.get("understand") or "1", "understand"),
+            crisis=crisis_in(q) if q else None,
         )
 
     @property
@@ -189,7 +201,7 @@ class SearchQuery:
                 clauses.append(_in(attribute, values))
         if self.peer_run:
             clauses.append("peer_run = true")
-        if self.place is not None:
+        if self.place is not None and self.within_radius:
             lat, lng = _coord(self.place.lat), _coord(self.place.lng)
             meters = _coord(self.radius_mi * METERS_PER_MILE)
             clauses.append(f"_geoRadius({lat}, {lng}, {meters})")
@@ -281,7 +293,7 @@ class SearchQuery:
         tier, or of the single search that ignores what was understood."""
         params: dict[str, Any] = {
             "filter": tier.filter if tier is not None else self.filter_expression(),
-            "facets": FACETS,
+            "facets": list(self.facet_names) or None,
             "page": self.page,
             "hits_per_page": self.per_page,
             "attributes_to_retrieve": RETRIEVED,
@@ -295,8 +307,8 @@ class SearchQuery:
             # "vivienda") no longer empties the search as it did when it came first.
             "matching_strategy": "frequency",
         }
-        if self.place is not None:
-            point = f"_geoPoint({_coord(self.place.lat)}, {_coord(self.place.lng)}):asc"
+        point = self.nearest_first()
+        if point is not None:
             if self.sort is SortOrder.DISTANCE:
                 params["sort"] = [point]
                 # Distance order means nearest first among hits that match every word.
@@ -304,6 +316,12 @@ class SearchQuery:
             elif tier is not None and not tier.q:
                 params["sort"] = [point]  # no words to rank by: nearest first
         return params
+
+    def nearest_first(self) -> str | None:
+        """The sort that puts the listings nearest the place first (None: no place)."""
+        if self.place is None:
+            return None
+        return f"_geoPoint({_coord(self.place.lat)}, {_coord(self.place.lng)}):asc"
 
     def to_params(self, **changes: Any) -> list[tuple[str, str]]:
         """This query as URL parameters (for links: next page, remove a filter)."""

@@ -16,6 +16,7 @@ from directory import schedule
 from directory.geo import distance_mi
 from directory.models import is_sample_source
 from directory.schedule import NextSession
+from directory.search.hints import Hints
 from directory.search.intents import Understood
 from directory.search.query import (
     HIGHLIGHT_POST,
@@ -206,6 +207,7 @@ class SearchPage:
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     processing_ms: int = 0
     understanding: Understanding | None = None
+    hints: Hints = field(default_factory=Hints)  # when nothing was found: what else to try
 
     @property
     def total_pages(self) -> int:
@@ -269,4 +271,8 @@ class SearchPage:
             "hits": [hit.to_json() for hit in self.hits],
             "facets": self.facets,
             "understood": self.understanding.to_json() if self.understanding else None,
+            "hints": {
+                **self.hints.to_json(),
+                "crisis": self.query.crisis.to_json() if self.query.crisis else None,
+            },
         }

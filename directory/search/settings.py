@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -200,6 +202,28 @@ def load_synonyms(path: Path = SYNONYMS_FILE) -> dict[str, list[str]]:
 # Read once, when the search package is first imported: a broken file stops the web app, the
 # worker and every command at startup, with the file, the group and the problem named.
 SYNONYMS = load_synonyms()
+
+
+@dataclass(frozen=True)
+class SynonymGroup:
+    """One group of the synonyms file as written: a [[mutual]] group's terms, or a [[one_way]]
+    group's `from` terms and the `to` terms they lead to."""
+
+    terms: tuple[str, ...]
+    targets: tuple[str, ...] = ()
+
+    @property
+    def mutual(self) -> bool:
+        return not self.targets
+
+
+@cache
+def synonym_groups(path: Path = SYNONYMS_FILE) -> tuple[SynonymGroup, ...]:
+    """The groups of the synonyms file in its order (checked by `load_synonyms` at import)."""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    groups = [SynonymGroup(tuple(g["terms"])) for g in data.get("mutual", [])]
+    groups += [SynonymGroup(tuple(g["from"]), tuple(g["to"])) for g in data.get("one_way", [])]
+    return tuple(groups)
 
 
 def synonyms() -> dict[str, list[str]]:

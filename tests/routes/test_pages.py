@@ -33,7 +33,7 @@ def test_search_page_empty_states(indexer: Indexer, client: TestClient) -> None:
     start = client.get("/")
     assert start.status_code == 200 and "Start with what you need" in start.text
     none = client.get("/", params={"q": "zzzzqqqq"})
-    assert none.status_code == 200 and "No listings found" in none.text
+    assert none.status_code == 200 and "No listings for “zzzzqqqq”" in none.text
 
 
 def test_search_page_bad_parameter_is_explained_inline(client: TestClient) -> None:
