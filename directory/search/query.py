@@ -169,7 +169,7 @@ class SearchQuery:
             starting_within_h=starting_within,
             in_progress=in_progress,
             understood=understood,
-            understand=_flag(params.get("understand") or "1", "understand"),
+            understand=_flag(params.get("understand", "").strip() or "1", "understand"),
             crisis=crisis_in(q) if q else None,
         )
 

@@ -92,6 +92,10 @@ def test_peer_data_stays_out_of_urls_logs_audit_and_index(
     assert ALIAS in peer_page.text and GOALS in peer_page.text
     search = desk.get(f"/work/peers/{peer}/search?q=sober&near=19104")
     assert search.status_code == 200 and "Harbor Sober Living" in search.text
+    # Nothing typed in the search box with a peer leaves the page before it is searched: no
+    # suggestions as the specialist types (the public box has them).
+    assert "hx-get" not in search.text.split('<form class="search-form"', 1)[-1].split("</form>")[0]
+    assert 'list="q-suggestions"' not in search.text and "/suggest" not in search.text
     desk.shortlist(peer, harbor)
     added = desk.post(
         f"/work/peers/{peer}/shortlist",
