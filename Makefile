@@ -8,7 +8,10 @@ NPM_STAMP := node_modules/.installed
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup services index bench relevance lint chromium stop clean
+# Message catalogs: the .po files are the source; their compiled .mo files are made here.
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard directory/locale/*/LC_MESSAGES/messages.po))
+
+.PHONY: run test setup services index bench relevance lint chromium stop clean messages
 
 # The web app, and beside it the worker that runs imports, rebuilds and scheduled feeds.
 # Ctrl-C stops both (the worker at its next chunk boundary; the shell waits for it).
@@ -21,7 +24,7 @@ test: setup chromium
 	$(PEERDIR) meili install
 	$(BIN)/pytest
 
-setup: $(STAMP) $(NPM_STAMP)
+setup: $(STAMP) $(NPM_STAMP) $(CATALOGS)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +37,16 @@ $(STAMP): pyproject.toml
 $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NPM_STAMP)
+
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+# After changing a page's words: extract them and add the new ones to each catalog to translate.
+messages: $(STAMP)
+	$(BIN)/pybabel -q extract -F babel.cfg -k N_ -k ngettext --sort-by-file \
+		--project "Peer Resource Directory" -o directory/locale/messages.pot .
+	$(BIN)/pybabel -q update -i directory/locale/messages.pot -d directory/locale \
+		--no-fuzzy-matching --ignore-obsolete
 
 services: setup
 	$(PEERDIR) db upgrade

@@ -30,6 +30,7 @@ from directory.errors import exception_handlers
 from directory.geo import gazetteer
 from directory.hsds.catalog import Catalog
 from directory.jobs import JobStore
+from directory.language import LanguageMiddleware
 from directory.listing_admin import ListingAdmin
 from directory.listings import ListingStore
 from directory.passwords import Passwords
@@ -176,6 +177,7 @@ def create_app(settings: Settings) -> Starlette:
             Middleware(
                 BodyLimitMiddleware, uploads={imports.UPLOAD_PATH: settings.upload_max_bytes}
             ),
+            Middleware(LanguageMiddleware),
         ],
         exception_handlers=exception_handlers,
         lifespan=lifespan,

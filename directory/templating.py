@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.routing import NoMatchFound
 from starlette.templating import Jinja2Templates
 
+from directory import i18n
 from directory.models import CATEGORY_LABELS, Category
 from directory.referral_rules import CODE_LABELS
 
@@ -115,6 +116,31 @@ def map_url(address: str, lat: float | None = None, lng: float | None = None) ->
     return f"https://www.openstreetmap.org/search?query={quote_plus(address)}"
 
 
+# Routes whose links carry the language the URL chose (`lang`), so the next page keeps it.
+_TRANSLATED_ROUTES = ("public:", "kiosk:")
+
+
+def language_in_url(context: Any) -> bool:
+    request = context.get("request")
+    return bool(request is not None and getattr(request.state, "language_in_url", False))
+
+
+@pass_context
+def lang_url(context: Context, language: str) -> str:
+    """This page in another language: the same URL with `lang` set (the language switch)."""
+    url: URL = context["request"].url.include_query_params(lang=language)
+    return f"{url.path}?{url.query}"
+
+
+@pass_context
+def urlencode_pairs(context: Context, pairs: Any) -> str:
+    """A query string from (name, value) pairs, with `lang` when the URL chose the language."""
+    listed = [(k, v) for k, v in pairs if k != "lang"]
+    if language_in_url(context):
+        listed.append(("lang", i18n.current()))
+    return urlencode(listed)
+
+
 # A path parameter the fast `url_for` puts in as it is: ids and codes (no "/", nothing to escape).
 _PLAIN_PARAM = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
 
@@ -151,10 +177,14 @@ def make_url_for() -> Callable[..., URL]:
         if all(isinstance(v, str) and _PLAIN_PARAM.match(v) for v in path_params.values()):
             found = pattern(router, str(request.base_url), name, tuple(sorted(path_params)))
         if found is None:
-            return request.url_for(name, **path_params)
-        for key, value in path_params.items():
-            found = found.replace(f"\x00{key}\x00", value)
-        return URL(found)
+            url = request.url_for(name, **path_params)
+        else:
+            for key, value in path_params.items():
+                found = found.replace(f"\x00{key}\x00", value)
+            url = URL(found)
+        if name.startswith(_TRANSLATED_ROUTES) and language_in_url(context):
+            url = url.include_query_params(lang=i18n.current())
+        return url
 
     return url_for
 
@@ -170,10 +200,14 @@ def local_time(context: Context, moment: datetime, fmt: str = "%b %-d, %Y %-I:%M
 def make_templates(directory: Path) -> Jinja2Templates:
     env = Environment(
         loader=FileSystemLoader(directory),
+        extensions=["jinja2.ext.i18n"],
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True
     )
     env.filters.update(
         tel_href=tel_href,
@@ -188,7 +222,7 @@ def make_templates(directory: Path) -> Jinja2Templates:
             value,
             labels.get(value, value.replace("_", " ").capitalize()),
         ),
-        urlencode_pairs=lambda pairs: urlencode(list(pairs)),
+        urlencode_pairs=urlencode_pairs,
     )
     env.globals.update(
         DAY_NAMES=DAY_NAMES,
@@ -200,6 +234,10 @@ def make_templates(directory: Path) -> Jinja2Templates:
         CODE_LABELS=CODE_LABELS,
         facet_value_label=facet_value_label,
         url_for=make_url_for(),
+        language=i18n.current,
+        LANGUAGES=i18n.LANGUAGES,
+        lang_url=lang_url,
+        language_in_url=pass_context(language_in_url),
     )
     return Jinja2Templates(env=env)
 
