@@ -1,6 +1,7 @@
 # The web app and the peerdir tools. Meilisearch and PostgreSQL run as their own services
 # (docker-compose.yml); this image never holds the Meilisearch binary.
-# Browser assets pinned by package-lock.json (htmx), without the test-only packages.
+# Browser assets pinned by package-lock.json (htmx; Leaflet, the US outlines and topojson-client
+# for the search page's map), without the test-only packages.
 FROM node:20-slim AS assets
 WORKDIR /assets
 COPY package.json package-lock.json ./
@@ -17,8 +18,13 @@ COPY indexers ./indexers
 COPY templates ./templates
 COPY static ./static
 COPY --from=assets /assets/node_modules/htmx.org/dist ./node_modules/htmx.org/dist
+COPY --from=assets /assets/node_modules/leaflet/dist ./node_modules/leaflet/dist
+COPY --from=assets /assets/node_modules/us-atlas ./node_modules/us-atlas
+COPY --from=assets /assets/node_modules/topojson-client/dist ./node_modules/topojson-client/dist
 COPY seed_data ./seed_data
-RUN pip install --no-cache-dir -e . && useradd --system --home /var/lib/peerdir peerdir \
+# The Spanish pages' catalogs, compiled from their .po files as `make setup` does.
+RUN pip install --no-cache-dir -e . && pybabel compile -d directory/locale -D messages \
+    && useradd --system --home /var/lib/peerdir peerdir \
     && mkdir -p /var/lib/peerdir && chown peerdir /var/lib/peerdir
 
 USER peerdir

@@ -32,8 +32,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# Browser assets (htmx) and the accessibility checker the browser tests inject (axe-core),
-# exactly as package-lock.json pins them.
+# Browser assets (htmx; Leaflet, topojson-client and us-atlas for the map) and the
+# accessibility checker the browser tests inject (axe-core), exactly as package-lock.json pins.
 $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NPM_STAMP)
@@ -43,7 +43,7 @@ $(NPM_STAMP): package.json package-lock.json
 
 # After changing a page's words: extract them and add the new ones to each catalog to translate.
 messages: $(STAMP)
-	$(BIN)/pybabel -q extract -F babel.cfg -k N_ -k ngettext --sort-by-file \
+	$(BIN)/pybabel -q extract -F babel.cfg -k N_ -k ngettext:1,2 --sort-by-file \
 		--project "Peer Resource Directory" -o directory/locale/messages.pot .
 	$(BIN)/pybabel -q update -i directory/locale/messages.pot -d directory/locale \
 		--no-fuzzy-matching --ignore-obsolete

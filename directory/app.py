@@ -30,6 +30,8 @@ from directory.errors import exception_handlers
 from directory.geo import gazetteer
 from directory.hsds.catalog import Catalog
 from directory.jobs import JobStore
+from directory.kiosks import Kiosks
+from directory.kiosks import load as load_kiosks
 from directory.language import LanguageMiddleware
 from directory.listing_admin import ListingAdmin
 from directory.listings import ListingStore
@@ -38,7 +40,17 @@ from directory.peers import PeerStore
 from directory.referrals import ReferralStore
 from directory.reports import ReportStore
 from directory.request_log import RequestLogMiddleware
-from directory.routes import admin, api, health, hsds, public, public_corrections, specialist
+from directory.routes import (
+    admin,
+    api,
+    health,
+    hsds,
+    kiosk,
+    public,
+    public_corrections,
+    specialist,
+    take_away,
+)
 from directory.routes.admin import imports
 from directory.search import IndexWriter, SearchIndex
 from directory.search.index import make_client
@@ -48,8 +60,15 @@ from directory.source_registry import SourceRegistry
 from directory.templating import make_templates
 
 log = logging.getLogger(__name__)
-# Browser libraries installed from npm with the lockfile (`make setup`), served as they are.
-_VENDOR = PROJECT_ROOT / "node_modules" / "htmx.org" / "dist"
+# Browser libraries installed from npm with the lockfile (`make setup`), served as they are:
+# htmx, and for the search page's map Leaflet, the US outlines and what reads them.
+_NODE_MODULES = PROJECT_ROOT / "node_modules"
+_VENDOR = _NODE_MODULES / "htmx.org" / "dist"
+_VENDOR_MAP = {
+    "leaflet": _NODE_MODULES / "leaflet" / "dist",
+    "us-atlas": _NODE_MODULES / "us-atlas",
+    "topojson-client": _NODE_MODULES / "topojson-client" / "dist",
+}
 
 
 class State(TypedDict):
@@ -70,6 +89,7 @@ class State(TypedDict):
     listing_admin: ListingAdmin
     reports: ReportStore
     corrections: CorrectionStore
+    kiosks: Kiosks
     # Admin writes to the index (one listing at a time); None without an admin key.
     index_writer: IndexWriter | None
 
@@ -93,6 +113,8 @@ def create_app(settings: Settings) -> Starlette:
     # Visitors' addresses (the corrections' rate limit) are hashed with a key derived from a
     # server secret, so a copy of the database cannot tell whose they were.
     corrections_key = address_key(settings.meili_master_key or settings.meili_search_key)
+    # A kiosk's settings are checked now, not in front of a visitor (ValueError naming it).
+    kiosks = load_kiosks(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
@@ -132,6 +154,7 @@ def create_app(settings: Settings) -> Starlette:
                 "listing_admin": ListingAdmin(engine, store, settings.verify_interval_months),
                 "reports": ReportStore(engine, settings.timezone),
                 "corrections": CorrectionStore(engine, corrections_key),
+                "kiosks": kiosks,
                 "index_writer": (
                     IndexWriter(
                         admin_client,
@@ -155,6 +178,15 @@ def create_app(settings: Settings) -> Starlette:
         routes=[
             Mount("/api/v1", routes=api.routes, name="api"),
             Mount("/hsds", routes=hsds.routes, name="hsds"),
+            # The more specific mounts first: "/static/vendor" would take their paths too.
+            *(
+                Mount(
+                    f"/static/vendor/{name}",
+                    app=StaticFiles(directory=directory, check_dir=False),
+                    name=f"vendor-{name}",
+                )
+                for name, directory in _VENDOR_MAP.items()
+            ),
             Mount(
                 "/static/vendor",
                 app=StaticFiles(directory=_VENDOR, check_dir=False),
@@ -168,11 +200,20 @@ def create_app(settings: Settings) -> Starlette:
             *health.routes,
             Mount("/work", routes=specialist.routes, name="work"),
             Mount("/admin", routes=admin.routes, name="admin"),
-            Mount("", routes=[*public.routes, *public_corrections.routes], name="public"),
+            kiosk.root,
+            Mount("/kiosk", routes=kiosk.routes, name="kiosk"),
+            Mount(
+                "",
+                routes=[*public.routes, *public_corrections.routes, *take_away.routes],
+                name="public",
+            ),
         ],
         middleware=[
             Middleware(RequestLogMiddleware),
-            Middleware(SecurityHeadersMiddleware),
+            Middleware(
+                SecurityHeadersMiddleware,
+                img_sources=(settings.map_tile_source,) if settings.map_tile_source else (),
+            ),
             Middleware(GZipMiddleware, minimum_size=1000),
             Middleware(
                 BodyLimitMiddleware, uploads={imports.UPLOAD_PATH: settings.upload_max_bytes}
@@ -183,4 +224,5 @@ def create_app(settings: Settings) -> Starlette:
         lifespan=lifespan,
     )
     app.state.templates = make_templates(settings.templates_dir)
+    app.state.error_pages = {"/kiosk": kiosk.error_page}
     return app

@@ -7,6 +7,7 @@ directory), so nothing needs to be set to run. Tests build `Settings` directly.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
@@ -55,6 +56,13 @@ class Settings:
     forwarded_allow_ips: str = ""
     # Where QR codes on printed sheets point (the public site); default: the request's own.
     public_base_url: str = ""
+    # The public kiosk at /kiosk: its place ("near here": a ZIP code or "City, ST"), how far
+    # its searches reach and the language it answers in first; more kiosks at /kiosk/<name>
+    # from a TOML file (directory/kiosks.py checks them all when the app is made).
+    kiosk_place: str = ""
+    kiosk_radius_mi: float = 10.0
+    kiosk_language: str = "en"
+    kiosks_file: Path | None = None
     # A listing not verified for this long is overdue (211 centres check each at least yearly).
     verify_interval_months: int = 12
     # Imports from the admin area: the largest upload or feed; how long a feed's server may stay
@@ -67,6 +75,12 @@ class Settings:
     # An import with no dry run behind it (the daily feed schedule) may make inactive at most
     # this share of its source's listings in service; above it, none (a feed gone half empty).
     retire_limit_percent: int = 10
+    # The search page's map. With no tile URL (the default), an offline map of US state and
+    # county outlines from files the app serves itself; with a URL template such as
+    # https://tile.example.org/{z}/{x}/{y}.png, that server's tiles, credited by the attribution
+    # (HTML, e.g. a link to the provider's terms), and pages may then load images from it.
+    map_tile_url: str = ""
+    map_attribution: str = ""
 
     def __post_init__(self) -> None:
         try:
@@ -86,8 +100,20 @@ class Settings:
             raise ValueError("DIRECTORY_JOB_STALE_MINUTES: a whole number from 1 to 1440")
         if not 0 <= self.retire_limit_percent <= 100:
             raise ValueError("DIRECTORY_RETIRE_LIMIT_PERCENT: a whole number from 0 to 100")
+        if self.map_tile_url:
+            tile_source(self.map_tile_url)
+            if not self.map_attribution:
+                raise ValueError(
+                    "DIRECTORY_MAP_ATTRIBUTION: required with DIRECTORY_MAP_TILE_URL "
+                    "(tile providers ask to be credited on the map)"
+                )
         if not self.database_url:
             object.__setattr__(self, "database_url", f"sqlite:///{self.home / 'directory.db'}")
+
+    @property
+    def map_tile_source(self) -> str | None:
+        """Where the map's tiles come from, as the content policy names it; none offline."""
+        return tile_source(self.map_tile_url) if self.map_tile_url else None
 
     @property
     def meili_dir(self) -> Path:
@@ -123,6 +149,12 @@ class Settings:
             meili_write_key=env.get("DIRECTORY_MEILI_WRITE_KEY") or None,
             debug=env.get("DIRECTORY_DEBUG", "") == "1",
             public_base_url=env.get("DIRECTORY_PUBLIC_BASE_URL", "").rstrip("/"),
+            kiosk_place=env.get("DIRECTORY_KIOSK_PLACE", "").strip(),
+            kiosk_radius_mi=_number(env, "DIRECTORY_KIOSK_RADIUS_MI", 10.0),
+            kiosk_language=env.get("DIRECTORY_KIOSK_LANGUAGE", "").strip().lower() or "en",
+            kiosks_file=(
+                Path(env["DIRECTORY_KIOSKS_FILE"]) if env.get("DIRECTORY_KIOSKS_FILE") else None
+            ),
             timezone=env.get("DIRECTORY_TIMEZONE", "") or local_zone(),
             forwarded_allow_ips=env.get("DIRECTORY_FORWARDED_ALLOW_IPS", "").strip(),
             verify_interval_months=_whole_number(env, "DIRECTORY_VERIFY_INTERVAL_MONTHS", 12),
@@ -131,6 +163,8 @@ class Settings:
             allow_private_feeds=env.get("DIRECTORY_ALLOW_PRIVATE_FEEDS", "") == "1",
             job_stale_minutes=_whole_number(env, "DIRECTORY_JOB_STALE_MINUTES", 5),
             retire_limit_percent=_whole_number(env, "DIRECTORY_RETIRE_LIMIT_PERCENT", 10),
+            map_tile_url=env.get("DIRECTORY_MAP_TILE_URL", "").strip(),
+            map_attribution=env.get("DIRECTORY_MAP_ATTRIBUTION", "").strip(),
         ).with_keys()
 
 
@@ -154,6 +188,31 @@ def local_zone() -> str:
     return "UTC"
 
 
+# A tile server's host: names and a port; `{s}` (the provider's a/b/c subdomains) only in front.
+_TILE_HOST = re.compile(r"^(\{s\}\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?$")
+_TILE_UNSAFE = re.compile(r"[\s;,'\"<>\\]")
+
+
+def tile_source(url: str) -> str:
+    """The content policy's source for a tile URL template (scheme and host, `{s}` as a
+    wildcard), or ValueError when the template is not one a browser can load tiles from."""
+    scheme, sep, rest = url.partition("://")
+    host = rest.split("/", 1)[0].split("?", 1)[0].lower()
+    if scheme not in ("https", "http") or not sep:
+        problem = "must start with https:// (or http://)"
+    elif _TILE_UNSAFE.search(url):
+        problem = "has a space, quote, comma, semicolon or angle bracket"
+    elif not _TILE_HOST.match(host):
+        problem = f"{host!r} is not a host name ({{s}} may only stand first)"
+    elif not all(part in url for part in ("{z}", "{x}", "{y}")):
+        problem = "must have {z}, {x} and {y} in it"
+    else:
+        return f"{scheme}://{host.replace('{s}', '*')}"
+    raise ValueError(
+        f"DIRECTORY_MAP_TILE_URL: {problem}, e.g. https://tile.example.org/{{z}}/{{x}}/{{y}}.png"
+    )
+
+
 def _whole_number(env: dict[str, str], name: str, default: int) -> int:
     raw = env.get(name, "").strip()
     if not raw:
@@ -162,6 +221,16 @@ def _whole_number(env: dict[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ValueError(f"{name}: {raw!r} is not a whole number") from None
+
+
+def _number(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError(f"{name}: {raw!r} is not a number") from None
 
 
 def _read_secret(path: Path) -> str | None:

@@ -28,6 +28,7 @@ from directory.db import corrections_table as t
 from directory.db import listings_table as listings
 from directory.models import InputError
 from directory.pii import PATTERNS, PiiFinding
+from directory.translatable import N_
 from directory.workspace import free_text, new_id, one_line
 
 MAX_PER_ADDRESS = 5
@@ -55,11 +56,11 @@ class CorrectionKind(StrEnum):
 
 # What the visitor picks ("What is wrong?"), in plain words; the admin queue shows the same.
 KIND_LABELS = {
-    CorrectionKind.CLOSED: "It has closed, or closed for now",
-    CorrectionKind.PHONE: "The phone number",
-    CorrectionKind.ADDRESS: "The address",
-    CorrectionKind.HOURS: "The hours or meeting times",
-    CorrectionKind.OTHER: "Something else",
+    CorrectionKind.CLOSED: N_("It has closed, or closed for now"),
+    CorrectionKind.PHONE: N_("The phone number"),
+    CorrectionKind.ADDRESS: N_("The address"),
+    CorrectionKind.HOURS: N_("The hours or meeting times"),
+    CorrectionKind.OTHER: N_("Something else"),
 }
 
 # Which kinds of personal data the PII check leaves alone, by kind of correction: a phone
@@ -107,10 +108,10 @@ class Suggestion:
     def parse(cls, kind: str, details: str, contact: str) -> Suggestion:
         """InputError naming the first wrong field."""
         if kind not in CorrectionKind._value2member_map_:
-            raise InputError("kind", "choose what is wrong")
+            raise InputError("kind", N_("choose what is wrong"))
         checked = free_text(details, "details", MAX_DETAILS)
         if not checked:
-            raise InputError("details", "tell us what is wrong, in a few words")
+            raise InputError("details", N_("tell us what is wrong, in a few words"))
         given = one_line(contact, "contact", MAX_CONTACT, required="")
         return cls(CorrectionKind(kind), checked, given or None)
 

@@ -7,12 +7,14 @@ internal (tracebacks, SQL, Meilisearch messages) reaches a public page or API re
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from directory.i18n import N_
 from directory.models import InputError
 from directory.request_log import loggable_path
 from directory.search import SearchUnavailable
@@ -21,31 +23,60 @@ from directory.templating import render
 
 log = logging.getLogger(__name__)
 
-SEARCH_DOWN_MESSAGE = (
+SEARCH_DOWN_MESSAGE = N_(
     "Search is not available right now. Please try again in a minute; "
     "if it keeps happening, call the listing's phone number or ask staff for help."
 )
 MESSAGES = {
     403: "Your account's role does not allow this. Ask a supervisor or an administrator.",
-    404: "We could not find that page. The listing may have been removed or the link mistyped.",
-    500: "Something went wrong on our side. Please try again.",
+    404: N_("We could not find that page. The listing may have been removed or the link mistyped."),
+    500: N_("Something went wrong on our side. Please try again."),
 }
 WORKSPACE_NOT_FOUND = (
     "We could not find that. It may belong to another team, or the link may be mistyped."
 )
 
 
+ErrorPage = Callable[[Request, int, InputError | None], Response]
+"""An audience's own error page for the paths under a prefix (the kiosk's: no way out of it).
+app.py names them in `app.state.error_pages`, by prefix, as routes may not be imported here."""
+
+
+def _own_page(request: Request) -> ErrorPage | None:
+    pages: Mapping[str, ErrorPage] = getattr(request.app.state, "error_pages", {})
+    path = request.url.path
+    for prefix, page in pages.items():
+        if path == prefix or path.startswith(prefix + "/"):
+            return page
+    return None
+
+
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith(("/api/", "/hsds"))
 
 
-def _render(request: Request, status: int, message: str, field: str | None = None) -> Response:
+def _render(
+    request: Request,
+    status: int,
+    message: str,
+    field: str | None = None,
+    error: InputError | None = None,
+) -> Response:
+    """The error as the audience sees it: JSON (in English) for the APIs, else a page, which
+    says `message` (or the field and problem of `error`) in the page's language."""
     if _wants_json(request):
         body: dict[str, Any] = {"error": {"status": status, "message": message}}
         if field:
             body["error"]["field"] = field
         return JSONResponse(body, status_code=status)
-    context: dict[str, Any] = {"status": status, "message": message, "field": field}
+    own_page = _own_page(request)
+    if own_page is not None:
+        try:
+            return own_page(request, status, error)
+        except Exception:
+            # The error must still be answered: on the plain page below.
+            log.exception("the error page of %s failed", loggable_path(request.url.path))
+    context: dict[str, Any] = {"status": status, "message": message, "field": field, "error": error}
     path = request.url.path
     if not path.startswith(("/work", "/admin")):
         return render(request, "public/error.html", context, status_code=status)
@@ -59,7 +90,7 @@ def _render(request: Request, status: int, message: str, field: str | None = Non
 
 async def input_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, InputError)
-    return _render(request, 400, str(exc), exc.field)
+    return _render(request, 400, str(exc), exc.field, exc)
 
 
 async def search_unavailable(request: Request, exc: Exception) -> Response:

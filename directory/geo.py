@@ -15,6 +15,7 @@ from statistics import fmean
 import zipcodes
 
 from directory.models import US_STATES, InputError
+from directory.translatable import N_
 
 EARTH_RADIUS_MI = 3958.7613
 METERS_PER_MILE = 1609.344
@@ -78,30 +79,35 @@ def gazetteer() -> Gazetteer:
 def resolve_place(text: str, field: str = "near") -> Place:
     """Turn a ZIP, "City, ST" or "lat,lng" into a Place, or raise InputError naming `field`."""
     if len(text) > MAX_PLACE_LENGTH:
-        raise InputError(field, f"is longer than {MAX_PLACE_LENGTH} characters")
+        raise InputError(field, N_("is longer than %(max)s characters"), max=MAX_PLACE_LENGTH)
     if match := _LAT_LNG.match(text):
         lat, lng = float(match.group(1)), float(match.group(2))
         if not -90 <= lat <= 90:
-            raise InputError(field, f"latitude {lat} is outside -90..90")
+            raise InputError(field, N_("latitude %(lat)s is outside -90..90"), lat=lat)
         if not -180 <= lng <= 180:
-            raise InputError(field, f"longitude {lng} is outside -180..180")
+            raise InputError(field, N_("longitude %(lng)s is outside -180..180"), lng=lng)
         return Place(lat, lng, f"{lat:.4f}, {lng:.4f}")
     if match := _ZIP.match(text):
         info = gazetteer().zip(match.group(1))
         if info is None:
-            raise InputError(field, f"unknown ZIP code {match.group(1)}")
+            raise InputError(field, N_("unknown ZIP code %(zip)s"), zip=match.group(1))
         return Place(info.lat, info.lng, f"{match.group(1)} ({info.city}, {info.state})")
     if match := _CITY_STATE.match(text):
         city, state = _expand_city(match.group(1)), match.group(2).upper()
         if state not in US_STATES:
-            raise InputError(field, f"{state!r} is not a US state code")
+            raise InputError(field, N_("%(state)s is not a US state code"), state=repr(state))
         found = gazetteer().cities.get((city.upper(), state))
         if found is None:
-            raise InputError(field, f"no place called {city}, {state} is known; try a ZIP code")
+            raise InputError(
+                field,
+                N_("no place called %(city)s, %(state)s is known; try a ZIP code"),
+                city=city,
+                state=state,
+            )
         return Place(found[0], found[1], f"{city.title()}, {state}")
     if "," in text and any(c.isdigit() for c in text):
-        raise InputError(field, "is not a valid 'latitude,longitude' pair")
-    raise InputError(field, "give a 5-digit ZIP code, 'City, ST' or 'latitude,longitude'")
+        raise InputError(field, N_("is not a valid 'latitude,longitude' pair"))
+    raise InputError(field, N_("give a 5-digit ZIP code, 'City, ST' or 'latitude,longitude'"))
 
 
 _CITY_PREFIXES = {"st": "saint", "ste": "sainte", "ft": "fort", "mt": "mount"}

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from contextvars import ContextVar
 from functools import cache
+from io import BytesIO
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -21,6 +22,7 @@ from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
 from directory.models import InputError
+from directory.translatable import N_ as N_
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +36,6 @@ ENGLISH_ONLY_PREFIXES = ("/work", "/admin", "/static", "/api", "/hsds", "/health
 _current: ContextVar[str] = ContextVar("language", default=DEFAULT)
 
 
-def N_(message: str) -> str:
-    """Mark a string for translation where it is defined; `_()` translates it where shown."""
-    return message
-
-
 def current() -> str:
     return _current.get()
 
@@ -49,11 +46,19 @@ def use(language: str) -> None:
 
 
 def gettext(message: str) -> str:
+    if not message:
+        return message  # gettext("") is the catalog's header
     return _translations(_current.get()).gettext(message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     return _translations(_current.get()).ngettext(singular, plural, n)
+
+
+def pgettext(context: str, message: str) -> str:
+    """A message whose words depend on where it is shown ("Closed": a meeting only for
+    members, or a place shut now), told apart by `context`."""
+    return str(_translations(_current.get()).pgettext(context, message))
 
 
 _ = gettext
@@ -114,21 +119,32 @@ def _english() -> NullTranslations:
 def _catalog(language: str) -> NullTranslations:
     po = LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
     mo = po.with_suffix(".mo")
-    if po.exists() and (not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime):
-        # `make setup` compiles the catalogs; a .po edited since is compiled here once.
-        log.info("compiling %s", mo)
-        compile_catalog(po, mo)
-    if not mo.exists():
-        log.warning("no %s catalog at %s: pages stay in English", language, mo)
+    if not po.exists() and not mo.exists():
+        log.warning("no %s catalog at %s: pages stay in English", language, po)
         return _english()
+    if po.exists() and (not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime):
+        # `make setup` compiles the catalogs; a .po edited since is compiled here once, and
+        # where the code's folder cannot be written to (an installed package), in memory.
+        try:
+            log.info("compiling %s", mo)
+            compile_catalog(po, mo)
+        except OSError as error:
+            log.info("compiling %s in memory (%s)", po, error)
+            return Translations(BytesIO(compiled(po)), domain=DOMAIN)
     with mo.open("rb") as handle:
         return Translations(handle, domain=DOMAIN)
 
 
-def compile_catalog(po: Path, mo: Path) -> None:
+def compiled(po: Path) -> bytes:
+    """A .po catalog as .mo bytes."""
     with po.open("rb") as source:
         catalog = read_po(source, locale=po.parent.parent.name)
+    buffer = BytesIO()
+    write_mo(buffer, catalog)
+    return buffer.getvalue()
+
+
+def compile_catalog(po: Path, mo: Path) -> None:
     partial = mo.with_suffix(".mo.partial")
-    with partial.open("wb") as target:
-        write_mo(target, catalog)
+    partial.write_bytes(compiled(po))
     partial.replace(mo)

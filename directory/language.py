@@ -27,6 +27,9 @@ class LanguageMiddleware:
             language, in_url = i18n.choose(scope["path"], lang, accept)
         except InputError as error:
             i18n.use(i18n.DEFAULT)
+            # No language was chosen: an audience's own error page may choose its own (a kiosk's).
+            state = scope.setdefault("state", {})
+            state["language"], state["language_in_url"] = i18n.DEFAULT, False
             response = await input_error(Request(scope), error)
             await response(scope, receive, send)
             return

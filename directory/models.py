@@ -29,6 +29,7 @@ from pydantic import (
 from pydantic_core import PydanticKnownError
 
 from directory.meeting_types import spec_code
+from directory.translatable import N_
 
 
 class Category(StrEnum):
@@ -51,16 +52,16 @@ class Category(StrEnum):
 
 
 CATEGORY_LABELS: dict[Category, str] = {
-    Category.HOUSING: "Housing",
-    Category.EMPLOYMENT: "Employment",
-    Category.SUPPORT_GROUP: "Support groups",
-    Category.FOOD: "Food",
-    Category.HEALTH: "Health care",
-    Category.LEGAL: "Legal help",
-    Category.CRISIS: "Crisis lines",
-    Category.EDUCATION: "Education",
-    Category.TRANSPORTATION: "Transportation",
-    Category.BENEFITS: "Benefits",
+    Category.HOUSING: N_("Housing"),
+    Category.EMPLOYMENT: N_("Employment"),
+    Category.SUPPORT_GROUP: N_("Support groups"),
+    Category.FOOD: N_("Food"),
+    Category.HEALTH: N_("Health care"),
+    Category.LEGAL: N_("Legal help"),
+    Category.CRISIS: N_("Crisis lines"),
+    Category.EDUCATION: N_("Education"),
+    Category.TRANSPORTATION: N_("Transportation"),
+    Category.BENEFITS: N_("Benefits"),
 }
 
 
@@ -368,6 +369,14 @@ def listing_id(source: str, source_id: str) -> str:
     return f"{digest[:12]}5{digest[13:16]}"
 
 
+_LISTING_ID = re.compile(r"^[0-9a-f]{16}$")
+
+
+def is_listing_id(value: str) -> bool:
+    """Whether `value` has the shape of a listing's id (a URL's, before any lookup)."""
+    return bool(_LISTING_ID.match(value))
+
+
 @dataclass(frozen=True, slots=True)
 class Listing:
     """A stored listing: the validated record plus what the store adds."""
@@ -380,9 +389,15 @@ class Listing:
 
 
 class InputError(ValueError):
-    """A client-supplied value is wrong: names the field and the problem (rendered as a 400)."""
+    """A client-supplied value is wrong: names the field and the problem (rendered as a 400).
 
-    def __init__(self, field: str, problem: str) -> None:
-        super().__init__(f"{field}: {problem}")
+    `problem` is in English (the API, logs). A page shows it in the visitor's language:
+    `message` is its words as marked for translation, with `%(name)s` where each of `params`
+    goes ("must be between %(low)s and %(high)s miles")."""
+
+    def __init__(self, field: str, problem: str, **params: object) -> None:
+        self.message = problem
+        self.params = params
+        self.problem = problem % params if params else problem
+        super().__init__(f"{field}: {self.problem}")
         self.field = field
-        self.problem = problem

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from directory.translatable import N_
+
 _MONTHS = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
     r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|enero|febrero|marzo|abril|"
@@ -19,11 +21,11 @@ _YEAR = r"(?:19|20)\d{2}"
 
 PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
-        "a Social Security number",
+        N_("a Social Security number"),
         re.compile(r"(?<!\d)(?:\d{3}[- ]\d{2}[- ]\d{4}|\d{9})(?!\d)"),
     ),
     (
-        "a full date (like a date of birth)",
+        N_("a full date (like a date of birth)"),
         re.compile(
             rf"(?<!\d)(?:\d{{1,2}}([/.-])\d{{1,2}}\1(?:{_YEAR}|\d{{2}})"
             rf"|{_YEAR}([/.-])\d{{1,2}}\2\d{{1,2}}"
@@ -33,9 +35,9 @@ PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             re.IGNORECASE,
         ),
     ),
-    ("an email address", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
+    (N_("an email address"), re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
     (
-        "a phone number",
+        N_("a phone number"),
         re.compile(r"(?<![\d-])(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}(?![\d-])"),
     ),
 ]

@@ -1,15 +1,17 @@
-"""Jinja2 environment: autoescaped templates, filters for phones, distances and hours."""
+"""Jinja2 environment: autoescaped templates, filters for phones, distances and hours, and the
+words pages make in Python, in the language of the request (directory/i18n.py)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 from urllib.parse import quote_plus, urlencode
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date, format_time, get_day_names
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
 from starlette.datastructures import URL
@@ -19,18 +21,25 @@ from starlette.routing import NoMatchFound
 from starlette.templating import Jinja2Templates
 
 from directory import i18n
-from directory.models import CATEGORY_LABELS, Category
+from directory.i18n import N_
+from directory.models import CATEGORY_LABELS, Category, InputError
 from directory.referral_rules import CODE_LABELS
 
+if TYPE_CHECKING:
+    from directory.search.hints import Offer
+    from directory.search.intents import Understood
+
+# Words a page shows are in English here, marked for translation (N_), and translated where a
+# page shows them, in the language of the request (the template globals below do it as read).
 DAY_NAMES = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
 FACET_LABELS = {
-    "category": "Category",
-    "languages": "Language",
-    "populations": "Who it serves",
-    "cost": "Cost",
-    "accessibility": "Accessibility",
-    "attendance": "Attendance",
-    "peer_run": "Peer-run",
+    "category": N_("Category"),
+    "languages": N_("Language"),
+    "populations": N_("Who it serves"),
+    "cost": N_("Cost"),
+    "accessibility": N_("Accessibility"),
+    "attendance": N_("Attendance"),
+    "peer_run": N_("Peer-run"),
 }
 # Facet name in the index → URL parameter name in a search.
 FACET_PARAMS = {
@@ -43,10 +52,65 @@ FACET_PARAMS = {
     "peer_run": "peer_run",
 }
 LANGUAGE_NAMES = {
-    "en": "English", "es": "Spanish", "vi": "Vietnamese", "zh": "Chinese", "ru": "Russian",
-    "ar": "Arabic", "fr": "French", "ht": "Haitian Creole", "ko": "Korean", "pl": "Polish",
-    "pt": "Portuguese", "so": "Somali", "tl": "Tagalog", "asl": "ASL",
+    "en": N_("English"), "es": N_("Spanish"), "vi": N_("Vietnamese"), "zh": N_("Chinese"),
+    "ru": N_("Russian"), "ar": N_("Arabic"), "fr": N_("French"), "ht": N_("Haitian Creole"),
+    "ko": N_("Korean"), "pl": N_("Polish"), "pt": N_("Portuguese"), "so": N_("Somali"),
+    "tl": N_("Tagalog"), "asl": N_("ASL"),
 }  # fmt: skip
+# The values of the other facets in words (a value not here: its own words, capitalised).
+VALUE_LABELS: dict[str, dict[str, str]] = {
+    "populations": {
+        "veterans": N_("Veterans"), "youth": N_("Youth"), "young_adults": N_("Young adults"),
+        "seniors": N_("Seniors"), "women": N_("Women"), "men": N_("Men"), "lgbtq": "LGBTQ+",
+        "families": N_("Families"), "justice_involved": N_("Justice involved"),
+        "people_with_disabilities": N_("People with disabilities"),
+        "people_experiencing_homelessness": N_("People experiencing homelessness"),
+        "people_in_recovery": N_("People in recovery"), "immigrants": N_("Immigrants"),
+    },
+    "cost": {
+        "free": N_("Free"), "sliding_scale": N_("Sliding scale"), "insurance": N_("Insurance"),
+        "medicaid": "Medicaid", "medicare": "Medicare", "fee": N_("Fee"),
+        "donation": N_("Donation"),
+    },
+    "accessibility": {
+        "wheelchair": N_("Wheelchair"), "asl": N_("ASL interpretation"),
+        "interpreter": N_("Interpreter"), "transit_nearby": N_("Transit nearby"),
+        "parking": N_("Parking"), "childcare": N_("Childcare"),
+    },
+    "attendance": {"in_person": N_("In person"), "online": N_("Online"), "hybrid": N_("Hybrid")},
+}  # fmt: skip
+
+
+class TranslatedLabels(Mapping[str, str]):
+    """Labels as a page reads them: each translated, when read, into the request's language."""
+
+    def __init__(self, labels: Mapping[str, str]) -> None:
+        self._labels = labels
+
+    def __getitem__(self, key: str) -> str:
+        return i18n.gettext(self._labels[key])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._labels)
+
+    def __len__(self) -> int:
+        return len(self._labels)
+
+
+class DayNames(Sequence[str]):
+    """DAY_NAMES (Sunday first) as a page reads them: in the request's language."""
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [day_name(i) for i in range(len(DAY_NAMES))[index]]
+        return day_name(index)
+
+    def __len__(self) -> int:
+        return len(DAY_NAMES)
 
 
 def tel_href(phone: str) -> str:
@@ -69,32 +133,72 @@ def miles(value: float | None) -> str:
     return f"{value:.1f} mi" if value >= 0.1 else "< 0.1 mi"
 
 
+def day_name(day: int) -> str:
+    """A day of the week (0 = Sunday) in the request's language: 'Monday', 'lunes'."""
+    language = i18n.current()
+    if language == i18n.DEFAULT:
+        return DAY_NAMES[day]
+    return str(get_day_names("wide", locale=language)[(day + 6) % 7])  # Babel's: Monday first
+
+
 def day_and_clock(moment: datetime) -> str:
-    """A local time as people say it: 'Monday 7:30 PM'."""
-    return f"{DAY_NAMES[(moment.weekday() + 1) % 7]} {clock(moment.strftime('%H:%M'))}"
+    """A local time as people say it: 'Monday 7:30 PM', 'lunes 19:30'."""
+    return f"{day_name((moment.weekday() + 1) % 7)} {clock(moment.strftime('%H:%M'))}"
 
 
 def clock(value: str) -> str:
-    """'19:30' → '7:30 PM'; '24:00' → 'midnight'."""
+    """'19:30' → '7:30 PM' ('19:30' in Spanish); '24:00' → 'midnight'."""
     if value in ("24:00", "00:00"):
-        return "midnight"
+        return i18n.gettext("midnight")
     hours, minutes = (int(p) for p in value.split(":"))
+    language = i18n.current()
+    if language != i18n.DEFAULT:
+        return format_time(time(hours, minutes), format="short", locale=language)
     suffix = "AM" if hours < 12 else "PM"
     return f"{(hours % 12) or 12}:{minutes:02d} {suffix}"
 
 
+def long_date(day: date) -> str:
+    """A day as people write it: 'December 2, 2026', '2 de diciembre de 2026'."""
+    return format_date(day, format="long", locale=i18n.current())
+
+
 def facet_value_label(facet: str, value: str) -> str:
+    """A facet's value in words, in the request's language."""
     if facet == "category" and value in Category._value2member_map_:
-        return CATEGORY_LABELS[Category(value)]
-    if facet == "languages":
-        return LANGUAGE_NAMES.get(value, value)
-    if facet == "accessibility" and value == "asl":
-        return "ASL interpretation"
-    if facet == "populations" and value == "lgbtq":
-        return "LGBTQ+"
+        return i18n.gettext(CATEGORY_LABELS[Category(value)])
     if facet == "peer_run":
-        return "Peer-run" if value == "true" else "Not peer-run"
-    return value.replace("_", " ").capitalize()
+        return i18n.gettext(N_("Peer-run") if value == "true" else N_("Not peer-run"))
+    label = (LANGUAGE_NAMES if facet == "languages" else VALUE_LABELS.get(facet, {})).get(value)
+    if label is not None:
+        return i18n.gettext(label)
+    return value if facet == "languages" else value.replace("_", " ").capitalize()
+
+
+def translated(message: str) -> str:
+    """Words marked for translation where they were defined (N_), in the request's language.
+    Plain text, escaped where shown (unlike `_()`, whose text is the page's own markup)."""
+    return i18n.gettext(message)
+
+
+def understood_label(understood: Understood) -> str:
+    """What a search was understood to ask for, in the request's language: 'Housing · for
+    veterans', 'Vivienda · para veteranos'."""
+    return " · ".join(understood.label_parts_in(i18n.gettext))
+
+
+def offer_label(offer: Offer) -> str:
+    """The words of a search an empty page offers instead, in the request's language (words
+    to search for stay as they are)."""
+    if offer.understood is not None:
+        return understood_label(offer.understood)
+    return i18n.gettext(offer.label)
+
+
+def problem(error: InputError) -> str:
+    """What is wrong with a field, in the request's language."""
+    text = i18n.gettext(error.message)
+    return text % error.params if error.params else text
 
 
 def field_value(value: Any) -> str:
@@ -207,7 +311,7 @@ def make_templates(directory: Path) -> Jinja2Templates:
         lstrip_blocks=True,
     )
     env.install_gettext_callables(  # type: ignore[attr-defined]
-        i18n.gettext, i18n.ngettext, newstyle=True
+        i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
     )
     env.filters.update(
         tel_href=tel_href,
@@ -215,6 +319,7 @@ def make_templates(directory: Path) -> Jinja2Templates:
         miles=miles,
         sentence=sentence,
         clock=clock,
+        long_date=long_date,
         local_time=local_time,
         facet_value_label=facet_value_label,
         field_value=field_value,
@@ -223,13 +328,15 @@ def make_templates(directory: Path) -> Jinja2Templates:
             labels.get(value, value.replace("_", " ").capitalize()),
         ),
         urlencode_pairs=urlencode_pairs,
+        translated=translated,
+        problem=problem,
     )
     env.globals.update(
-        DAY_NAMES=DAY_NAMES,
-        FACET_LABELS=FACET_LABELS,
+        DAY_NAMES=DayNames(),
+        FACET_LABELS=TranslatedLabels(FACET_LABELS),
         FACET_PARAMS=FACET_PARAMS,
-        CATEGORY_LABELS={c.value: label for c, label in CATEGORY_LABELS.items()},
-        LANGUAGE_NAMES=LANGUAGE_NAMES,
+        CATEGORY_LABELS=TranslatedLabels({c.value: label for c, label in CATEGORY_LABELS.items()}),
+        LANGUAGE_NAMES=TranslatedLabels(LANGUAGE_NAMES),
         map_url=map_url,
         CODE_LABELS=CODE_LABELS,
         facet_value_label=facet_value_label,
@@ -238,6 +345,8 @@ def make_templates(directory: Path) -> Jinja2Templates:
         LANGUAGES=i18n.LANGUAGES,
         lang_url=lang_url,
         language_in_url=pass_context(language_in_url),
+        understood_label=understood_label,
+        offer_label=offer_label,
     )
     return Jinja2Templates(env=env)
 

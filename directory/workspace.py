@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from directory.models import InputError, ListingIn
+from directory.translatable import N_
 
 
 def _shown(text: str) -> str:
@@ -36,9 +37,9 @@ def one_line(value: str, field: str, max_length: int, *, required: str = "is req
     if required and not text:
         raise InputError(field, required)
     if len(text) > max_length:
-        raise InputError(field, f"is longer than {max_length} characters")
+        raise InputError(field, N_("is longer than %(max)s characters"), max=max_length)
     if _unshowable(text):
-        raise InputError(field, "contains characters that cannot be shown")
+        raise InputError(field, N_("contains characters that cannot be shown"))
     return text
 
 
@@ -48,9 +49,9 @@ def free_text(value: str, field: str, max_length: int) -> str:
     text = value.strip().replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
     text = _shown(text)
     if len(text) > max_length:
-        raise InputError(field, f"is longer than {max_length} characters")
+        raise InputError(field, N_("is longer than %(max)s characters"), max=max_length)
     if _unshowable(text):
-        raise InputError(field, "contains characters that cannot be shown")
+        raise InputError(field, N_("contains characters that cannot be shown"))
     return text
 
 

@@ -1,14 +1,14 @@
 """Offline placement, shared by the readers: a place for an address (its ZIP's centroid, else
-its city's), the timezone of a place, and a record without coordinates placed by its ZIP."""
+its city's), a record without coordinates placed by its ZIP, and a record without a timezone
+given the one of its place (directory/timezones.py)."""
 
 from __future__ import annotations
 
 import math
-from functools import cache
-from typing import Any
 
 from directory.geo import gazetteer
 from directory.models import GeoPoint, ListingIn
+from directory.timezones import listing_timezone
 from indexers.sources import quoted
 
 
@@ -49,25 +49,6 @@ def place_address(address: dict[str, str]) -> dict[str, float] | None:
     return None
 
 
-@cache
-def _timezone_finder() -> Any:
-    from timezonefinder import TimezoneFinder  # loads its data (~0.1 s) on first use
-
-    return TimezoneFinder()
-
-
-def timezone_of(geo: dict[str, float] | None, postal_code: str = "") -> str | None:
-    """The IANA timezone at `geo`, else of the ZIP code; None when neither tells."""
-    if geo:
-        found = _timezone_finder().timezone_at(lat=geo["lat"], lng=geo["lng"])
-        if isinstance(found, str):
-            return found
-    zip_info = gazetteer().zip(postal_code)
-    if zip_info and zip_info.timezone:
-        return zip_info.timezone
-    return None
-
-
 def place_by_zip(record: ListingIn) -> tuple[ListingIn, str | None]:
     """Return the record with `geo` filled from its ZIP when missing, and a warning if it
     cannot be placed (then it is stored, but not found by location searches)."""
@@ -85,3 +66,16 @@ def place_by_zip(record: ListingIn) -> tuple[ListingIn, str | None]:
             f"no coordinates and unknown ZIP {zip5}: it will not show in searches by place",
         )
     return record.with_geo(GeoPoint(lat=info.lat, lng=info.lng)), None
+
+
+def zone_by_place(record: ListingIn) -> ListingIn:
+    """Return the record with the timezone of its place (coordinates, else US ZIP) when it
+    names none, so hours given to it later are read in its own week."""
+    if record.timezone is not None:
+        return record
+    place = {
+        "geo": record.geo.model_dump() if record.geo else None,
+        "address": {"country": record.address.country, "postal_code": record.address.postal_code},
+    }
+    zone = listing_timezone(place)
+    return record if zone is None else record.model_copy(update={"timezone": zone})

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from pydantic import HttpUrl, TypeAdapter, ValidationError
 
 from directory.models import TimeZone
-from indexers.geocode import timezone_of
+from directory.timezones import timezone_of
 from indexers.record_fit import fit_to_listing
 from indexers.sources import quoted
 

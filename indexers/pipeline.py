@@ -1,4 +1,5 @@
-"""The import pipeline: read → validate → place → upsert, with a report of everything.
+"""The import pipeline: read → validate → place (coordinates, timezone) → upsert, with a report
+of everything.
 
 Valid records are stored even when others are rejected (unless strict); every rejection names
 file, record, field and reason. A full import retires records missing from their source, but
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from directory.listings import UpsertResult
 from directory.models import LOCAL_SOURCE, ListingIn
-from indexers.geocode import place_by_zip
+from indexers.geocode import place_by_zip, zone_by_place
 from indexers.sources import SourceError
 from indexers.validate import Rejection, validate
 
@@ -115,7 +116,7 @@ def collect_chunks(
                 placed, warning = place_by_zip(outcome)
                 if warning:
                     report.warnings.append(f"{raw.location} ({outcome.source_id}): {warning}")
-                chunk.append(placed)
+                chunk.append(zone_by_place(placed))
                 report.valid += 1
                 if len(chunk) >= chunk_size:
                     yield chunk

@@ -43,8 +43,9 @@ from pydantic import TypeAdapter, ValidationError
 
 from directory.models import CATEGORY_LABELS, Address, TimeZone
 from directory.plain_errors import plain_problem
+from directory.timezones import timezone_of
 from indexers.column_map import LIST_FIELDS, VOCABULARIES, ColumnMap, word_key
-from indexers.geocode import place_address, read_point, timezone_of
+from indexers.geocode import place_address, read_point
 from indexers.hours_text import HoursNotRead, parse_hours
 from indexers.places import country_code, us_state
 from indexers.record_fit import fit_to_listing

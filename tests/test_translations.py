@@ -5,6 +5,7 @@ translated, with the same placeholders; and the catalog compiles."""
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -38,17 +39,25 @@ def _method_map() -> tuple[list[tuple[str, str]], dict[str, dict[str, str]]]:
 
 
 def extracted() -> dict[str, list[str]]:
-    """msgid → where it is used, for every message the pages can show."""
+    """msgid → where it is used, for every message the pages can show. A message told apart
+    by a context (pgettext) is known by both, joined as gettext joins them ("\\x04")."""
     methods, options = _method_map()
-    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+    keywords = {
+        "_": None,
+        "gettext": None,
+        "ngettext": (1, 2),
+        "N_": None,
+        "pgettext": ((1, "c"), 2),
+    }
     found: dict[str, list[str]] = {}
-    for filename, lineno, message, _comments, _context in extract_from_dir(
+    for filename, lineno, message, _comments, context in extract_from_dir(
         PROJECT_ROOT, methods, options, keywords=keywords
     ):
-        ids = message if isinstance(message, tuple) else (message,)
-        for msgid in ids:
-            if msgid:
-                found.setdefault(msgid, []).append(f"{filename}:{lineno}")
+        # A plural message is known by its singular (the catalog's key for all its forms).
+        msgid = message[0] if isinstance(message, tuple) else message
+        if msgid:
+            key = f"{context}\x04{msgid}" if context else msgid
+            found.setdefault(key, []).append(f"{filename}:{lineno}")
     return found
 
 
@@ -60,8 +69,9 @@ def spanish() -> Catalog:
 
 def test_every_message_of_the_pages_has_a_spanish_translation(spanish: Catalog) -> None:
     missing = []
-    for msgid, places in sorted(extracted().items()):
-        message = spanish.get(msgid)
+    for key, places in sorted(extracted().items()):
+        context, _, msgid = key.rpartition("\x04")
+        message = spanish.get(msgid, context=context or None)
         strings = message.string if message else None
         texts = strings if isinstance(strings, tuple) else (strings,)
         if message is None or message.fuzzy or not all(texts):
@@ -75,8 +85,9 @@ def test_every_message_of_the_pages_has_a_spanish_translation(spanish: Catalog) 
 def test_translations_keep_the_placeholders_and_the_markup(spanish: Catalog) -> None:
     wrong = []
     for message in spanish:
-        if not message.id or not message.string:
-            continue
+        translated = message.string if isinstance(message.string, tuple) else (message.string,)
+        if not message.id or not any(translated):
+            continue  # untranslated: the test above names it
         ids = [str(i) for i in (message.id if isinstance(message.id, tuple) else (message.id,))]
         strings = [
             str(s)
@@ -102,3 +113,22 @@ def test_the_catalog_compiles_and_is_used(tmp_path: Path) -> None:
     finally:
         i18n.use("en")
     assert i18n.gettext("Skip to main content") == "Skip to main content"
+
+
+def test_a_catalog_that_cannot_be_written_is_compiled_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An installed copy whose folder the app may not write to still answers in Spanish."""
+    folder = tmp_path / "es" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    shutil.copy(CATALOG, folder / "messages.po")
+    (folder / "messages.mo.partial").mkdir()  # where the compiled catalog would be written
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
+    i18n._catalog.cache_clear()
+    i18n.use("es")
+    try:
+        assert i18n.gettext("Skip to main content") == "Saltar al contenido principal"
+        assert not (folder / "messages.mo").exists()
+    finally:
+        i18n.use("en")
+        i18n._catalog.cache_clear()

@@ -3,10 +3,6 @@ login; nothing about the visitor is stored."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-from datetime import date
-
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -14,32 +10,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from directory.geo import Place, resolve_place
+from directory.i18n import N_
 from directory.listings import ListingStore
-from directory.meeting_types import type_names
-from directory.models import CATEGORY_LABELS, Category, InputError, Listing, is_sample_source
-from directory.schedule import NextSession
+from directory.models import InputError, is_listing_id
 from directory.search import SearchIndex
 from directory.search.crisis import crisis_in
 from directory.search.query import MAX_QUERY_LENGTH
 from directory.search.suggest import suggestions
 from directory.templating import render
-from directory.views import OpeningDay, next_meeting, opening_days, run_search
-
-_LISTING_ID = re.compile(r"^[0-9a-f]{16}$")
-
-
-@dataclass(frozen=True)
-class ListingView:
-    """Context of public/listing.html."""
-
-    listing: Listing
-    address: str
-    opening_days: list[OpeningDay]
-    category_label: str
-    verified_recently: bool
-    sample: bool
-    meeting_type_names: list[str] = field(default_factory=list)
-    next_meeting: NextSession | None = None
+from directory.views import listing_view, run_search
 
 
 async def search_page(request: Request) -> Response:
@@ -56,7 +35,7 @@ async def suggest(request: Request) -> Response:
     typed: the answer is not cached, and the access log has no query strings."""
     text = request.query_params.get("q") or ""
     if len(text) > MAX_QUERY_LENGTH:
-        error = InputError("q", f"is longer than {MAX_QUERY_LENGTH} characters")
+        error = InputError("q", N_("is longer than %(max)s characters"), max=MAX_QUERY_LENGTH)
         body = {"error": {"status": 400, "field": "q", "message": str(error)}}
         return JSONResponse(body, status_code=400, headers={"Cache-Control": "no-store"})
     search: SearchIndex = request.state.search
@@ -81,23 +60,10 @@ def _place(near: str) -> Place | None:
 async def listing_page(request: Request) -> Response:
     listing_id = request.path_params["listing_id"]
     store: ListingStore = request.state.store
-    listing = (
-        await run_in_threadpool(store.get, listing_id) if _LISTING_ID.match(listing_id) else None
-    )
+    listing = await run_in_threadpool(store.get, listing_id) if is_listing_id(listing_id) else None
     if listing is None:
         raise HTTPException(404)
-    verified = listing.record.last_verified_at
-    view = ListingView(
-        listing=listing,
-        address=listing.record.address.one_line(),
-        opening_days=opening_days(listing),
-        category_label=CATEGORY_LABELS[Category(listing.record.category)],
-        verified_recently=bool(verified and (date.today() - verified).days <= 365),
-        sample=is_sample_source(listing.record.source),
-        meeting_type_names=type_names(listing.record.meeting_types, listing.record.type_labels),
-        next_meeting=next_meeting(listing),
-    )
-    return render(request, "public/listing.html", {"page": view})
+    return render(request, "public/listing.html", {"page": listing_view(listing)})
 
 
 routes = [

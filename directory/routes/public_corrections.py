@@ -9,7 +9,6 @@ catches simple bots: filled, the answer is the same as success and nothing is st
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from starlette.concurrency import run_in_threadpool
@@ -27,20 +26,20 @@ from directory.corrections import (
     Suggestion,
     TooManyCorrections,
 )
+from directory.i18n import N_
 from directory.listings import ListingStore
-from directory.models import InputError, Listing
+from directory.models import InputError, Listing, is_listing_id
 from directory.pii import PiiFinding
 from directory.routes.forms import form_fields
 from directory.templating import render
 
 HONEYPOT = "website"
-_LISTING_ID = re.compile(r"^[0-9a-f]{16}$")
 TOO_MANY = {
-    "address": (
+    "address": N_(
         "You have sent several suggestions in the last hour, so this one was not sent. "
         "Please try again in an hour. Your text is kept below."
     ),
-    "listing": (
+    "listing": N_(
         "This listing has had many suggestions today, so this one was not sent. "
         "We will look at the ones we have; please try again tomorrow if it is still wrong."
     ),
@@ -74,9 +73,7 @@ class ThanksView:
 async def _listing(request: Request) -> Listing:
     listing_id = request.path_params["listing_id"]
     store: ListingStore = request.state.store
-    found = (
-        await run_in_threadpool(store.get, listing_id) if _LISTING_ID.match(listing_id) else None
-    )
+    found = await run_in_threadpool(store.get, listing_id) if is_listing_id(listing_id) else None
     if found is None:
         raise HTTPException(404)
     return found
@@ -111,9 +108,11 @@ async def suggest(request: Request) -> Response:
     listing = await _listing(request)
     await check_anonymous_csrf(request)
     fields = await form_fields(request)
-    thanks = RedirectResponse(
-        request.url_for("public:suggested", listing_id=listing.id).path, status_code=303
-    )
+    thanks_url = request.url_for("public:suggested", listing_id=listing.id)
+    if getattr(request.state, "language_in_url", False):  # the thanks in the page's language
+        thanks_url = thanks_url.include_query_params(lang=request.state.language)
+    path = thanks_url.path + (f"?{thanks_url.query}" if thanks_url.query else "")
+    thanks = RedirectResponse(path, status_code=303)
     if fields.get(HONEYPOT, ""):
         return thanks
     shown = {k: fields.get(k, "")[: MAX_DETAILS + 1] for k in ("kind", "details", "contact")}

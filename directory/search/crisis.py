@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,15 @@ class Crisis:
     language: str
     messages: tuple[str, ...]
     lines: tuple[CrisisLine, ...]
+    # The message in each language of the file (a page in one of them shows it so).
+    translations: Mapping[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
+
+    def in_language(self, page: str) -> Crisis:
+        """As a page in the language `page` shows it: a page in another language than English
+        speaks its own language; an English page, the language of the words that matched."""
+        if page in (self.language, "en") or page not in self.translations:
+            return self
+        return replace(self, language=page, messages=self.translations[page])
 
     @property
     def buttons(self) -> list[Button]:
@@ -105,7 +114,8 @@ def crisis_in(q: str, vocab: CrisisWords | None = None) -> Crisis | None:
         return None
     kind = max((k for k, _ in found), key=KINDS.index)
     language = "es" if any(lang == "es" for _, lang in found) else "en"
-    return Crisis(kind, language, vocab.messages[kind][language], vocab.lines)
+    messages = vocab.messages[kind]
+    return Crisis(kind, language, messages[language], vocab.lines, messages)
 
 
 def load(path: Path = DATA_FILE) -> CrisisWords:

@@ -11,7 +11,7 @@ far to widen (`widen_to`); directory/search/empty.py runs them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,7 @@ from starlette.datastructures import ImmutableMultiDict
 
 from directory.models import CATEGORY_LABELS, Category, InputError
 from directory.search.intent_file import words
+from directory.search.intents import Understood
 from directory.search.query import RADIUS_STEPS, SearchQuery
 from directory.search.settings import SynonymGroup, synonym_groups
 
@@ -32,7 +33,7 @@ MAX_KINDS = 4  # kinds of help offered when nothing more related finds anything
 # The URL parameters that narrow a search, each removable on its own.
 FILTER_PARAMS = (
     "category", "language", "population", "cost", "accessibility", "attendance", "peer_run",
-    "in_progress", "starting_within_h",
+    "in_progress", "starting_within_h", "open_now",
 )  # fmt: skip
 Phrase = tuple[str, ...]
 
@@ -44,6 +45,9 @@ class Offer:
     label: str
     query: SearchQuery
     total: int = 0
+    # What the label names, when it names what a search was understood to ask for (a page
+    # says it in its own language).
+    understood: Understood | None = field(default=None, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -141,9 +145,9 @@ def related_searches(query: SearchQuery) -> list[Offer]:
         offers += _offer(query, label, [*_without(base, "q"), ("q", q)])
     understood = query.understood
     if understood is not None and understood.fellowships and understood.kind_text:
-        offers += _offer(
-            query, understood.kind_only().label, [*_without(base, "q"), ("q", understood.kind_text)]
-        )
+        kind = understood.kind_only()
+        params = [*_without(base, "q"), ("q", understood.kind_text)]
+        offers += _offer(query, kind.label, params, kind)
     for category in understood.categories if understood else ():
         params = [*_without(base, "q", "category"), ("category", category.value)]
         offers += _offer(query, CATEGORY_LABELS[category], params)
@@ -189,9 +193,14 @@ def filter_removals(query: SearchQuery) -> list[FilterRemoval]:
     return removals[:MAX_TRIED]
 
 
-def _offer(query: SearchQuery, label: str, params: list[tuple[str, str]]) -> list[Offer]:
+def _offer(
+    query: SearchQuery,
+    label: str,
+    params: list[tuple[str, str]],
+    understood: Understood | None = None,
+) -> list[Offer]:
     found = variant(query, params)
-    return [Offer(label, found)] if found is not None else []
+    return [Offer(label, found, understood=understood)] if found is not None else []
 
 
 def _without(params: list[tuple[str, str]], *names: str) -> list[tuple[str, str]]:

@@ -21,6 +21,7 @@ from directory.search.intent_file import (
     words,
 )
 from directory.search.times import MeetingTime
+from directory.translatable import N_
 
 
 @dataclass(frozen=True)
@@ -74,18 +75,23 @@ class Understood:
     @property
     def label_parts(self) -> tuple[str, ...]:
         """The words naming what was understood, in the order people say them."""
+        return self.label_parts_in(_as_written)
+
+    def label_parts_in(self, translate: Callable[[str], str]) -> tuple[str, ...]:
+        """The words naming what was understood, each translated by `translate` (a page's
+        language; the words are in English, marked for translation where they are defined)."""
         parts: list[str] = []
         if self.fellowships:
-            parts += self.labels.get("fellowships", ())
+            parts += _either(self.labels.get("fellowships", ()), translate)
         elif self.categories:
-            parts += self.labels.get("categories", ())
+            parts += _either(self.labels.get("categories", ()), translate)
         elif self.time is not None:
-            parts += self.labels.get("meetings", ())
+            parts += [translate(label) for label in self.labels.get("meetings", ())]
         for name in ("populations", "languages", "attendance", "cost"):
             if getattr(self, name):
-                parts += self.labels.get(name, ())
+                parts += [translate(label) for label in self.labels.get(name, ())]
         if self.time is not None:
-            parts += self.time.labels
+            parts += [translate(label) for label in self.time.labels]
         return tuple(parts)
 
     @property
@@ -136,6 +142,24 @@ class Understood:
         }
         data = {key: value for key, value in data.items() if value}
         return {**data, "label": self.label, "text": self.text}
+
+
+# Two kinds of help either of which was asked for ("Food or Benefits").
+EITHER = N_("%(one)s or %(other)s")
+
+
+def _as_written(words: str) -> str:
+    return words
+
+
+def _either(names: Sequence[str], translate: Callable[[str], str]) -> list[str]:
+    """One part naming each of `names`, one or another: [] when there are none."""
+    if not names:
+        return []
+    text = translate(names[0])
+    for name in names[1:]:
+        text = translate(EITHER) % {"one": text, "other": translate(name)}
+    return [text]
 
 
 def _flat(groups: Iterable[Iterable[str]]) -> list[str]:
@@ -249,7 +273,7 @@ def _labels_of(applied: Sequence[Meaning], vocab: Vocabulary) -> dict[str, tuple
         found: list[str] = []
         for meaning in meanings:
             found += [meaning.label] if meaning.label else names(meaning)
-        return (" or ".join(dict.fromkeys(found)),) if found else ()
+        return tuple(dict.fromkeys(found))  # the kinds, one or another of them
 
     labels = {
         "categories": kind(

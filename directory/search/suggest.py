@@ -21,6 +21,7 @@ from directory.search.index import SearchIndex, SearchUnavailable
 from directory.search.intent_file import DATA_FILE as INTENTS_FILE
 from directory.search.intent_file import Meaning, vocabulary, words
 from directory.search.settings import synonym_groups
+from directory.translatable import N_
 
 MAX_SUGGESTIONS = 8
 MAX_NAMES = 3  # listing names, when there are words enough to fill the rest
@@ -28,8 +29,9 @@ MIN_CHARACTERS = 2
 # Two letters begin too many names to mean one (and cost the most to look for).
 MIN_NAME_CHARACTERS = 3
 MIN_LAST_WORD = 3  # letters of a last word worth completing after others ("housing for vet")
-TYPE_OF_HELP = "Type of help"
-LISTING = "Listing"
+# What a suggestion is, in English (the API); a page translates it.
+TYPE_OF_HELP = N_("Type of help")
+LISTING = N_("Listing")
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from pydantic import HttpUrl, TypeAdapter, ValidationError
 from directory.geo import gazetteer
 from directory.hsds.vocabulary import UNKNOWN_ORGANIZATION_ID
 from directory.models import Accessibility, Address, Cost, Email, Population
-from indexers.geocode import timezone_of
+from directory.timezones import timezone_of
 from indexers.hsds.taxonomy import Classification, TaxonomyMap, classify
 
 # Listing fields and the HSDS fields they come from, so a rejection names what the data says.

@@ -19,6 +19,7 @@ from directory.config import Settings
 from directory.workspace import Account, Role
 from tests.browser.axe import assert_no_axe_violations
 from tests.browser.conftest import ARTIFACTS
+from tests.browser.keyboard import tab_to
 from tests.conftest import Indexer
 from tests.factories import listing, meeting_at, offset_north
 from tests.workspace import PASSWORD, Accounts
@@ -373,28 +374,6 @@ def test_shortlist_without_javascript(
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / "no-javascript.png"), full_page=True)
         context.close()
-
-
-FOCUS_VISIBLE = """() => {
-    const el = document.activeElement;
-    if (!el || el === document.body) return "nothing has focus";
-    const style = getComputedStyle(el);
-    const width = parseFloat(style.outlineWidth);
-    const shown = style.outlineStyle !== "none" && width >= 2;
-    const name = el.tagName.toLowerCase() + (el.id ? "#" + el.id : "");
-    return shown ? "" : name + " has no visible focus outline (" + style.outline + ")";
-}"""
-
-
-def tab_to(page: Page, target: Locator, limit: int = 25) -> None:
-    """Press Tab until `target` has focus, checking that every stop on the way shows focus."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        problem = page.evaluate(FOCUS_VISIBLE)
-        assert not problem, problem
-        if target.evaluate("el => el === document.activeElement"):
-            return
-    raise AssertionError(f"{target} never got focus after {limit} Tabs")
 
 
 def test_sign_in_and_add_a_peer_by_keyboard(

@@ -69,7 +69,8 @@ def test_a_dry_run_says_what_the_import_then_does(
 ) -> None:
     indexer.add(
         [
-            listing(source_id="same", name="Listing same"),
+            # Stored as an import stores it: in the timezone of its place.
+            listing(source_id="same", name="Listing same", timezone="America/New_York"),
             listing(source_id="changes", name="Old name"),
             listing(source_id="gone", name="Listing gone"),
         ]

@@ -37,7 +37,7 @@ from directory.listing_form import (
     validate,
 )
 from directory.listing_queues import PAGE_SIZE, ListingFilter, ListingPage, SortBy
-from directory.models import Attendance, Category, InputError, Listing, Status
+from directory.models import Attendance, Category, InputError, Listing, Status, is_listing_id
 from directory.overrides import changes
 from directory.routes.admin.common import admin_page, me
 from directory.routes.forms import form_fields, form_key, form_lists, new_form_key
@@ -157,9 +157,7 @@ async def editable_or_404(request: Request) -> Editable:
     admin: ListingAdmin = request.state.listing_admin
     listing_id = request.path_params["listing_id"]
     found = (
-        await run_in_threadpool(admin.editable, listing_id)
-        if _LISTING_ID.match(listing_id)
-        else None
+        await run_in_threadpool(admin.editable, listing_id) if is_listing_id(listing_id) else None
     )
     if found is None:
         raise HTTPException(404, "There is no listing with this id.")
@@ -434,7 +432,6 @@ STALE_STATUS = (
     "Someone changed this listing after you opened it, so its status was not changed. "
     "Go back, reload the listing and choose again."
 )
-_LISTING_ID = re.compile(r"^[0-9a-f]{16}$")
 _OPAQUE = re.compile(r"^[A-Za-z0-9_-]{8,32}$")
 
 routes = [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,7 +13,7 @@ from starlette.responses import Response
 
 from directory.auth import visitor
 from directory.listings import ListingStore
-from directory.models import InputError, Listing
+from directory.models import InputError, Listing, is_listing_id
 from directory.peers import PeerStore
 from directory.referrals import ReferralStore
 from directory.routes.forms import MAX_FIELD as MAX_FIELD
@@ -23,8 +22,6 @@ from directory.routes.forms import form_key as form_key
 from directory.routes.forms import new_form_key as new_form_key
 from directory.templating import render
 from directory.workspace import Account, Peer
-
-_LISTING_ID = re.compile(r"^[0-9a-f]{16}$")
 
 
 def today(request: Request) -> date:
@@ -73,9 +70,7 @@ async def peer_or_404(request: Request, *, audit_action: str | None = "peer.view
 async def listing_or_error(request: Request, listing_id: str) -> Listing:
     """The listing a form names; a 400 naming `listing_id` when there is none."""
     store: ListingStore = request.state.store
-    found = (
-        await run_in_threadpool(store.get, listing_id) if _LISTING_ID.match(listing_id) else None
-    )
+    found = await run_in_threadpool(store.get, listing_id) if is_listing_id(listing_id) else None
     if found is None:
         raise InputError("listing_id", "no listing has this id")
     return found

@@ -28,8 +28,8 @@ from directory.workspace import Role
 from tests.routes.conftest import Desk, OpenDesk, snapshot
 
 # Mounts (by name) and top-level paths that serve anyone, signed in or not.
-PUBLIC_MOUNTS = frozenset({"public", "api", "hsds", "static", "vendor"})
-PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})
+PUBLIC_MOUNTS = frozenset({"public", "kiosk", "api", "hsds", "static", "vendor"})
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/kiosk"})
 OBJECT_PARAMS = frozenset({"peer_id", "referral_id", "consent_id"})
 _PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
 
