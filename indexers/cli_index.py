@@ -140,8 +140,6 @@ async def _index(
             )
         _print_report(report)
         print(f"import: {report.summary()}")
-        if not report.stored and not rebuild:
-            return report
         if rebuild:
             count = await sync.rebuild(store, writer)
             print(f"index rebuilt: {count} documents swapped in")
@@ -150,12 +148,12 @@ async def _index(
         if not ok:
             print(
                 f"index is out of step with the store ({indexed or 0} documents, "
-                f"{stored} listings, or a missed update): rebuilding",
+                f"{stored} listings, documents of an older form, or a missed update): rebuilding",
                 file=sys.stderr,
             )
             count = await sync.rebuild(store, writer)
             print(f"index rebuilt: {count} documents swapped in")
-        else:
+        elif report.stored:
             print(f"index updated: {report.indexed} documents sent")
         return report
 

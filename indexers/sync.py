@@ -69,11 +69,14 @@ async def rebuild(
 
 
 async def in_step(store: ListingStore, writer: IndexWriter) -> tuple[bool, int | None, int]:
-    """Whether the live index holds as many documents as the store has listings and has seen
-    the store's latest change (an earlier sync may have failed after the database commit)."""
+    """Whether the live index holds as many documents as the store has listings, all of the
+    form documents have now, and has seen the store's latest change (an earlier sync may have
+    failed after the database commit)."""
     indexed = await writer.document_count()
     stored = store.count()
     if indexed != stored:
+        return False, indexed, stored
+    if indexed and await writer.outdated_documents() != 0:
         return False, indexed, stored
     latest = store.latest_update()
     if latest is None:

@@ -10,7 +10,8 @@ from starlette.routing import Route
 
 from directory.listings import ListingStore
 from directory.search import SearchIndex, SearchQuery
-from directory.search.documents import to_document
+from directory.search.documents import FORMAT_FIELD, to_document
+from directory.search.traits import TRAITS
 
 
 async def search_listings(request: Request) -> JSONResponse:
@@ -27,6 +28,8 @@ async def get_listing(request: Request) -> JSONResponse:
         raise HTTPException(404, "no listing with that id")
     document = to_document(listing.id, listing.record.model_dump(mode="json"), listing.updated_at)
     document.pop("source", None)
+    for name in ("open_hours", "open_slots", TRAITS, FORMAT_FIELD):  # the index's own fields
+        document.pop(name, None)
     return JSONResponse(document)
 
 

@@ -3,6 +3,7 @@
 - `settings`: the index settings (ranking rules, synonyms, filterable attributes);
 - `documents`: turning stored listings into index documents;
 - `query`: turning a validated search request into Meilisearch parameters (pure);
+- `traits`: the flags a listing carries so that an understood search is one search (pure);
 - `results`: hits and pages as the web layer renders them (highlights escaped);
 - `index`: the async clients: `SearchIndex` (search-only key) and `IndexWriter` (admin key);
 - `hints` and `empty`: what a search that found nothing offers, and the searches behind it;

@@ -13,6 +13,14 @@ from typing import Any
 from directory import schedule
 from directory.meeting_types import type_names
 from directory.models import CATEGORY_LABELS, Category
+from directory.opening import index_times
+from directory.search.traits import TRAITS, listing_traits
+
+# The form of the documents: raised when they gain a field a search relies on, so that an
+# index built before (whose documents lack it) is found out of step and rebuilt
+# (indexers/sync.py `in_step`). 2: the hours open ("open now") and the traits.
+DOCUMENT_FORMAT = 2
+FORMAT_FIELD = "document_format"
 
 
 def epoch_ms(moment: datetime) -> int:
@@ -90,6 +98,11 @@ def to_document(listing_id: str, record: dict[str, Any], updated_at: datetime) -
         sessions = schedule.sessions(doc["hours"])
         doc["meeting_starts"] = schedule.start_minutes(sessions)
         doc["meeting_slots"] = schedule.running_slots(sessions)
+    if doc["hours"] and doc["timezone"]:
+        # "Open now": the hours and 5-minute slots of its own week in which it is open.
+        doc["open_hours"], doc["open_slots"] = index_times(doc["hours"])
+    doc[TRAITS] = listing_traits(doc)  # what understood searches sort by
+    doc[FORMAT_FIELD] = DOCUMENT_FORMAT
     geo = valid_geo(record.get("geo"))
     if geo is not None:
         doc["_geo"] = geo

@@ -28,15 +28,25 @@ from meilisearch_python_sdk.models.search import SearchParams, SearchResultsWith
 from meilisearch_python_sdk.models.settings import MeilisearchSettings
 
 from directory.geo import METERS_PER_MILE, Place
+from directory.models import Category
+from directory.search import traits
+from directory.search.documents import DOCUMENT_FORMAT, FORMAT_FIELD
 from directory.search.empty import empty_hints
 from directory.search.query import (
     MAX_RADIUS_MI,
     VISIBLE_STATUSES,
     SearchQuery,
     Tier,
+    TiersInOne,
     quote,
 )
-from directory.search.results import SearchPage, TierResult, page_slices
+from directory.search.results import (
+    SearchPage,
+    TierResult,
+    page_slices,
+    sum_facets,
+    totals_in_one,
+)
 from directory.search.settings import index_settings
 
 log = logging.getLogger(__name__)
@@ -48,6 +58,7 @@ WRITE_KEY_NAMESPACE = uuid.UUID("8d7f3b0e-52a4-4c1e-9b7a-3f6d2e1c0a95")
 WRITE_KEY_ACTIONS = ["documents.add", "tasks.get"]
 TASK_TIMEOUT_MS = 30 * 60 * 1000
 TIMEZONES_TTL_S = 60.0
+TRAITS_TTL_S = 60.0
 MILES_PER_DEGREE = 69.05  # of latitude; of longitude, times the cosine of the latitude
 
 
@@ -79,6 +90,7 @@ class SearchIndex:
         self.client = client
         self.index_name = index_name
         self._timezones: tuple[float, list[str]] | None = None
+        self._traits: tuple[float, bool] | None = None
 
     async def timezones(self) -> list[str]:
         """The timezones listings are in (a facet), remembered for a minute."""
@@ -113,6 +125,9 @@ class SearchIndex:
     async def _search(self, query: SearchQuery) -> SearchPage:
         tiers = query.tiers()
         if len(tiers) > 1:
+            one = query.tiers_in_one()
+            if one is not None and await self.traits_indexed():
+                return await self._search_in_one(query, one)
             return await self._search_tiers(query, tiers)
         index = self.client.index(self.index_name)
         result = await index.search(query.q or None, **query.meili_params())
@@ -191,6 +206,44 @@ class SearchIndex:
             raise SearchUnavailable(str(err)) from err
         return list(dict.fromkeys(str(hit["name"]) for hit in result.hits))
 
+    async def traits_indexed(self) -> bool:
+        """Whether every listing in the index carries its traits, remembered for a minute: an
+        index built before there were traits lacks them until it is rebuilt, and its
+        understood searches are searched in tiers meanwhile."""
+        now = time.monotonic()
+        if self._traits is None or now - self._traits[0] > TRAITS_TTL_S:
+            probe = traits.trait("category", Category.HOUSING.value)
+            try:
+                result = await self.client.index(self.index_name).search(
+                    None,
+                    limit=0,
+                    filter=f"{traits.TRAITS} NOT EXISTS",
+                    sort=[traits.sort_key(probe)],  # refused unless the settings sort by them
+                )
+                ready = not result.estimated_total_hits
+            except MeilisearchApiError:
+                ready = False  # settings without traits, or no index (the search says so)
+            self._traits = (now, ready)
+        return self._traits[1]
+
+    async def _search_in_one(self, query: SearchQuery, one: TiersInOne) -> SearchPage:
+        """The tiers in one search sorted by their traits, each tier counted by its trait's
+        facet. When the words find none of the listings understood, the tiers are searched
+        without them (as `_search_tiers` does)."""
+        index = self.client.index(self.index_name)
+        result = await index.search(one.q or None, **query.meili_params_in_one(one))
+        facets = result.facet_distribution or {}
+        counts = [int(facets.get(traits.facet(t), {}).get("1", 0)) for t in one.traits]
+        if counts[-1] == 0 and one.q:
+            return await self._search_tiers(query, query.tiers(words=False))
+        return SearchPage.from_tiers(
+            query,
+            totals_in_one(counts, int(result.total_hits or 0)),
+            result.hits,
+            facets,
+            result.processing_time_ms,
+        )
+
     async def _search_tiers(self, query: SearchQuery, tiers: list[Tier]) -> SearchPage:
         """The tiers in one multi-search: the first tier's page and every tier's count and
         facets (on page 1, every tier's first page too, which always fills it). When the words
@@ -222,7 +275,13 @@ class SearchIndex:
             for t, offset, limit in slices
             for hit in fetched.get(t, results[t]).take(offset, limit)
         ]
-        return SearchPage.from_tiers(query, results, hits)
+        return SearchPage.from_tiers(
+            query,
+            [r.total for r in results],
+            hits,
+            sum_facets([r.facets for r in results]),
+            sum(r.processing_ms for r in results),
+        )
 
     async def _first_round(self, query: SearchQuery, tiers: list[Tier]) -> list[TierResult]:
         first_page = query.page == 1
@@ -400,6 +459,19 @@ class IndexWriter:
                 return None
             raise
         return stats.number_of_documents
+
+    async def outdated_documents(self) -> int | None:
+        """How many indexed documents are of an older form than documents.py makes now
+        (none: the index cannot tell, its settings being older too)."""
+        try:
+            result = await self.client.index(self.index_name).search(
+                None,
+                limit=0,
+                filter=f"{FORMAT_FIELD} NOT EXISTS OR {FORMAT_FIELD} != {DOCUMENT_FORMAT}",
+            )
+        except MeilisearchApiError:
+            return None
+        return int(result.estimated_total_hits or 0)
 
     async def latest_update(self) -> int | None:
         """The newest `updated_at` (epoch milliseconds) among indexed documents."""

@@ -28,10 +28,12 @@ from directory.models import (
     Population,
     Status,
 )
+from directory.search import traits
 from directory.search.crisis import Crisis, crisis_in
 from directory.search.intents import Understood, understand
 from directory.search.settings import FACETS, MAX_FACET_VALUES, MAX_TOTAL_HITS
 from directory.search.times import MeetingTime, StartRanges, from_moment, weekly
+from directory.translatable import N_
 
 HIGHLIGHT_PRE = "\ue000"
 HIGHLIGHT_POST = "\ue001"
@@ -66,6 +68,17 @@ class Tier:
     filter: str
 
 
+@dataclass(frozen=True)
+class TiersInOne:
+    """The tiers of an understood query as one search (SearchQuery.tiers_in_one): the words
+    they all search, the filter they share, and for each tier but the last the trait its
+    listings have and the later tiers' lack, sorted by first."""
+
+    q: str
+    filter: str
+    traits: tuple[str, ...]
+
+
 # Starlette's QueryParams and FormData are both multi-dicts with `getlist`.
 Params = ImmutableMultiDict[str, Any]
 
@@ -91,8 +104,10 @@ class SearchQuery:
     peer_run: bool = False
     starting_within_h: float | None = None
     in_progress: bool = False
-    # The moment "in progress" and "starting within" are measured from, and the timezones
-    # the index holds meetings in (filled in by the search client before searching).
+    # Listings open now by their weekly hours, each in its own timezone.
+    open_now: bool = False
+    # The moment "in progress", "starting within" and "open now" are measured from, and the
+    # timezones the index holds listings in (filled in by the search client before searching).
     now: datetime = field(default_factory=lambda: datetime.now(UTC), compare=False)
     timezones: tuple[str, ...] = ()
     extra_filters: tuple[str, ...] = field(default=())
@@ -113,17 +128,20 @@ class SearchQuery:
         """Validate URL parameters; raise InputError naming the first bad one."""
         q = (params.get("q") or "").strip()
         if len(q) > MAX_QUERY_LENGTH:
-            raise InputError("q", f"is longer than {MAX_QUERY_LENGTH} characters")
+            raise InputError("q", N_("is longer than %(max)s characters"), max=MAX_QUERY_LENGTH)
         near = (params.get("near") or "").strip()
         place = resolve_place(near, "near") if near else None
         radius = _number(params.get("radius_mi"), "radius_mi", DEFAULT_RADIUS_MI)
         if not MIN_RADIUS_MI <= radius <= MAX_RADIUS_MI:
             raise InputError(
-                "radius_mi", f"must be between {MIN_RADIUS_MI:g} and {MAX_RADIUS_MI:g} miles"
+                "radius_mi",
+                N_("must be between %(low)s and %(high)s miles"),
+                low=f"{MIN_RADIUS_MI:g}",
+                high=f"{MAX_RADIUS_MI:g}",
             )
         sort = _choice(params.get("sort") or SortOrder.RELEVANCE.value, SortOrder, "sort")
         if sort is SortOrder.DISTANCE and place is None:
-            raise InputError("sort", "distance order needs a place in 'near'")
+            raise InputError("sort", N_("distance order needs a place in 'near'"))
         per_page = _integer(params.get("per_page"), "per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
         page = _integer(params.get("page"), "page", 1, 1, max_page(per_page))
         languages = tuple(_language(v) for v in _values(params, "language"))
@@ -133,14 +151,16 @@ class SearchQuery:
             if not MIN_STARTING_WITHIN_H <= starting_within <= MAX_STARTING_WITHIN_H:
                 raise InputError(
                     "starting_within_h",
-                    f"must be between {MIN_STARTING_WITHIN_H:g} and "
-                    f"{MAX_STARTING_WITHIN_H:g} hours",
+                    N_("must be between %(low)s and %(high)s hours"),
+                    low=f"{MIN_STARTING_WITHIN_H:g}",
+                    high=f"{MAX_STARTING_WITHIN_H:g}",
                 )
         categories = _choices(params, "category", Category)
         populations = _choices(params, "population", Population)
         cost = _choices(params, "cost", Cost)
         attendance = _choices(params, "attendance", Attendance)
         in_progress = _flag(params.get("in_progress"), "in_progress")
+        open_now = _strict_flag(params.get("open_now"), "open_now")
         understood = understand(q) if q else None
         if understood is not None:
             understood = understood.yielding_to(
@@ -149,7 +169,7 @@ class SearchQuery:
                 languages=bool(languages),
                 attendance=bool(attendance),
                 cost=bool(cost),
-                time=in_progress or starting_within is not None,
+                time=in_progress or starting_within is not None or open_now,
             )
         return cls(
             q=q,
@@ -168,6 +188,7 @@ class SearchQuery:
             peer_run=_flag(params.get("peer_run"), "peer_run"),
             starting_within_h=starting_within,
             in_progress=in_progress,
+            open_now=open_now,
             understood=understood,
             understand=_flag(params.get("understand", "").strip() or "1", "understand"),
             crisis=crisis_in(q) if q else None,
@@ -182,7 +203,7 @@ class SearchQuery:
     def needs_timezones(self) -> bool:
         applied = self.applied
         relative = applied is not None and applied.time is not None and applied.time.relative
-        return self.in_progress or self.starting_within_h is not None or relative
+        return self.in_progress or self.open_now or self.starting_within_h is not None or relative
 
     def with_timezones(self, zones: Sequence[str]) -> SearchQuery:
         return replace(self, timezones=tuple(zones))
@@ -209,6 +230,8 @@ class SearchQuery:
             clauses.append(self._meeting_time_clause("meeting_slots", 0))
         if self.starting_within_h is not None:
             clauses.append(self._meeting_time_clause("meeting_starts", self.starting_within_h))
+        if self.open_now:
+            clauses.append(self._open_now_clause())
         clauses.extend(self.extra_filters)
         return " AND ".join(clauses)
 
@@ -226,6 +249,18 @@ class SearchQuery:
         # No meeting timezones known: nothing can match.
         return "(" + " OR ".join(groups) + ")" if groups else "meeting_starts < 0"
 
+    def _open_now_clause(self) -> str:
+        """Listings offered now whose hours hold the present minute of their own week (a
+        temporarily closed one is not open, whatever its hours say)."""
+        groups = [
+            f"({_in('timezone', zones)} AND (open_hours = {minute // 60} OR "
+            f"open_slots = {minute // schedule.SLOT_MINUTES}))"
+            for minute, zones in schedule.zones_by_minute(self.now, self.timezones).items()
+        ]
+        if not groups:
+            return "open_hours < 0"  # no timezones known: nothing can match
+        return f"(status = {quote(Status.ACTIVE.value)} AND ({' OR '.join(groups)}))"
+
     def tiers(self, *, words: bool = True) -> list[Tier]:
         """The searches, in the order their listings are shown: the listings that match what
         was understood, then those of that kind of help (when more was understood), then the
@@ -233,10 +268,9 @@ class SearchQuery:
         listing is counted twice and the totals add up. Without `words`, the understood tiers
         search no words: every listing that matches is shown, nearest first."""
         base = self.filter_expression()
-        applied = self.applied
-        if applied is None:
+        steps = self._steps()
+        if not steps:
             return [Tier(self.q, base)]
-        steps = [applied, applied.kind_only()] if applied.relaxes else [applied]
         clauses = [self._intent_clause(step) for step in steps]
         tiers = [
             Tier(
@@ -248,27 +282,31 @@ class SearchQuery:
         tiers.append(Tier(self.q, " AND ".join([base, *(f"NOT ({c})" for c in clauses)])))
         return tiers
 
+    def tiers_in_one(self) -> TiersInOne | None:
+        """The tiers as one search, when it shows the same listings in the same order: every
+        tier searches the same words, and a trait (traits.py) tells each understood tier's
+        listings from those after it. None: search the tiers."""
+        steps = self._steps()
+        if not steps or any(step.text != self.q for step in steps):
+            return None
+        names = [_intent_trait(step) for step in steps]
+        if any(name is None for name in names):
+            return None
+        return TiersInOne(self.q, self.filter_expression(), tuple(n for n in names if n))
+
+    def _steps(self) -> list[Understood]:
+        """What the understood tiers ask for, in their order (none when nothing applies)."""
+        applied = self.applied
+        if applied is None:
+            return []
+        return [applied, applied.kind_only()] if applied.relaxes else [applied]
+
     def _intent_clause(self, understood: Understood) -> str:
         clauses = []
-        kinds = []
-        if understood.fellowships:
-            kinds.append(_in("fellowship", understood.fellowships))
-        # A fellowship says more than "meetings": the category adds only other kinds of help.
-        categories = [
-            c.value
-            for c in understood.categories
-            if not (understood.fellowships and c is Category.SUPPORT_GROUP)
-        ]
-        if categories:
-            kinds.append(_in("category", categories))
+        kinds = [_in(attribute, values) for attribute, values in _kinds(understood)]
         if kinds:
             clauses.append(kinds[0] if len(kinds) == 1 else "(" + " OR ".join(kinds) + ")")
-        for attribute, groups in (
-            ("populations", understood.populations),
-            ("languages", understood.languages),
-            ("cost", understood.cost),
-        ):
-            clauses += [_in(attribute, [str(v) for v in group]) for group in groups]
+        clauses += [_in(attribute, values) for attribute, values in _more(understood)]
         if understood.attendance:
             clauses.append(_in("attendance", [a.value for a in understood.attendance]))
         if understood.time is not None:
@@ -317,6 +355,14 @@ class SearchQuery:
                 params["sort"] = [point]  # no words to rank by: nearest first
         return params
 
+    def meili_params_in_one(self, one: TiersInOne) -> dict[str, Any]:
+        """Keyword arguments for the one search of the tiers: sorted first by their traits,
+        the traits counted as facets (how many listings each understood tier holds)."""
+        params = {**self.meili_params(), "filter": one.filter}
+        params["sort"] = [traits.sort_key(t) for t in one.traits] + params.get("sort", [])
+        params["facets"] = [*self.facet_names, *(traits.facet(t) for t in one.traits)]
+        return params
+
     def nearest_first(self) -> str | None:
         """The sort that puts the listings nearest the place first (None: no place)."""
         if self.place is None:
@@ -338,6 +384,7 @@ class SearchQuery:
             "attendance": [a.value for a in self.attendance],
             "peer_run": "1" if self.peer_run else "",
             "in_progress": "1" if self.in_progress else "",
+            "open_now": "1" if self.open_now else "",
             "starting_within_h": (
                 f"{self.starting_within_h:g}" if self.starting_within_h is not None else ""
             ),
@@ -364,6 +411,47 @@ def quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _kinds(understood: Understood) -> list[tuple[str, list[str]]]:
+    """The kinds of help understood, each (attribute, values): a listing of any of them."""
+    kinds = []
+    if understood.fellowships:
+        kinds.append(("fellowship", list(understood.fellowships)))
+    # A fellowship says more than "meetings": the category adds only other kinds of help.
+    categories = [
+        c.value
+        for c in understood.categories
+        if not (understood.fellowships and c is Category.SUPPORT_GROUP)
+    ]
+    if categories:
+        kinds.append(("category", categories))
+    return kinds
+
+
+def _more(understood: Understood) -> list[tuple[str, list[str]]]:
+    """Whom, in what language and at what cost: a listing must have one value of each."""
+    return [
+        (attribute, [str(v) for v in group])
+        for attribute, groups in (
+            ("populations", understood.populations),
+            ("languages", understood.languages),
+            ("cost", understood.cost),
+        )
+        for group in groups
+    ]
+
+
+def _intent_trait(understood: Understood) -> str | None:
+    """The trait a listing has exactly when it matches `understood` (None: no trait says it:
+    a meeting time, the attendance, any of several values, or a pair traits.py leaves out)."""
+    if understood.attendance or understood.time is not None:
+        return None
+    kinds = [(attribute, value) for attribute, values in _kinds(understood) for value in values]
+    more = _more(understood)
+    if any(len(values) != 1 for _, values in more):
+        return None
+    return traits.clause_trait(kinds, [(attribute, values[0]) for attribute, values in more])
+
+
 def _starts_clause(found: StartRanges) -> str:
     parts = [f"meeting_starts {low} TO {high}" for low, high in found.ranges]
     if found.running is not None:
@@ -378,7 +466,7 @@ def _in(attribute: str, values: Sequence[str]) -> str:
 def _coord(value: float) -> str:
     number = float(value)
     if not math.isfinite(number):
-        raise InputError("near", "coordinates must be finite numbers")
+        raise InputError("near", N_("coordinates must be finite numbers"))
     return repr(number)
 
 
@@ -392,7 +480,12 @@ def _choice(raw: str, enum: type[E], name: str) -> E:
     except ValueError:
         allowed = ", ".join(e.value for e in enum)
         shown = raw if len(raw) <= 40 else raw[:40] + "…"
-        raise InputError(name, f"unknown value {shown!r}; use one of: {allowed}") from None
+        raise InputError(
+            name,
+            N_("unknown value %(value)s; use one of: %(allowed)s"),
+            value=repr(shown),
+            allowed=allowed,
+        ) from None
 
 
 def _choices(params: Params, name: str, enum: type[E]) -> tuple[E, ...]:
@@ -405,9 +498,9 @@ def _number(raw: str | None, name: str, default: float) -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise InputError(name, f"{raw[:40]!r} is not a number") from None
+        raise InputError(name, N_("%(value)s is not a number"), value=repr(raw[:40])) from None
     if not math.isfinite(value):
-        raise InputError(name, "must be a finite number")
+        raise InputError(name, N_("must be a finite number"))
     return value
 
 
@@ -417,9 +510,11 @@ def _integer(raw: str | None, name: str, default: int, low: int, high: int) -> i
     try:
         value = int(raw)
     except ValueError:
-        raise InputError(name, f"{raw[:40]!r} is not a whole number") from None
+        raise InputError(
+            name, N_("%(value)s is not a whole number"), value=repr(raw[:40])
+        ) from None
     if not low <= value <= high:
-        raise InputError(name, f"must be between {low} and {high}")
+        raise InputError(name, N_("must be between %(low)s and %(high)s"), low=low, high=high)
     return value
 
 
@@ -428,13 +523,25 @@ def _flag(raw: str | None, name: str) -> bool:
         return False
     if raw.strip().lower() in ("1", "true", "yes", "on"):
         return True
-    raise InputError(name, f"{raw[:40]!r} is not true or false")
+    raise InputError(name, N_("%(value)s is not true or false"), value=repr(raw[:40]))
+
+
+def _strict_flag(raw: str | None, name: str) -> bool:
+    """A checkbox's value: "1" on; "0", empty or absent off."""
+    value = (raw or "").strip()
+    if value in ("", "0", "1"):
+        return value == "1"
+    raise InputError(name, N_("%(value)s is not 1 or 0"), value=repr(value[:40]))
 
 
 def _language(raw: str) -> str:
     value = raw.lower()
     if not re.fullmatch(LANGUAGE_CODE_PATTERN, value):
-        raise InputError("language", f"{raw[:40]!r} is not a language code such as 'en' or 'es'")
+        raise InputError(
+            "language",
+            N_("%(value)s is not a language code such as 'en' or 'es'"),
+            value=repr(raw[:40]),
+        )
     return value
 
 

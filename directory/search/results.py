@@ -6,6 +6,7 @@ marker characters, the text is escaped here, and only then are the markers turne
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,7 @@ from markupsafe import Markup, escape
 from directory import schedule
 from directory.geo import distance_mi
 from directory.models import is_sample_source
+from directory.opening import Opening, listing_opening
 from directory.schedule import NextSession
 from directory.search.hints import Hints
 from directory.search.intents import Understood
@@ -59,6 +61,9 @@ class Hit:
     next_meeting: NextSession | None
     name_formatted: str  # Meilisearch's highlighted text: unescaped, with private markers
     snippet_formatted: str
+    opening: Opening | None = None  # open now, or when it opens (listings with hours)
+    lat: float | None = None  # where it is (the map's marker); none for a listing with no place
+    lng: float | None = None
 
     @property
     def name_html(self) -> Markup:
@@ -122,6 +127,15 @@ class Hit:
             next_meeting=_next_meeting(raw, query),
             name_formatted=str(formatted.get("name", raw["name"])),
             snippet_formatted=str(formatted.get("description", raw.get("description", ""))),
+            opening=listing_opening(
+                raw["category"],
+                raw.get("status", "active"),
+                raw.get("hours"),
+                raw.get("timezone"),
+                query.now,
+            ),
+            lat=float(geo["lat"]) if geo else None,
+            lng=float(geo["lng"]) if geo else None,
         )
 
 
@@ -186,6 +200,14 @@ def page_slices(totals: Sequence[int], start: int, count: int) -> list[tuple[int
     return slices
 
 
+def totals_in_one(counts: Sequence[int], total: int) -> list[int]:
+    """Each tier's total from the one search of the tiers (SearchQuery.tiers_in_one): how
+    many of its listings have each tier's trait (each tier's listings have the traits of the
+    tiers after it too), and how many it found. Each is capped as a search's total is."""
+    bounds = [0, *counts, max(total, counts[-1] if counts else 0)]
+    return [min(high - low, MAX_TOTAL_HITS) for low, high in itertools.pairwise(bounds)]
+
+
 def sum_facets(
     parts: Sequence[Mapping[str, Mapping[str, int]] | None],
 ) -> dict[str, dict[str, int]]:
@@ -208,6 +230,21 @@ class SearchPage:
     processing_ms: int = 0
     understanding: Understanding | None = None
     hints: Hints = field(default_factory=Hints)  # when nothing was found: what else to try
+
+    @property
+    def first_number(self) -> int:
+        """The number of this page's first hit in the numbered list of all the results."""
+        return (self.query.page - 1) * self.query.per_page + 1
+
+    @property
+    def placed_hits(self) -> list[tuple[int, Hit]]:
+        """This page's hits that have a place, each with its number in the list: the map's
+        markers."""
+        return [
+            (self.first_number + i, hit)
+            for i, hit in enumerate(self.hits)
+            if hit.lat is not None and hit.lng is not None
+        ]
 
     @property
     def total_pages(self) -> int:
@@ -236,25 +273,31 @@ class SearchPage:
 
     @classmethod
     def from_tiers(
-        cls, query: SearchQuery, tiers: Sequence[TierResult], hits: list[dict[str, Any]]
+        cls,
+        query: SearchQuery,
+        totals: Sequence[int],
+        hits: list[dict[str, Any]],
+        facets: Mapping[str, Mapping[str, int]] | None,
+        processing_ms: int | None,
     ) -> SearchPage:
-        """A page of tiered searches (SearchQuery.tiers): `hits` are this page's, in order."""
+        """A page of an understood query's tiers (SearchQuery.tiers), searched one by one or
+        in one search: each tier's total, this page's hits in order, the facets of them all."""
         understood = query.applied
         assert understood is not None, "tiers come from an understood query"
-        relaxed = len(tiers) > 2
+        relaxed = len(totals) > 2
         understanding = Understanding(
             understood,
             applied=True,
-            matched=tiers[0].total,
+            matched=totals[0],
             kind=understood.kind_only().label if relaxed else "",
-            kind_matched=tiers[1].total if relaxed else 0,
+            kind_matched=totals[1] if relaxed else 0,
         )
         return cls(
             query=query,
             hits=[Hit.from_meili(hit, query) for hit in hits],
-            total=min(sum(t.total for t in tiers), MAX_TOTAL_HITS),
-            facets=describe_facets(sum_facets([t.facets for t in tiers])),
-            processing_ms=sum(t.processing_ms for t in tiers),
+            total=min(sum(totals), MAX_TOTAL_HITS),
+            facets=describe_facets(facets or {}),
+            processing_ms=int(processing_ms or 0),
             understanding=understanding,
         )
 

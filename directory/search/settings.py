@@ -11,9 +11,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any, NoReturn
 
+from directory.search.traits import TRAITS
+
 # "sort" first: when someone asks for distance order they get strict distance order; with no
 # sort parameter the rule is a no-op and relevance rules decide (DESIGN.md: geo sort otherwise
-# comes after `attribute`, so far hits could lead).
+# comes after `attribute`, so far hits could lead). An understood search sorted by traits
+# alone (traits.py) shows the listings with them first, each group in relevance order.
 RANKING_RULES = ["sort", "words", "typo", "proximity", "attribute", "exactness"]
 
 SEARCHABLE_ATTRIBUTES = [
@@ -46,6 +49,10 @@ FILTERABLE_ATTRIBUTES = [
     "timezone",
     "meeting_starts",
     "meeting_slots",
+    "open_hours",
+    "open_slots",
+    TRAITS,  # counted as facets: how many listings an understood search put first
+    "document_format",  # documents.py DOCUMENT_FORMAT: an index of older documents is rebuilt
 ]
 
 # Every timezone must come back when the meeting-time filters ask for the zones in use (there
@@ -54,7 +61,8 @@ MAX_FACET_VALUES_INDEXED = 1000
 MAX_FACET_VALUES = 100
 MAX_TOTAL_HITS = 1000  # pagination.maxTotalHits: hits past this are never counted or shown
 
-SORTABLE_ATTRIBUTES = ["_geo", "name", "updated_at"]
+# Traits (traits.py): the understood listings first, in one search.
+SORTABLE_ATTRIBUTES = ["_geo", "name", "updated_at", TRAITS]
 
 SYNONYMS_FILE = Path(__file__).with_name("synonyms.toml")
 # Meilisearch looks a term up only as one to three words typed side by side, and uses at most

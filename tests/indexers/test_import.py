@@ -1,5 +1,5 @@
 """`peerdir index`: rejections reported with file, record, field and reason; nothing lost;
-idempotent re-runs; full imports; rebuilds swapped in; ZIP placement."""
+idempotent re-runs; full imports; rebuilds swapped in; ZIP placement and timezones."""
 
 from __future__ import annotations
 
@@ -141,6 +141,34 @@ def test_records_without_coordinates_are_placed_by_zip(
     assert abs(stored.record.geo.lat - 39.76) < 0.05 and abs(stored.record.geo.lng + 104.97) < 0.05
 
 
+def test_records_without_a_timezone_get_the_one_of_their_place(
+    tmp_path: Path, settings: Settings, store: ListingStore
+) -> None:
+    phoenix = listing_data(source_id="phoenix", geo={"lat": 33.4484, "lng": -112.0740})
+    by_zip = listing_data(
+        source_id="zip", address={"city": "Denver", "state": "CO", "postal_code": "80205"}
+    )
+    del by_zip["geo"]
+    given = listing_data(source_id="given", timezone="America/Chicago")  # in Philadelphia
+    abroad = listing_data(
+        source_id="abroad", address={"country": "CA", "city": "Regina", "postal_code": "S4P 3Y2"}
+    )
+    del abroad["geo"]  # nothing to place it by
+    path = write_file(tmp_path / "a.json", [phoenix, by_zip, given, abroad])
+    assert index(settings, path) == 0
+    zones = {}
+    for source_id in ("phoenix", "zip", "given", "abroad"):
+        stored = store.get(store_id(source_id))
+        assert stored is not None
+        zones[source_id] = stored.record.timezone
+    assert zones == {
+        "phoenix": "America/Phoenix",
+        "zip": "America/Denver",
+        "given": "America/Chicago",
+        "abroad": None,
+    }
+
+
 def test_rebuild_swaps_in_a_complete_index(
     tmp_path: Path, settings: Settings, indexer: Indexer
 ) -> None:
@@ -166,6 +194,35 @@ def test_index_out_of_step_is_rebuilt(
     assert index(settings, path) == 0
     assert "rebuilding" in capsys.readouterr().err
     assert indexed_count(indexer) == 3
+
+
+def test_an_index_of_documents_of_an_older_form_is_rebuilt(
+    tmp_path: Path, settings: Settings, indexer: Indexer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Documents indexed before they had a field searches rely on ("open now", the traits)
+    are found by the next run, even with nothing new to import, and the index is rebuilt."""
+    from directory.search.documents import DOCUMENT_FORMAT, FORMAT_FIELD
+
+    path = write_file(tmp_path / "a.json", [listing_data(source_id=f"r{i}") for i in range(3)])
+    assert index(settings, path) == 0
+    live = settings.meili_index
+
+    async def make_old(writer: Any) -> None:
+        docs = (await writer.client.index(live).get_documents(limit=10)).results
+        old = [{k: v for k, v in d.items() if k not in (FORMAT_FIELD, "open_hours")} for d in docs]
+        task = await writer.client.index(live).add_documents(old)  # replaces each document
+        await writer.client.wait_for_task(task.task_uid)
+
+    indexer.admin(make_old)
+    capsys.readouterr()
+    assert index(settings, path) == 0
+    assert "documents of an older form" in capsys.readouterr().err
+    docs = indexer.admin(lambda w: w.client.index(live).get_documents(limit=10))
+    assert [d[FORMAT_FIELD] for d in docs.results] == [DOCUMENT_FORMAT] * 3
+
+    capsys.readouterr()
+    assert index(settings, path) == 0  # in step now: nothing is rebuilt
+    assert "rebuilding" not in capsys.readouterr().err
 
 
 def test_oversized_file_is_refused_before_reading(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """Pure tests of searching by what was understood: meeting times as minutes of the week, the
-tiers' filters, and how a page is laid over the tiers. (test_understood_search.py runs the
-same against the real Meilisearch.)"""
+tiers' filters, the tiers as one search sorted by traits, and how a page is laid over the
+tiers. (test_understood_search.py runs the same against the real Meilisearch.)"""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ from datetime import UTC, datetime
 import pytest
 from starlette.datastructures import QueryParams
 
-from directory.models import InputError
+from directory.models import Attendance, Category, Cost, InputError, Population
 from directory.search import times
-from directory.search.intents import understand
+from directory.search.intents import Understood, understand
 from directory.search.query import SearchQuery
-from directory.search.results import page_slices, sum_facets
+from directory.search.results import page_slices, sum_facets, totals_in_one
 from directory.search.times import MeetingTime
+from directory.search.traits import trait
 
 DAY = 1440
 WED, THU, SAT = 3 * DAY, 4 * DAY, 6 * DAY
@@ -164,6 +165,99 @@ def test_the_switch_is_checked() -> None:
     with pytest.raises(InputError) as caught:
         parse("q=housing&understand=perhaps")
     assert caught.value.field == "understand"
+
+
+# ---------------------------------------------------------------- the tiers in one search
+def test_tiers_that_search_the_same_words_are_one_search_sorted_by_traits() -> None:
+    query = parse("q=housing&near=19104&sort=distance")
+    one = query.tiers_in_one()
+    assert one is not None
+    assert (one.q, one.filter, one.traits) == (
+        "housing",
+        query.filter_expression(),
+        ("category_housing",),
+    )
+    params = query.meili_params_in_one(one)
+    assert params["sort"] == ["traits.category_housing:desc", query.nearest_first()]
+    assert params["facets"] == [*query.facet_names, "traits.category_housing"]
+    assert params["matching_strategy"] == "all"  # as in distance order without understanding
+    by_relevance = parse("q=housing")
+    assert "sort" not in by_relevance.meili_params()
+    assert by_relevance.meili_params_in_one(one)["sort"] == ["traits.category_housing:desc"]
+
+
+def test_a_relaxed_query_sorts_by_all_it_asked_then_by_the_kind() -> None:
+    one = parse("q=vivienda").tiers_in_one()
+    assert one is not None
+    assert one.traits == ("category_housing__languages_es", "category_housing")
+    aa = parse("q=AA").tiers_in_one()
+    assert aa is not None
+    assert aa.traits == (trait("fellowship", "Alcoholics Anonymous"),)
+    veterans = parse("q=veterans").tiers_in_one()
+    assert veterans is not None and veterans.traits == ("populations_veterans",)
+    spanish = Understood(categories=(Category.FOOD,), languages=(("es",),), text="x", kind_text="x")
+    built = SearchQuery(q="x", understood=spanish).tiers_in_one()
+    assert built is not None and built.traits == ("category_food__languages_es", "category_food")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "q=AA+meeting",  # "meeting" leaves the words of the first tier
+        "q=veteran+housing",  # the kind's tier searches "housing" alone
+        "q=SSI+denied+appeal",  # benefits or legal: two kinds, no one trait
+        "q=Al-Anon",  # two fellowships' names
+        "q=homeless+youth",  # youth or young adults
+        "q=meetings+tonight",
+    ],
+)
+def test_other_understood_queries_are_searched_in_tiers(query: str) -> None:
+    searched = parse(query)
+    assert searched.applied is not None and len(searched.tiers()) > 1
+    assert searched.tiers_in_one() is None
+
+
+@pytest.mark.parametrize(
+    "understood",
+    [
+        Understood(attendance=(Attendance.ONLINE,), text="x", kind_text="x"),
+        Understood(
+            categories=(Category.SUPPORT_GROUP,), time=when("tonight"), text="x", kind_text="x"
+        ),
+        # two things and no kind of help
+        Understood(cost=((Cost.FREE,),), languages=(("es",),), text="x", kind_text="x"),
+        Understood(cost=((Cost.FREE,),), text="x", kind_text="x"),
+        Understood(
+            categories=(Category.HOUSING,),
+            populations=((Population.VETERANS,),),
+            text="x",
+            kind_text="x",
+        ),
+        Understood(
+            categories=(Category.HOUSING,),
+            populations=((Population.VETERANS,), (Population.WOMEN,)),
+            text="x",
+            kind_text="x",
+        ),
+    ],
+)
+def test_no_trait_says_a_time_an_attendance_or_a_pair_not_indexed(understood: Understood) -> None:
+    assert SearchQuery(q="x", understood=understood).tiers_in_one() is None
+    assert SearchQuery(q="x", understood=understood, understand=False).tiers_in_one() is None
+
+
+@pytest.mark.parametrize(
+    ("counts", "total", "totals"),
+    [
+        ([3], 12, [3, 9]),
+        ([3, 7], 12, [3, 4, 5]),
+        ([0, 0], 5, [0, 0, 5]),
+        ([1500], 1000, [1000, 0]),  # totals are capped; facet counts are not
+        ([200, 1500], 1000, [200, 1000, 0]),
+    ],
+)
+def test_tier_totals_of_one_search(counts: list[int], total: int, totals: list[int]) -> None:
+    assert totals_in_one(counts, total) == totals
 
 
 # ---------------------------------------------------------------- a page over the tiers

@@ -1,14 +1,22 @@
 """Searching by what was understood, against the real Meilisearch through the JSON API: the
-understood listings first, the rest after them, nothing hidden, and pages, counts and facets
-that add up across the tiers."""
+understood listings first, the rest after them, nothing hidden, pages, counts and facets
+that add up across the tiers, and the same from one search sorted by traits."""
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
+from directory.app import create_app
+from directory.config import Settings
+from directory.search import IndexWriter, SearchIndex
+from directory.search.index import make_client
+from directory.search.settings import FILTERABLE_ATTRIBUTES, SORTABLE_ATTRIBUTES
+from directory.search.traits import TRAITS
 from tests.conftest import Indexer
 from tests.factories import listing, meeting_at, offset_north
 
@@ -172,3 +180,91 @@ def test_spanish_words_ask_for_spanish_speaking_services(
     body = api(client, q="vivienda", near="19104")
     assert [hit["name"] for hit in body["hits"]] == ["Casa Esperanza", "Harbor Housing"]
     assert body["understood"]["label"] == "Housing · in Spanish"
+
+
+ONE_AND_TIERS: list[dict[str, Any]] = [
+    {"q": "housing"},
+    {"q": "housing", "near": "19104", "sort": "distance"},
+    {"q": "housing", "near": "19104", "per_page": 3, "page": 2},
+    {"q": "housing", "near": "19104", "radius_mi": 2, "per_page": 4, "page": 2},
+    {"q": "veterans", "near": "19104"},
+    {"q": "vivienda", "near": "19104", "sort": "distance", "per_page": 5},
+    {"q": "vivienda", "per_page": 2, "page": 3},
+    {"q": "AA", "near": "19104", "sort": "distance"},
+    {"q": "veteran housing", "near": "19104", "per_page": 5, "page": 2},  # tiers in both
+    {"q": "zzqx suboxone", "near": "19104"},  # no words left: tiers without them
+]
+
+
+@pytest.mark.parametrize("old_settings", [False, True])
+def test_one_search_shows_what_the_tiers_show(
+    old_settings: bool,
+    names: dict[str, str],
+    indexer: Indexer,
+    settings: Settings,
+    client: TestClient,
+) -> None:
+    """An index built before listings had traits (with the settings of then, or of now
+    applied since) is searched in tiers; the same listings with their traits, in one search:
+    every page, count and facet is the same."""
+    indexer.add(
+        [
+            listing(source_id="es", name="Casa Esperanza", languages=["es"], geo=offset_north(4)),
+            listing(
+                source_id="es2", name="Hogar Vivienda", languages=["en", "es"], geo=offset_north(2)
+            ),
+            listing(source_id="food", name="Pantry", category="food", languages=["es"]),
+            listing(source_id="clinic", name="Suboxone Clinic", category="health"),
+            *(
+                listing(
+                    source_id=f"aa{i}",
+                    name=f"Serenity Group {i}",
+                    category="support_group",
+                    fellowship=fellowship,
+                    geo=offset_north(i),
+                )
+                for i, fellowship in enumerate(
+                    ["Alcoholics Anonymous", "alcoholics anonymous ", "Narcotics Anonymous"]
+                )
+            ),
+        ]
+    )
+    before = f"{settings.meili_index}_before"
+    indexer.admin(lambda writer: _copy_without_traits(writer, before, old_settings))
+    assert searched_in_one(settings, settings.meili_index) and not searched_in_one(settings, before)
+    with TestClient(create_app(replace(settings, meili_index=before))) as tiered:
+        for params in ONE_AND_TIERS:
+            one = api(client, **params)
+            assert one["understood"]["applied"] and one["understood"]["matched"] > 0, params
+            assert one == api(tiered, **params), params
+    aa = api(client, q="AA", near="19104", sort="distance")
+    assert [hit["name"] for hit in aa["hits"][:2]] == ["Serenity Group 0", "Serenity Group 1"]
+    assert aa["understood"]["matched"] == 2
+
+
+async def _copy_without_traits(writer: IndexWriter, name: str, old_settings: bool) -> None:
+    found = await writer.client.index(writer.index_name).get_documents(limit=1000)
+    documents = [{k: v for k, v in doc.items() if k != TRAITS} for doc in found.results]
+    copy = IndexWriter(writer.client, name)
+    await copy.ensure_index()
+    if old_settings:
+        index = writer.client.index(name)
+        for task in (
+            await index.update_filterable_attributes(
+                [a for a in FILTERABLE_ATTRIBUTES if a != TRAITS]
+            ),
+            await index.update_sortable_attributes([a for a in SORTABLE_ATTRIBUTES if a != TRAITS]),
+        ):
+            await writer.client.wait_for_task(task.task_uid)
+    await copy.add_documents([documents])
+
+
+def searched_in_one(settings: Settings, index_name: str) -> bool:
+    """Whether the index's understood searches are one search each (its listings carry
+    their traits)."""
+
+    async def ready() -> bool:
+        async with make_client(settings.meili_url, settings.meili_search_key) as client:
+            return await SearchIndex(client, index_name).traits_indexed()
+
+    return asyncio.run(ready())
