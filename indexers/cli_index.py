@@ -140,6 +140,8 @@ async def _index(
             )
         _print_report(report)
         print(f"import: {report.summary()}")
+        if not report.stored and not rebuild:
+            return report
         if rebuild:
             count = await sync.rebuild(store, writer)
             print(f"index rebuilt: {count} documents swapped in")

@@ -231,7 +231,14 @@ class SearchIndex:
         facet. When the words find none of the listings understood, the tiers are searched
         without them (as `_search_tiers` does)."""
         index = self.client.index(self.index_name)
-        result = await index.search(one.q or None, **query.meili_params_in_one(one))
+        try:
+            result = await index.search(one.q or None, **query.meili_params_in_one(one))
+        except MeilisearchApiError:
+            # The index was swapped for one whose settings do not sort by traits (within the
+            # minute `traits_indexed` remembers): the tiers answer (or say what is wrong), and
+            # the index is asked again next time.
+            self._traits = (time.monotonic(), False)
+            return await self._search_tiers(query, query.tiers())
         facets = result.facet_distribution or {}
         counts = [int(facets.get(traits.facet(t), {}).get("1", 0)) for t in one.traits]
         if counts[-1] == 0 and one.q:

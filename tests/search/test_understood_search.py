@@ -268,3 +268,30 @@ def searched_in_one(settings: Settings, index_name: str) -> bool:
             return await SearchIndex(client, index_name).traits_indexed()
 
     return asyncio.run(ready())
+
+
+def test_an_index_that_stops_sorting_by_traits_is_searched_in_tiers(
+    indexer: Indexer, client: TestClient
+) -> None:
+    """Within the minute the app trusts an index to sort by traits, the index is swapped for
+    one that does not (settings of an older version): the search still answers, in tiers."""
+    indexer.add(
+        [
+            listing(source_id="h1", name="Harbor House", geo=offset_north(1)),
+            listing(source_id="h2", name="Bridge House", geo=offset_north(3)),
+            listing(source_id="f", name="Pantry", category="food", geo=offset_north(2)),
+        ]
+    )
+    params = {"q": "housing", "near": "19104", "sort": "distance"}
+    first = api(client, **params)  # one search: the index sorts by traits
+    assert first["understood"]["applied"] and first["understood"]["matched"] == 2
+
+    async def without_trait_sort(writer: IndexWriter) -> None:
+        index = writer.client.index(writer.index_name)
+        task = await index.update_sortable_attributes(
+            [a for a in SORTABLE_ATTRIBUTES if a != TRAITS]
+        )
+        await writer.client.wait_for_task(task.task_uid)
+
+    indexer.admin(without_trait_sort)
+    assert api(client, **params) == first
