@@ -18,8 +18,9 @@ from directory.search.traits import TRAITS, listing_traits
 
 # The form of the documents: raised when they gain a field a search relies on, so that an
 # index built before (whose documents lack it) is found out of step and rebuilt
-# (indexers/sync.py `in_step`). 2: the hours open ("open now") and the traits.
-DOCUMENT_FORMAT = 2
+# (indexers/sync.py `in_step`). 2: the hours open ("open now") and the traits; 3: traits only
+# for the values a query can be understood to ask for.
+DOCUMENT_FORMAT = 3
 FORMAT_FIELD = "document_format"
 
 

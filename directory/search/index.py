@@ -217,7 +217,10 @@ class SearchIndex:
                 result = await self.client.index(self.index_name).search(
                     None,
                     limit=0,
-                    filter=f"{traits.TRAITS} NOT EXISTS",
+                    filter=(  # every document of the form whose traits this code reads
+                        f"{traits.TRAITS} NOT EXISTS OR {FORMAT_FIELD} NOT EXISTS "
+                        f"OR {FORMAT_FIELD} != {DOCUMENT_FORMAT}"
+                    ),
                     sort=[traits.sort_key(probe)],  # refused unless the settings sort by them
                 )
                 ready = not result.estimated_total_hits

@@ -25,8 +25,10 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
+
+from directory.search.intent_file import vocabulary
 
 TRAITS = "traits"  # the document attribute (sortable and filterable)
 KIND_ATTRIBUTES = ("category", "fellowship")
@@ -73,11 +75,38 @@ def facet(name: str) -> str:
     return f"{TRAITS}.{name}"
 
 
+@cache
+def _understood() -> dict[str, frozenset[str]]:
+    """The fellowships and languages a query can be understood to ask for (intents.toml), in
+    facet form: only these become traits, so that free text in the data (a feed's own
+    spelling of a fellowship, a regional language code) never adds fields to the index."""
+    meanings = vocabulary().phrases.values()
+    return {
+        "fellowship": frozenset(_facet_form(f) for m in meanings for f in m.fellowships),
+        "languages": frozenset(_facet_form(code) for m in meanings for code in m.languages),
+    }
+
+
+def _understandable(attribute: str, value: str) -> bool:
+    known = _understood().get(attribute)
+    return known is None or _facet_form(value) in known
+
+
 def listing_traits(document: Mapping[str, Any]) -> dict[str, int]:
-    """A listing's traits, from its index document."""
-    kinds = [trait(a, v) for a in KIND_ATTRIBUTES if (v := document.get(a) or "").strip()]
+    """A listing's traits, from its index document: its kind of help, whom it serves, and
+    each kind with each language, for the values a query can be understood to ask for."""
+    kinds = [
+        trait(a, v)
+        for a in KIND_ATTRIBUTES
+        if (v := document.get(a) or "").strip() and _understandable(a, v)
+    ]
     alone = [trait(a, v) for a in ALONE_ATTRIBUTES for v in _values(document, a)]
-    paired = [trait(a, v) for a in WITH_KIND_ATTRIBUTES for v in _values(document, a)]
+    paired = [
+        trait(a, v)
+        for a in WITH_KIND_ATTRIBUTES
+        for v in _values(document, a)
+        if _understandable(a, v)
+    ]
     names = [*kinds, *alone, *(combined(k, p) for k in kinds for p in paired)]
     return dict.fromkeys(names, 1)
 
@@ -88,6 +117,8 @@ def clause_trait(kinds: Sequence[Value], more: Sequence[Value]) -> str | None:
     without the trait of its own or of its pair."""
     if len(kinds) > 1 or len(more) > 1 or not (kinds or more):
         return None
+    if not all(_understandable(a, v) for a, v in (*kinds, *more)):
+        return None  # a value no listing has a trait for: searched in tiers
     if not more:
         return trait(*kinds[0])
     attribute, value = more[0]

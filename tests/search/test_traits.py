@@ -28,13 +28,25 @@ def test_a_document_carries_its_kinds_whom_it_serves_and_each_kind_in_each_langu
             aa,
             "populations_women",
             "populations_lgbtq",
-            "category_support_group__languages_en",
             "category_support_group__languages_es",
-            f"{aa}__languages_en",
             f"{aa}__languages_es",
         ],
         1,
-    )
+    )  # English is never asked for by the words (intents.toml): no trait for it
+
+
+def test_free_text_no_query_can_ask_for_adds_no_field_to_the_index() -> None:
+    """A feed's own fellowship, or a language no words ask for, makes no trait: the index's
+    fields do not grow with the data's spellings."""
+    document = {
+        "category": "support_group",
+        "fellowship": "Sunrise Recovery Fellowship of Greater Springfield",
+        "populations": [],
+        "languages": ["es-mx", "vi"],
+    }
+    assert listing_traits(document) == {"category_support_group": 1}
+    assert clause_trait([("fellowship", "Sunrise Recovery Fellowship")], []) is None
+    assert clause_trait([("category", "housing")], [("languages", "vi")]) is None
 
 
 def test_a_listing_with_no_fellowship_and_no_one_named_has_its_category_alone() -> None:
