@@ -6,16 +6,21 @@ city's position is the mean of its standard ZIP centroids.
 
 from __future__ import annotations
 
+import logging
 import math
+import pickle
 import re
+import subprocess
+import sys
+from bisect import bisect_left
 from dataclasses import dataclass
 from functools import cache
-from statistics import fmean
-
-import zipcodes
 
 from directory.models import US_STATES, InputError
 from directory.translatable import N_
+from directory.zip_tables import ZipTables, city_key, read_tables
+
+log = logging.getLogger(__name__)
 
 EARTH_RADIUS_MI = 3958.7613
 METERS_PER_MILE = 1609.344
@@ -42,38 +47,43 @@ class ZipInfo:
 
 
 class Gazetteer:
-    """In-memory indexes over the zipcodes package (built once, ~0.5 s)."""
+    """US ZIP codes and cities: where they are, and a ZIP's city, state and timezone (~10 MB)."""
 
-    def __init__(self) -> None:
-        self.zips: dict[str, ZipInfo] = {}
-        by_city: dict[tuple[str, str], list[tuple[float, float]]] = {}
-        by_city_any: dict[tuple[str, str], list[tuple[float, float]]] = {}
-        for entry in zipcodes.list_all():  # type: ignore[no-untyped-call]
-            if not entry.get("lat") or not entry.get("long"):
-                continue
-            info = ZipInfo(
-                lat=float(entry["lat"]),
-                lng=float(entry["long"]),
-                city=entry["city"],
-                state=entry["state"],
-                timezone=entry.get("timezone") or "",
-            )
-            self.zips[entry["zip_code"]] = info
-            key = (info.city.upper(), info.state)
-            by_city_any.setdefault(key, []).append((info.lat, info.lng))
-            if entry.get("zip_code_type") == "STANDARD":
-                by_city.setdefault(key, []).append((info.lat, info.lng))
-        self.cities: dict[tuple[str, str], tuple[float, float]] = {}
-        for key, points in (by_city_any | by_city).items():
-            self.cities[key] = (fmean(p[0] for p in points), fmean(p[1] for p in points))
+    def __init__(self, tables: ZipTables) -> None:
+        self._t = tables
 
     def zip(self, code: str) -> ZipInfo | None:
-        return self.zips.get(code[:5])
+        digits = code[:5]
+        if len(digits) != 5 or not digits.isascii() or not digits.isdigit():
+            return None
+        t, number = self._t, int(digits)
+        at = bisect_left(t.codes, number)
+        if at == len(t.codes) or t.codes[at] != number:
+            return None
+        city, state, zone = (t.name_list[i] for i in t.names[at * 3 : at * 3 + 3])
+        return ZipInfo(t.lats[at], t.lngs[at], city, state, zone)
+
+    def city(self, name: str, state: str) -> tuple[float, float] | None:
+        """The centre of a city by its name as the ZIP tables spell it (any case)."""
+        return self._t.cities.get(city_key(name, state))
+
+    def __len__(self) -> int:
+        return len(self._t.codes)
 
 
 @cache
 def gazetteer() -> Gazetteer:
-    return Gazetteer()
+    """The tables, read once a process: in a child process, so that what reading them costs
+    (above) is returned to the system when it exits; in this one if that fails."""
+    command = [sys.executable, "-m", "directory.zip_tables"]
+    try:
+        done = subprocess.run(command, capture_output=True, check=True, timeout=120)
+        # Our own child's output, made by the code above: trusted.
+        tables = pickle.loads(done.stdout)  # noqa: S301
+    except (OSError, subprocess.SubprocessError, pickle.UnpicklingError, EOFError) as err:
+        log.warning("reading the ZIP tables in a child process failed (%s); reading them here", err)
+        tables = read_tables()
+    return Gazetteer(tables)
 
 
 def resolve_place(text: str, field: str = "near") -> Place:
@@ -96,7 +106,7 @@ def resolve_place(text: str, field: str = "near") -> Place:
         city, state = _expand_city(match.group(1)), match.group(2).upper()
         if state not in US_STATES:
             raise InputError(field, N_("%(state)s is not a US state code"), state=repr(state))
-        found = gazetteer().cities.get((city.upper(), state))
+        found = gazetteer().city(city, state)
         if found is None:
             raise InputError(
                 field,

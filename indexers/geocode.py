@@ -42,11 +42,10 @@ def place_address(address: dict[str, str]) -> dict[str, float] | None:
     zip_info = places.zip(address.get("postal_code", ""))
     if zip_info:
         return {"lat": zip_info.lat, "lng": zip_info.lng}
-    key = (address.get("city", "").upper(), address.get("state", "").upper())
-    if key in places.cities:
-        lat, lng = places.cities[key]
-        return {"lat": lat, "lng": lng}
-    return None
+    centre = places.city(address.get("city", ""), address.get("state", ""))
+    if centre is None:
+        return None
+    return {"lat": centre[0], "lng": centre[1]}
 
 
 def place_by_zip(record: ListingIn) -> tuple[ListingIn, str | None]:
