@@ -369,7 +369,8 @@ def listing_id(source: str, source_id: str) -> str:
     return f"{digest[:12]}5{digest[13:16]}"
 
 
-_LISTING_ID = re.compile(r"^[0-9a-f]{16}$")
+LISTING_ID_PATTERN = r"^[0-9a-f]{16}$"
+_LISTING_ID = re.compile(LISTING_ID_PATTERN)
 
 
 def is_listing_id(value: str) -> bool:

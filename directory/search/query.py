@@ -1,4 +1,5 @@
-"""Search requests: validated from URL parameters, turned into Meilisearch parameters.
+"""Search requests: validated from URL parameters (by the rules of parameters.py), turned into
+Meilisearch parameters.
 
 Pure functions, no I/O. Every user value that reaches a filter string goes through
 `quote` (DESIGN.md: filter injection); numbers are coerced to float first.
@@ -7,19 +8,14 @@ Pure functions, no I/O. Every user value that reaches a filter string goes throu
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from enum import StrEnum
-from typing import Any, TypeVar
-
-from starlette.datastructures import ImmutableMultiDict
+from typing import Any
 
 from directory import schedule
 from directory.geo import METERS_PER_MILE, Place, resolve_place
 from directory.models import (
-    LANGUAGE_CODE_PATTERN,
     Accessibility,
     Attendance,
     Category,
@@ -28,35 +24,31 @@ from directory.models import (
     Population,
     Status,
 )
+from directory.search import parameters as read
 from directory.search import traits
 from directory.search.crisis import Crisis, crisis_in
 from directory.search.intents import Understood, understand
+from directory.search.parameters import DEFAULT_PER_PAGE
+from directory.search.parameters import DEFAULT_RADIUS_MI as DEFAULT_RADIUS_MI  # re-exported
+from directory.search.parameters import MAX_QUERY_LENGTH as MAX_QUERY_LENGTH  # re-exported
+from directory.search.parameters import MAX_RADIUS_MI as MAX_RADIUS_MI  # re-exported
+from directory.search.parameters import Params as Params  # re-exported
+from directory.search.parameters import SortOrder as SortOrder  # re-exported
 from directory.search.settings import FACETS, MAX_FACET_VALUES, MAX_TOTAL_HITS
 from directory.search.times import MeetingTime, StartRanges, from_moment, weekly
 from directory.translatable import N_
 
 HIGHLIGHT_PRE = "\ue000"
 HIGHLIGHT_POST = "\ue001"
-MAX_QUERY_LENGTH = 200
-MAX_PER_PAGE = 100
-DEFAULT_PER_PAGE = 20
-DEFAULT_RADIUS_MI = 10.0
-MIN_RADIUS_MI, MAX_RADIUS_MI = 0.5, 100.0
 # The distances a person can choose (the search form's, and the steps a search that found
 # nothing widens to).
 RADIUS_STEPS = (1, 2, 5, 10, 25, 50, 100)
-MIN_STARTING_WITHIN_H, MAX_STARTING_WITHIN_H = 0.25, 48.0
 VISIBLE_STATUSES = (Status.ACTIVE, Status.TEMPORARILY_CLOSED)
 RETRIEVED = [
     "id", "source", "name", "organization", "category", "category_label", "address", "phone",
     "_geo", "status", "attendance", "hours", "timezone", "meeting_types", "meeting_type_names",
     "peer_run", "languages", "website", "description",
 ]  # fmt: skip
-
-
-class SortOrder(StrEnum):
-    RELEVANCE = "relevance"
-    DISTANCE = "distance"
 
 
 @dataclass(frozen=True)
@@ -77,13 +69,6 @@ class TiersInOne:
     q: str
     filter: str
     traits: tuple[str, ...]
-
-
-# Starlette's QueryParams and FormData are both multi-dicts with `getlist`.
-Params = ImmutableMultiDict[str, Any]
-
-
-E = TypeVar("E", bound=StrEnum)
 
 
 @dataclass(frozen=True)
@@ -125,42 +110,26 @@ class SearchQuery:
 
     @classmethod
     def from_params(cls, params: Params) -> SearchQuery:
-        """Validate URL parameters; raise InputError naming the first bad one."""
-        q = (params.get("q") or "").strip()
-        if len(q) > MAX_QUERY_LENGTH:
-            raise InputError("q", N_("is longer than %(max)s characters"), max=MAX_QUERY_LENGTH)
-        near = (params.get("near") or "").strip()
+        """Validate URL parameters by the rules of PARAMETERS; raise InputError naming the
+        first bad one."""
+        q = read.text(params, "q")
+        near = read.text(params, "near")
         place = resolve_place(near, "near") if near else None
-        radius = _number(params.get("radius_mi"), "radius_mi", DEFAULT_RADIUS_MI)
-        if not MIN_RADIUS_MI <= radius <= MAX_RADIUS_MI:
-            raise InputError(
-                "radius_mi",
-                N_("must be between %(low)s and %(high)s miles"),
-                low=f"{MIN_RADIUS_MI:g}",
-                high=f"{MAX_RADIUS_MI:g}",
-            )
-        sort = _choice(params.get("sort") or SortOrder.RELEVANCE.value, SortOrder, "sort")
+        radius = read.number(params, "radius_mi")
+        assert radius is not None  # it has a default
+        sort = SortOrder(read.choice(params, "sort"))
         if sort is SortOrder.DISTANCE and place is None:
             raise InputError("sort", N_("distance order needs a place in 'near'"))
-        per_page = _integer(params.get("per_page"), "per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
-        page = _integer(params.get("page"), "page", 1, 1, max_page(per_page))
-        languages = tuple(_language(v) for v in _values(params, "language"))
-        starting_within = None
-        if (params.get("starting_within_h") or "").strip():
-            starting_within = _number(params.get("starting_within_h"), "starting_within_h", 0)
-            if not MIN_STARTING_WITHIN_H <= starting_within <= MAX_STARTING_WITHIN_H:
-                raise InputError(
-                    "starting_within_h",
-                    N_("must be between %(low)s and %(high)s hours"),
-                    low=f"{MIN_STARTING_WITHIN_H:g}",
-                    high=f"{MAX_STARTING_WITHIN_H:g}",
-                )
-        categories = _choices(params, "category", Category)
-        populations = _choices(params, "population", Population)
-        cost = _choices(params, "cost", Cost)
-        attendance = _choices(params, "attendance", Attendance)
-        in_progress = _flag(params.get("in_progress"), "in_progress")
-        open_now = _strict_flag(params.get("open_now"), "open_now")
+        per_page = read.integer(params, "per_page")
+        page = read.integer(params, "page", high=max_page(per_page))
+        languages = tuple(read.language(v) for v in read.values(params, "language"))
+        starting_within = read.number(params, "starting_within_h")
+        categories = tuple(Category(c) for c in read.choices(params, "category"))
+        populations = tuple(Population(p) for p in read.choices(params, "population"))
+        cost = tuple(Cost(c) for c in read.choices(params, "cost"))
+        attendance = tuple(Attendance(a) for a in read.choices(params, "attendance"))
+        in_progress = read.flag(params, "in_progress")
+        open_now = read.flag(params, "open_now")
         understood = understand(q) if q else None
         if understood is not None:
             understood = understood.yielding_to(
@@ -183,14 +152,14 @@ class SearchQuery:
             languages=languages,
             populations=populations,
             cost=cost,
-            accessibility=_choices(params, "accessibility", Accessibility),
+            accessibility=tuple(Accessibility(a) for a in read.choices(params, "accessibility")),
             attendance=attendance,
-            peer_run=_flag(params.get("peer_run"), "peer_run"),
+            peer_run=read.flag(params, "peer_run"),
             starting_within_h=starting_within,
             in_progress=in_progress,
             open_now=open_now,
             understood=understood,
-            understand=_flag(params.get("understand", "").strip() or "1", "understand"),
+            understand=read.flag(params, "understand"),
             crisis=crisis_in(q) if q else None,
         )
 
@@ -468,81 +437,6 @@ def _coord(value: float) -> str:
     if not math.isfinite(number):
         raise InputError("near", N_("coordinates must be finite numbers"))
     return repr(number)
-
-
-def _values(params: Params, name: str) -> list[str]:
-    return [v.strip() for v in params.getlist(name) if v and v.strip()]
-
-
-def _choice(raw: str, enum: type[E], name: str) -> E:
-    try:
-        return enum(raw.strip().lower())
-    except ValueError:
-        allowed = ", ".join(e.value for e in enum)
-        shown = raw if len(raw) <= 40 else raw[:40] + "…"
-        raise InputError(
-            name,
-            N_("unknown value %(value)s; use one of: %(allowed)s"),
-            value=repr(shown),
-            allowed=allowed,
-        ) from None
-
-
-def _choices(params: Params, name: str, enum: type[E]) -> tuple[E, ...]:
-    return tuple(dict.fromkeys(_choice(v, enum, name) for v in _values(params, name)))
-
-
-def _number(raw: str | None, name: str, default: float) -> float:
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise InputError(name, N_("%(value)s is not a number"), value=repr(raw[:40])) from None
-    if not math.isfinite(value):
-        raise InputError(name, N_("must be a finite number"))
-    return value
-
-
-def _integer(raw: str | None, name: str, default: int, low: int, high: int) -> int:
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InputError(
-            name, N_("%(value)s is not a whole number"), value=repr(raw[:40])
-        ) from None
-    if not low <= value <= high:
-        raise InputError(name, N_("must be between %(low)s and %(high)s"), low=low, high=high)
-    return value
-
-
-def _flag(raw: str | None, name: str) -> bool:
-    if raw is None or raw.strip().lower() in ("", "0", "false", "no", "off"):
-        return False
-    if raw.strip().lower() in ("1", "true", "yes", "on"):
-        return True
-    raise InputError(name, N_("%(value)s is not true or false"), value=repr(raw[:40]))
-
-
-def _strict_flag(raw: str | None, name: str) -> bool:
-    """A checkbox's value: "1" on; "0", empty or absent off."""
-    value = (raw or "").strip()
-    if value in ("", "0", "1"):
-        return value == "1"
-    raise InputError(name, N_("%(value)s is not 1 or 0"), value=repr(value[:40]))
-
-
-def _language(raw: str) -> str:
-    value = raw.lower()
-    if not re.fullmatch(LANGUAGE_CODE_PATTERN, value):
-        raise InputError(
-            "language",
-            N_("%(value)s is not a language code such as 'en' or 'es'"),
-            value=repr(raw[:40]),
-        )
-    return value
 
 
 def describe_facets(distribution: Mapping[str, Mapping[str, int]]) -> dict[str, dict[str, int]]:

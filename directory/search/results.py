@@ -9,13 +9,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from markupsafe import Markup, escape
 
 from directory import schedule
 from directory.geo import distance_mi
-from directory.models import is_sample_source
+from directory.models import Attendance, Category, Status, is_sample_source
 from directory.opening import Opening, listing_opening
 from directory.schedule import NextSession
 from directory.search.hints import Hints
@@ -28,6 +28,7 @@ from directory.search.query import (
     max_page,
 )
 from directory.search.settings import MAX_TOTAL_HITS
+from directory.search.shapes import HintsJSON, HitJSON, SearchPageJSON, UnderstoodJSON
 
 
 def highlight(text: str) -> Markup:
@@ -73,17 +74,17 @@ class Hit:
     def snippet_html(self) -> Markup:
         return highlight(self.snippet_formatted)
 
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
+    def to_json(self) -> HitJSON:
+        data: HitJSON = {
             "id": self.id,
             "name": self.name,
-            "category": self.category,
+            "category": Category(self.category),
             "category_label": self.category_label,
             "organization": self.organization,
             "address": self.address,
             "phone": self.phone,
-            "status": self.status,
-            "attendance": self.attendance,
+            "status": Status(self.status),
+            "attendance": Attendance(self.attendance),
             "peer_run": self.peer_run,
             "languages": self.languages,
             "meeting_type_names": self.meeting_type_names,
@@ -161,8 +162,8 @@ class Understanding:
     def label(self) -> str:
         return self.understood.label
 
-    def to_json(self) -> dict[str, Any]:
-        data = {**self.understood.to_json(), "applied": self.applied}
+    def to_json(self) -> UnderstoodJSON:
+        data = cast("UnderstoodJSON", {**self.understood.to_json(), "applied": self.applied})
         if self.applied:
             data["matched"] = self.matched
             if self.kind:
@@ -301,7 +302,7 @@ class SearchPage:
             understanding=understanding,
         )
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> SearchPageJSON:
         place = self.query.place
         return {
             "total": self.total,
@@ -310,12 +311,15 @@ class SearchPage:
             "total_pages": self.total_pages,
             "near": {"lat": place.lat, "lng": place.lng, "label": place.label} if place else None,
             "radius_mi": self.query.radius_mi if place else None,
-            "sort": self.query.sort.value,
+            "sort": self.query.sort,
             "hits": [hit.to_json() for hit in self.hits],
             "facets": self.facets,
             "understood": self.understanding.to_json() if self.understanding else None,
-            "hints": {
-                **self.hints.to_json(),
-                "crisis": self.query.crisis.to_json() if self.query.crisis else None,
-            },
+            "hints": cast(
+                "HintsJSON",
+                {
+                    **self.hints.to_json(),
+                    "crisis": self.query.crisis.to_json() if self.query.crisis else None,
+                },
+            ),
         }
