@@ -28,7 +28,6 @@ from directory.corrections import CorrectionStore, address_key
 from directory.db import make_engine
 from directory.errors import exception_handlers
 from directory.geo import gazetteer
-from directory.hsds.catalog import Catalog
 from directory.jobs import JobStore
 from directory.kiosks import Kiosks
 from directory.kiosks import load as load_kiosks
@@ -75,7 +74,6 @@ class State(TypedDict):
     settings: Settings
     store: ListingStore
     search: SearchIndex
-    hsds: Catalog
     accounts: AccountStore
     account_admin: AccountAdmin
     sessions: SessionStore
@@ -138,7 +136,6 @@ def create_app(settings: Settings) -> Starlette:
                 "settings": settings,
                 "store": store,
                 "search": SearchIndex(client, settings.meili_index),
-                "hsds": Catalog(store),
                 "accounts": AccountStore(engine, passwords),
                 "account_admin": AccountAdmin(engine, passwords),
                 "sessions": SessionStore(

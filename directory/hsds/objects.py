@@ -193,15 +193,15 @@ def _location(record: ListingIn, sal_id: str) -> dict[str, Any]:
     return location
 
 
-def service(
+def service_brief(
     listing_id: str, record: ListingIn, updated_at: datetime | None = None
 ) -> dict[str, Any]:
-    """The listing as a fully nested HSDS service (the `service_full` form)."""
+    """The listing as the paginated service list shows it (the `service_list` form): the
+    service's own fields and its organization, the first fields of `service`."""
     sal_id = service_at_location_id(listing_id, record.source_id)
-    service_id = derived_id("service", sal_id)
     org = organization(record)
     result: dict[str, Any] = {
-        "id": service_id,
+        "id": derived_id("service", sal_id),
         "organization_id": org["id"],
         "name": record.name,
         "description": record.description,
@@ -215,9 +215,35 @@ def service(
         result["assured_date"] = record.last_verified_at.isoformat()
     if updated_at is not None:
         result["last_modified"] = updated_at.isoformat().replace("+00:00", "Z")
+    result["organization"] = org
+    return result
+
+
+def service_at_location_brief(
+    listing_id: str, record: ListingIn, updated_at: datetime | None = None
+) -> dict[str, Any]:
+    """The listing as the paginated service_at_location list shows it: the place's and its
+    location's own fields, and the service as `service_brief`."""
+    sal_id = service_at_location_id(listing_id, record.source_id)
+    location = _location(record, sal_id)
+    return {
+        "id": sal_id,
+        "service_id": derived_id("service", sal_id),
+        "location_id": location["id"],
+        "location": {k: v for k, v in location.items() if not isinstance(v, list)},
+        "service": service_brief(listing_id, record, updated_at),
+    }
+
+
+def service(
+    listing_id: str, record: ListingIn, updated_at: datetime | None = None
+) -> dict[str, Any]:
+    """The listing as a fully nested HSDS service (the `service_full` form)."""
+    result = service_brief(listing_id, record, updated_at)
+    sal_id = service_at_location_id(listing_id, record.source_id)
+    service_id = result["id"]
     location = _location(record, sal_id)
     result |= {
-        "organization": org,
         "phones": _phone(record, sal_id, service_id),
         "languages": [
             {
@@ -264,26 +290,6 @@ def service(
         ],
     }
     return result
-
-
-# The one-to-one fields of each object, for list views (the HSDS API's `*_list` forms).
-def brief(service_full: dict[str, Any]) -> dict[str, Any]:
-    """A service as the paginated service list shows it: its own fields and organization."""
-    keep = {k: v for k, v in service_full.items() if not isinstance(v, list | dict)}
-    keep["organization"] = service_full["organization"]
-    return keep
-
-
-def service_at_location_brief(service_full: dict[str, Any]) -> dict[str, Any]:
-    place = service_full["service_at_locations"][0]
-    location = {k: v for k, v in place["location"].items() if not isinstance(v, list)}
-    return {
-        "id": place["id"],
-        "service_id": place["service_id"],
-        "location_id": place["location_id"],
-        "location": location,
-        "service": brief(service_full),
-    }
 
 
 TABLE_LINKS: list[tuple[str, str, str]] = [

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from directory.meeting_types import MEETING_TYPES
@@ -49,10 +49,13 @@ def service_at_location_id(listing_id: str, source_id: str) -> str:
     return source_id if is_uuid(source_id) else derived_id("service_at_location", listing_id)
 
 
+# Terms recur from listing to listing: their ids are remembered (uuid5 costs a few µs).
+@lru_cache(maxsize=4096)
 def term_id(code: str) -> str:
     return derived_id("term", code)
 
 
+@lru_cache(maxsize=4096)
 def subcategory_term_id(slug: str) -> str:
     return derived_id("subcategory", slug)
 

@@ -8,7 +8,8 @@
 - `index`: the async clients: `SearchIndex` (search-only key) and `IndexWriter` (admin key);
 - `hints` and `empty`: what a search that found nothing offers, and the searches behind it;
 - `crisis`: the words that say someone may be in danger, and the lines to call (pure);
-- `suggest`: suggestions for the search box as a person types.
+- `suggest`: suggestions for the search box as a person types;
+- `hsds` and `hsds_fields`: the HSDS API's reads of the index, and the fields it reads.
 """
 
 from directory.search.index import IndexBusy, IndexWriter, SearchIndex, SearchUnavailable

@@ -14,13 +14,15 @@ from directory import schedule
 from directory.meeting_types import type_names
 from directory.models import CATEGORY_LABELS, Category
 from directory.opening import index_times
+from directory.search.hsds_fields import hsds_fields
 from directory.search.traits import TRAITS, listing_traits
 
 # The form of the documents: raised when they gain a field a search relies on, so that an
 # index built before (whose documents lack it) is found out of step and rebuilt
 # (indexers/sync.py `in_step`). 2: the hours open ("open now") and the traits; 3: traits only
-# for the values a query can be understood to ask for.
-DOCUMENT_FORMAT = 3
+# for the values a query can be understood to ask for; 4: the HSDS API's ids and filters
+# (hsds_fields.py).
+DOCUMENT_FORMAT = 4
 FORMAT_FIELD = "document_format"
 
 
@@ -103,6 +105,7 @@ def to_document(listing_id: str, record: dict[str, Any], updated_at: datetime) -
         # "Open now": the hours and 5-minute slots of its own week in which it is open.
         doc["open_hours"], doc["open_slots"] = index_times(doc["hours"])
     doc[TRAITS] = listing_traits(doc)  # what understood searches sort by
+    doc.update(hsds_fields(listing_id, record))  # what the HSDS API finds listings by
     doc[FORMAT_FIELD] = DOCUMENT_FORMAT
     geo = valid_geo(record.get("geo"))
     if geo is not None:

@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, NoReturn
 
+from directory.search import hsds_fields
 from directory.search.traits import TRAITS
 
 # "sort" first: when someone asks for distance order they get strict distance order; with no
@@ -53,6 +54,7 @@ FILTERABLE_ATTRIBUTES = [
     "open_slots",
     TRAITS,  # counted as facets: how many listings an understood search put first
     "document_format",  # documents.py DOCUMENT_FORMAT: an index of older documents is rebuilt
+    *hsds_fields.FILTERABLE,  # the HSDS API's ids, terms, postcode and update time
 ]
 
 # Every timezone must come back when the meeting-time filters ask for the zones in use (there
@@ -62,7 +64,7 @@ MAX_FACET_VALUES = 100
 MAX_TOTAL_HITS = 1000  # pagination.maxTotalHits: hits past this are never counted or shown
 
 # Traits (traits.py): the understood listings first, in one search.
-SORTABLE_ATTRIBUTES = ["_geo", "name", "updated_at", TRAITS]
+SORTABLE_ATTRIBUTES = ["_geo", "name", "updated_at", TRAITS, hsds_fields.ORDER]
 
 SYNONYMS_FILE = Path(__file__).with_name("synonyms.toml")
 # Meilisearch looks a term up only as one to three words typed side by side, and uses at most
