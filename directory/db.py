@@ -7,6 +7,7 @@ The schema is defined here with SQLAlchemy Core and created by Alembic migration
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, overload
@@ -33,6 +34,8 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 metadata = MetaData()
 
@@ -337,6 +340,11 @@ def normalize_url(url: str) -> str:
     return url
 
 
+# How long to wait for PostgreSQL to accept a connection (unless the URL's `connect_timeout`
+# says): a server that does not answer fails the request with a 503 instead of holding it.
+CONNECT_TIMEOUT_S = 5
+
+
 def make_engine(database_url: str, **kwargs: Any) -> Engine:
     url = make_url(normalize_url(database_url))
     if url.get_backend_name() == "sqlite":
@@ -351,13 +359,42 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
+    connect_args = dict(kwargs.pop("connect_args", {}))
+    if "connect_timeout" not in url.query:
+        connect_args.setdefault("connect_timeout", CONNECT_TIMEOUT_S)
     return create_engine(
         url,
+        # A connection the server dropped (a restart) is found and replaced before use.
         pool_pre_ping=True,
+        connect_args=connect_args,
         json_serializer=_json_dumps,
         hide_parameters=True,
         **kwargs,
     )
+
+
+# SQLSTATE classes of a server that cannot be talked to: connection exceptions (08), and an
+# administrator's or a crash's shutdown, or a server still starting (57P01-57P03).
+_UNREACHABLE_STATES = ("08", "57P01", "57P02", "57P03")
+
+
+def unreachable(error: BaseException) -> bool:
+    """Whether a database error means the server cannot be reached now (stopped, restarting,
+    the connection lost, no connection free in time), not that a statement was wrong: the
+    first is a 503 to try again later, the second a fault of ours."""
+    if isinstance(error, PoolTimeout):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    if not isinstance(error, OperationalError):
+        return False
+    if isinstance(error.orig, sqlite3.Error):
+        return "unable to open database file" in str(error.orig)
+    # psycopg gives no SQLSTATE when no server answered at all (refused, timed out, reset).
+    state = getattr(error.orig, "sqlstate", None)
+    return state is None or str(state).startswith(_UNREACHABLE_STATES)
 
 
 def _json_dumps(value: Any) -> str:

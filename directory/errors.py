@@ -1,19 +1,23 @@
 """Errors and how each audience sees them.
 
-Client mistakes name the field and the problem; a search outage is a plain-language 503; nothing
+Client mistakes name the field and the problem; a search or database outage is a
+plain-language 503 naming the part that is down, so that staff know what to see to; nothing
 internal (tracebacks, SQL, Meilisearch messages) reaches a public page or API response.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from directory.db import unreachable
 from directory.i18n import N_
 from directory.models import InputError
 from directory.request_log import loggable_path
@@ -27,6 +31,12 @@ SEARCH_DOWN_MESSAGE = N_(
     "Search is not available right now. Please try again in a minute; "
     "if it keeps happening, call the listing's phone number or ask staff for help."
 )
+DATABASE_DOWN_MESSAGE = N_(
+    "The database is not reachable right now. Please try again in a minute; "
+    "if it keeps happening, ask staff for help."
+)
+DATABASE_DOWN = "database_down"
+"""The `kind` of a database outage's error page (a kiosk's error page words it its own way)."""
 MESSAGES = {
     403: "Your account's role does not allow this. Ask a supervisor or an administrator.",
     404: N_("We could not find that page. The listing may have been removed or the link mistyped."),
@@ -37,9 +47,19 @@ WORKSPACE_NOT_FOUND = (
 )
 
 
-ErrorPage = Callable[[Request, int, InputError | None], Response]
-"""An audience's own error page for the paths under a prefix (the kiosk's: no way out of it).
-app.py names them in `app.state.error_pages`, by prefix, as routes may not be imported here."""
+class ErrorPage(Protocol):
+    """An audience's own error page for the paths under a prefix (the kiosk's: no way out of
+    it). app.py names them in `app.state.error_pages`, by prefix, as routes may not be
+    imported here. `kind` tells a 503 of the database (DATABASE_DOWN) from one of search."""
+
+    def __call__(
+        self,
+        request: Request,
+        status: int,
+        error: InputError | None = None,
+        *,
+        kind: str | None = None,
+    ) -> Response: ...
 
 
 def _own_page(request: Request) -> ErrorPage | None:
@@ -61,6 +81,7 @@ def _render(
     message: str,
     field: str | None = None,
     error: InputError | None = None,
+    kind: str | None = None,
 ) -> Response:
     """The error as the audience sees it: JSON (in English) for the APIs, else a page, which
     says `message` (or the field and problem of `error`) in the page's language."""
@@ -72,11 +93,17 @@ def _render(
     own_page = _own_page(request)
     if own_page is not None:
         try:
-            return own_page(request, status, error)
+            return own_page(request, status, error, kind=kind)
         except Exception:
             # The error must still be answered: on the plain page below.
             log.exception("the error page of %s failed", loggable_path(request.url.path))
-    context: dict[str, Any] = {"status": status, "message": message, "field": field, "error": error}
+    context: dict[str, Any] = {
+        "status": status,
+        "message": message,
+        "field": field,
+        "error": error,
+        "kind": kind,
+    }
     path = request.url.path
     if not path.startswith(("/work", "/admin")):
         return render(request, "public/error.html", context, status_code=status)
@@ -100,6 +127,25 @@ async def search_unavailable(request: Request, exc: Exception) -> Response:
     return response
 
 
+async def database_unavailable(request: Request, exc: Exception) -> Response:
+    """The database cannot be reached: a 503 saying so, in the audience's layout, at once
+    (make_engine bounds the wait for a connection). Any other database error is ours: it
+    goes on to `server_error`."""
+    if not unreachable(exc):
+        raise exc
+    # The driver's reason (refused, timed out, shut down), never the statement or its values.
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    log.warning(
+        "database unreachable on %s %s: %s",
+        request.method,
+        loggable_path(request.url.path),
+        reason,
+    )
+    response = _render(request, 503, DATABASE_DOWN_MESSAGE, kind=DATABASE_DOWN)
+    response.headers["Retry-After"] = "30"
+    return response
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     # A workspace 404 may say why (a spent setup link); elsewhere a 404 reads the same.
@@ -109,7 +155,10 @@ async def http_error(request: Request, exc: Exception) -> Response:
     message = exc.detail if custom else MESSAGES.get(exc.status_code, exc.detail)
     if workspace and exc.status_code == 404 and not custom:
         message = WORKSPACE_NOT_FOUND
-    return _render(request, exc.status_code, str(message))
+    response = _render(request, exc.status_code, str(message))
+    # The exception's own headers: a 405's Allow (RFC 9110 requires it).
+    response.headers.update(exc.headers or {})
+    return response
 
 
 def _default_detail(status: int) -> str:
@@ -131,6 +180,8 @@ async def server_error(request: Request, exc: Exception) -> Response:
 exception_handlers = {
     InputError: input_error,
     SearchUnavailable: search_unavailable,
+    DBAPIError: database_unavailable,
+    PoolTimeout: database_unavailable,
     HTTPException: http_error,
     Exception: server_error,
 }

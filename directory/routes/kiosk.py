@@ -186,8 +186,8 @@ class SheetView:
 
 @dataclass(frozen=True)
 class ErrorView:
-    """Context of kiosk/error.html. `kind`: kiosk, listing, page, input, search_down or
-    other (a method a page does not take, a failure on our side)."""
+    """Context of kiosk/error.html. `kind`: kiosk, listing, page, input, search_down,
+    database_down or other (a method a page does not take, a failure on our side)."""
 
     chrome: Chrome
     status: int
@@ -232,10 +232,13 @@ def kiosk_page(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     return endpoint
 
 
-def error_page(request: Request, status: int, error: InputError | None = None) -> Response:
+def error_page(
+    request: Request, status: int, error: InputError | None = None, *, kind: str | None = None
+) -> Response:
     """An error the app answers for a path under /kiosk (a `lang` it does not offer, a method
-    a page does not take, a failure): in the layout and language of the kiosk the path names,
-    or of the kiosk at /kiosk when it names none, so that no error leads out of the kiosk."""
+    a page does not take, a failure, the database down: `kind`): in the layout and language of
+    the kiosk the path names, or of the kiosk at /kiosk when it names none, so that no error
+    leads out of the kiosk."""
     kiosks: Kiosks = request.state.kiosks
     name = request.url.path.removeprefix("/kiosk").strip("/").split("/", 1)[0]
     kiosk = (kiosks.get(name) if valid_name(name) else None) or kiosks.default
@@ -244,7 +247,7 @@ def error_page(request: Request, status: int, error: InputError | None = None) -
         take = parse_ids(request.query_params.get("take") or "", "take")
     except InputError:
         take = ()
-    kind = {400: "input", 404: "page", 503: "search_down"}.get(status, "other")
+    kind = kind or {400: "input", 404: "page", 503: "search_down"}.get(status, "other")
     return _error(request, _chrome(request, kiosk, take), status, kind, error)
 
 

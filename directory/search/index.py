@@ -1,9 +1,10 @@
 """The Meilisearch clients.
 
-`SearchIndex` is what the web layer holds: one async client with the search-only key, made in
-the app's lifespan. `IndexWriter` holds the admin key and is used by indexers and admin
-actions: settings before documents, batched adds, every task awaited and its failure raised,
-and full rebuilds into a fresh index swapped in atomically.
+`SearchIndex` is what the web layer holds: one async client with the read-only key (search,
+and read documents for the HSDS API), made in the app's lifespan. `IndexWriter` holds the
+admin key and is used by indexers and admin actions: settings before documents, batched adds,
+every task awaited and its failure raised, and full rebuilds into a fresh index swapped in
+atomically.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import replace
 from typing import Any
 
 import httpx
+import httpx2
 from meilisearch_python_sdk import AsyncClient
 from meilisearch_python_sdk.errors import (
     MeilisearchApiError,
@@ -114,9 +116,11 @@ class SearchIndex:
             if err.code != "index_not_found":
                 raise SearchUnavailable(f"{err.code}: {err.message}") from err
             return SearchPage(query=query, hits=[], total=0)
-        except (MeilisearchError, httpx.HTTPError) as err:
+        except (MeilisearchError, httpx.HTTPError, httpx2.HTTPError) as err:
             # Connection refused, read timeouts (a plain MeilisearchError in the SDK), and
-            # non-JSON 5xx answers from a proxy all mean the same to a visitor.
+            # non-JSON error answers (a proxy's 502, Meilisearch's own 408 to requests that
+            # waited while it was stalled: httpx2's errors, the SDK's client) all mean the
+            # same to a visitor.
             raise SearchUnavailable(str(err)) from err
         if hints and page.total == 0:
             page = replace(page, hints=await empty_hints(self, query))
@@ -174,7 +178,7 @@ class SearchIndex:
         ]
         try:
             answers = await self._multi_search(requests)
-        except (MeilisearchError, httpx.HTTPError) as err:
+        except (MeilisearchError, httpx.HTTPError, httpx2.HTTPError) as err:
             raise SearchUnavailable(str(err)) from err
         found: dict[str, dict[str, Any]] = {}
         for answer in answers:
@@ -202,7 +206,7 @@ class SearchIndex:
             if err.code == "index_not_found":
                 return []
             raise SearchUnavailable(f"{err.code}: {err.message}") from err
-        except (MeilisearchError, httpx.HTTPError) as err:
+        except (MeilisearchError, httpx.HTTPError, httpx2.HTTPError) as err:
             raise SearchUnavailable(str(err)) from err
         return list(dict.fromkeys(str(hit["name"]) for hit in result.hits))
 
@@ -337,7 +341,7 @@ class SearchIndex:
     async def healthy(self) -> bool:
         try:
             health = await self.client.health()
-        except (MeilisearchError, httpx.HTTPError):
+        except (MeilisearchError, httpx.HTTPError, httpx2.HTTPError):
             return False
         return health.status == "available"
 
@@ -519,12 +523,14 @@ class IndexWriter:
         )
 
     async def ensure_search_key(self) -> str:
-        """A key that may only search, created once with a fixed uid; returns its value."""
+        """A key that may only search and read documents, created once with a fixed uid;
+        returns its value. The HSDS API pages through every listing by reading documents
+        (search/hsds.py): a search reaches the first maxTotalHits only."""
         return await self._ensure_key(
             SEARCH_KEY_UID,
             name="peerdir web search",
-            description="Search-only key used by the web layer",
-            actions=["search"],
+            description="Read-only key used by the web layer: search and read documents",
+            actions=["search", "documents.get"],
             indexes=["*"],
         )
 
@@ -553,5 +559,8 @@ class IndexWriter:
                 "expiresAt": None,
             },
         )
+        if response.status_code == 409:
+            # Another app instance starting at the same moment made it first: the same key.
+            return (await self.client.get_key(uid)).key
         response.raise_for_status()
         return str(response.json()["key"])

@@ -1,0 +1,364 @@
+"""Meilisearch killed while the served app is under load: every answer is a success or a
+plain 503 in its audience's layout, never a 500, a traceback or a hang; pages that read only
+the store keep working; writes made meanwhile are stored; and search comes back when
+Meilisearch does, without restarting the app."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import orjson
+import pytest
+from sqlalchemy import Engine, select
+from starlette.testclient import TestClient
+
+from directory import meili_server, migrations
+from directory.accounts import AccountStore
+from directory.app import create_app
+from directory.config import Settings
+from directory.db import (
+    audit_table,
+    listings_table,
+    make_engine,
+    peers_table,
+    referral_events_table,
+    referrals_table,
+)
+from directory.errors import SEARCH_DOWN_MESSAGE
+from directory.listings import ListingStore
+from directory.passwords import Passwords
+from directory.workspace import Role
+from indexers import sync
+from tests.conftest import CHEAP_HASHING, TEST_MASTER_KEY, meili_process, run
+from tests.factories import listing, offset_north
+from tests.faults.desks import WORKSPACE_ZONE, HttpDesk
+from tests.faults.load import Answer, Load
+from tests.faults.servers import ServedApp
+from tests.workspace import PASSWORD
+
+MEILI_TIMEOUT_S = Settings().meili_timeout_s  # what `peerdir serve` configures
+SEARCH_DOWN = "Search is not available right now"
+# An audience's layout, as its pages show it.
+LAYOUTS = {
+    "public": 'class="site-header"',
+    "kiosk": 'class="kiosk-header"',
+    "work": 'class="work-tag">Workspace',
+}
+
+
+@pytest.fixture(scope="module")
+def own_meili(tmp_path_factory: pytest.TempPathFactory) -> Iterator[meili_server.MeiliProcess]:
+    """A Meilisearch of these tests' own, to kill and to freeze."""
+    server = meili_process(tmp_path_factory.mktemp("meili"))
+    server.start()
+    yield server
+    if server.process is not None and server.process.poll() is None:
+        server.process.send_signal(signal.SIGCONT)
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _meili_running(own_meili: meili_server.MeiliProcess) -> None:
+    """Each test begins with the Meilisearch up, whatever the one before it left."""
+    if own_meili.process is None or own_meili.process.poll() is not None:
+        own_meili.start()
+
+
+@dataclass
+class Served:
+    """The app served on SQLite and the Meilisearch above, with thirty listings indexed, a
+    specialist (with a peer) and an admin signed in."""
+
+    app: ServedApp
+    engine: Engine
+    listing_ids: list[str]
+    desk: HttpDesk
+    admin: HttpDesk
+    peer: str
+
+
+@pytest.fixture(scope="module")
+def served(
+    tmp_path_factory: pytest.TempPathFactory, own_meili: meili_server.MeiliProcess
+) -> Iterator[Served]:
+    tmp = tmp_path_factory.mktemp("search-outage")
+    database_url = f"sqlite:///{tmp / 'directory.db'}"
+    migrations.upgrade(database_url)
+    engine = make_engine(database_url)
+    index = f"test_{uuid.uuid4().hex[:12]}"
+    store = ListingStore(engine)
+    records = [
+        listing(source_id=f"place-{n}", name=f"{kind} Place {n}", category=category,
+                geo=offset_north(n / 4))
+        for n, (kind, category) in enumerate(
+            [("Harbor Housing", "housing"), ("Jobs Center", "employment")] * 15
+        )
+    ]  # fmt: skip
+    ids = store.upsert(records).changed_ids
+    run(lambda w: sync.sync_changed(store, w, ids), own_meili.url, index)
+    accounts = AccountStore(engine, Passwords(CHEAP_HASHING))
+    specialist = accounts.add("sam@example.org", PASSWORD, Role.SPECIALIST, "North Team")
+    admin_account = accounts.add("ada@example.org", PASSWORD, Role.ADMIN, "North Team")
+    app = ServedApp(
+        {
+            "DIRECTORY_HOME": str(tmp / "home"),
+            "DATABASE_URL": database_url,
+            "MEILI_URL": own_meili.url,
+            "MEILI_MASTER_KEY": TEST_MASTER_KEY,
+            "DIRECTORY_MEILI_INDEX": index,
+            "DIRECTORY_KIOSK_PLACE": "19104",
+            "DIRECTORY_TIMEZONE": WORKSPACE_ZONE,
+        },
+        tmp / "app.log",
+    )
+    app.start()
+    desk = HttpDesk(app.url, specialist.email)
+    admin = HttpDesk(app.url, admin_account.email)
+    try:
+        yield Served(app, engine, ids, desk, admin, desk.new_peer("J.R."))
+        assert "Traceback" not in app.log()
+    finally:
+        desk.close()
+        admin.close()
+        app.stop()
+        engine.dispose()
+
+
+def searches(served: Served) -> list[str]:
+    """A search of every audience's: public, kiosk, API, and a specialist's with a peer."""
+    return [
+        "/?q=housing&near=19104",
+        "/?q=zzqxv+nothing+like+it",  # found nothing: the page asks for what else to try
+        "/?category=employment&near=19104&sort=distance",
+        "/kiosk/search?q=housing",
+        "/kiosk/search?category=employment&where=other&near=Philadelphia%2C+PA",
+        "/api/v1/listings?q=housing&near=19104",
+        "/api/v1/listings?q=jobs&category=employment",
+        f"/work/peers/{served.peer}/search?q=housing&near=19104",
+    ]
+
+
+def store_pages(served: Served) -> list[str]:
+    first = served.listing_ids[0]
+    return [f"/listings/{first}", f"/kiosk/listings/{first}", f"/api/v1/listings/{first}"]
+
+
+def search_back(client: httpx.Client, since: float, within_s: float = 5.0) -> float:
+    """Seconds until the app's search answers again, counted from `since` (monotonic)."""
+    while client.get("/api/v1/listings?q=housing").status_code != 200:
+        assert time.monotonic() - since < within_s, f"search not back within {within_s} s"
+        time.sleep(0.1)
+    return time.monotonic() - since
+
+
+def kind_of(path: str) -> str:
+    if path.startswith("/api/"):
+        return "api"
+    if path.startswith("/kiosk"):
+        return "kiosk"
+    return "work" if path.startswith("/work") else "public"
+
+
+def reads_the_store_only(path: str) -> bool:
+    return "/listings/" in path
+
+
+def problems(answer: Answer, *, within_s: float = MEILI_TIMEOUT_S) -> list[str]:
+    """What is wrong with an answer at any time: anything but a success or a plain 503, or an
+    answer slower than `within_s`."""
+    if answer.status is None:
+        return [f"{answer.path}: no answer after {answer.seconds:.1f} s: {answer.failure}"]
+    found = []
+    if answer.status not in (200, 503):
+        found.append(f"status {answer.status}")
+    if answer.seconds > within_s:
+        found.append(f"took {answer.seconds:.1f} s")
+    if "Traceback" in answer.text or "meili" in answer.text.lower():
+        found.append("internals shown")
+    if answer.status == 503:
+        if reads_the_store_only(answer.path):
+            found.append("a page of the store failed with search")
+        if answer.retry_after is None:
+            found.append("no Retry-After")
+        kind = kind_of(answer.path)
+        if kind == "api":
+            if answer.content_type != "application/json" or not answer.text.startswith('{"error":'):
+                found.append("not a JSON error")
+            elif orjson.loads(answer.text)["error"]["message"] != SEARCH_DOWN_MESSAGE:
+                found.append("not the search-down message")
+        elif LAYOUTS[kind] not in answer.text or SEARCH_DOWN not in answer.text:
+            found.append(f"not the {kind} layout's search-down page")
+    return [f"{answer.path}: {p}" for p in found]
+
+
+def test_search_killed_under_load(served: Served, own_meili: meili_server.MeiliProcess) -> None:
+    first, edited = served.listing_ids[0], served.listing_ids[1]
+    desk, admin = served.desk, served.admin
+    asked = searches(served)
+    pages = store_pages(served)
+    with (
+        httpx.Client(base_url=served.app.url, timeout=30.0) as probe,
+        Load(served.app.url, [*asked, *pages], clients=4, cookies=desk.client.cookies) as load,
+    ):
+        time.sleep(3)
+        killed_at = load.now()
+        assert own_meili.process is not None
+        own_meili.process.send_signal(signal.SIGKILL)
+        own_meili.process.wait()
+
+        # Meanwhile, the work of the day goes on.
+        peer_in_outage = desk.new_peer("K.L.")
+        referral = desk.refer(peer_in_outage, first)
+        saved = admin.edit_listing(ListingStore(served.engine), edited, name="Lighthouse House")
+        assert saved.status_code == 303, saved.text
+        assert f"/admin/listings/{edited}?done=" in saved.headers["location"]
+        notice = admin.get(saved.headers["location"])
+        assert notice.status_code == 200 and "Lighthouse House" in notice.text
+
+        time.sleep(max(0.0, killed_at + 3 - load.now()))
+        own_meili.start()  # the same data dir and port
+        restarted_at = load.now()
+        back_s = search_back(probe, time.monotonic())
+        recovered_at = load.now()
+        time.sleep(3)
+        # The search works again, on the same app, for every audience.
+        for path in asked:
+            assert desk.get(path).status_code == 200, path
+
+    answers = load.answers
+    wrong = [p for answer in answers for p in problems(answer)]
+    assert not wrong, "\n".join(wrong[:20])
+    before = [a for a in answers if a.answered_at < killed_at]
+    after = [a for a in answers if a.asked_at > recovered_at]
+    down = [a for a in answers if killed_at + 0.5 < a.asked_at < restarted_at]
+    assert before and all(a.status == 200 for a in before)
+    assert after and all(a.status == 200 for a in after)
+    # The outage was seen by every kind of search, and the store's pages never failed.
+    assert {a.path for a in down if a.status == 503} == set(asked)
+    assert all(a.status == 200 for a in down if a.path in pages)
+    slowest = max(a.seconds for a in answers)
+    print(
+        f"\nkilled: {len(answers)} answers in {load.now():.1f} s, "
+        f"{sum(a.status == 503 for a in answers)} of them 503; slowest {slowest:.2f} s; "
+        f"search back {back_s:.2f} s after Meilisearch"
+    )
+
+    with served.engine.connect() as conn:
+        assert (
+            conn.execute(
+                select(peers_table.c.alias).where(peers_table.c.id == peer_in_outage)
+            ).scalar_one()
+            == "K.L."
+        )
+        assert (
+            conn.execute(
+                select(referrals_table.c.listing_id).where(referrals_table.c.id == referral)
+            ).scalar_one()
+            == first
+        )
+        assert conn.execute(
+            select(referral_events_table.c.to_status).where(
+                referral_events_table.c.referral_id == referral
+            )
+        ).scalars().all() == ["requested"]
+        assert (
+            conn.execute(
+                select(listings_table.c.name).where(listings_table.c.id == edited)
+            ).scalar_one()
+            == "Lighthouse House"
+        )
+        audited = set(conn.execute(select(audit_table.c.action, audit_table.c.object_id)).all())
+    assert {
+        ("peer.create", peer_in_outage),
+        ("referral.create", referral),
+        ("listing.update", edited),
+    } <= audited
+
+
+def test_search_frozen_under_load(served: Served, own_meili: meili_server.MeiliProcess) -> None:
+    """A Meilisearch that takes connections and never answers (stopped, not dead): answers
+    wait no longer than the configured timeout (and the app's own work), then say so."""
+    pages = store_pages(served)
+    assert own_meili.process is not None
+    with (
+        httpx.Client(base_url=served.app.url, timeout=30.0) as probe,
+        Load(
+            served.app.url,
+            [*searches(served), *pages],
+            clients=4,
+            cookies=served.desk.client.cookies,
+        ) as load,
+    ):
+        time.sleep(1)
+        frozen_at = load.now()
+        own_meili.process.send_signal(signal.SIGSTOP)
+        try:
+            time.sleep(MEILI_TIMEOUT_S + 2.5)
+        finally:
+            own_meili.process.send_signal(signal.SIGCONT)
+        thawed_at = load.now()
+        back_s = search_back(probe, time.monotonic())
+        time.sleep(1)
+
+    answers = load.answers
+    wrong = [p for a in answers for p in problems(a, within_s=MEILI_TIMEOUT_S + 2)]
+    assert not wrong, "\n".join(wrong[:20])
+    waited = [a for a in answers if frozen_at < a.asked_at < thawed_at]
+    assert any(a.status == 503 for a in waited), [(a.path, a.status, a.seconds) for a in waited]
+    assert all(a.status == 200 for a in waited if a.path in pages)
+    slowest = max(a.seconds for a in answers)
+    print(
+        f"\nfrozen: {len(answers)} answers, {sum(a.status == 503 for a in answers)} of them "
+        f"503; slowest {slowest:.2f} s (timeout {MEILI_TIMEOUT_S:g} s); "
+        f"search back {back_s:.2f} s after"
+    )
+
+
+class _BadGateway(BaseHTTPRequestHandler):
+    """A proxy in front of Meilisearch whose upstream is gone: an HTML 502 to everything."""
+
+    def _answer(self) -> None:
+        body = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+        self.send_response(502)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_an_error_page_in_front_of_search_is_a_503(settings: Settings) -> None:
+    """Not JSON, not Meilisearch's: an answer the search client cannot read is an outage too
+    (Meilisearch itself answers so, a 408, to requests that waited while it was stalled)."""
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), _BadGateway)
+    thread = threading.Thread(target=proxy.serve_forever)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{proxy.server_address[1]}"
+        app = create_app(replace(settings, meili_url=url))
+        with TestClient(app, raise_server_exceptions=False) as client:
+            api = client.get("/api/v1/listings", params={"q": "housing"})
+            assert api.status_code == 503
+            assert api.json()["error"]["message"] == SEARCH_DOWN_MESSAGE
+            page = client.get("/", params={"q": "housing"})
+            assert page.status_code == 503 and SEARCH_DOWN in page.text
+            kiosk = client.get("/kiosk/search", params={"q": "housing"})
+            assert kiosk.status_code == 503 and LAYOUTS["kiosk"] in kiosk.text
+            ready = client.get("/readyz")
+            assert ready.status_code == 503
+            assert ready.json()["checks"]["meilisearch"] == "down"
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+        thread.join()
