@@ -75,6 +75,9 @@ class Settings:
     # An import with no dry run behind it (the daily feed schedule) may make inactive at most
     # this share of its source's listings in service; above it, none (a feed gone half empty).
     retire_limit_percent: int = 10
+    # How often the worker compares the search index with the store and sends what it lacks
+    # (a save made while Meilisearch was down); 0: never (`peerdir check --fix` by hand).
+    index_check_s: int = 45
     # The search page's map. With no tile URL (the default), an offline map of US state and
     # county outlines from files the app serves itself; with a URL template such as
     # https://tile.example.org/{z}/{x}/{y}.png, that server's tiles, credited by the attribution
@@ -100,6 +103,8 @@ class Settings:
             raise ValueError("DIRECTORY_JOB_STALE_MINUTES: a whole number from 1 to 1440")
         if not 0 <= self.retire_limit_percent <= 100:
             raise ValueError("DIRECTORY_RETIRE_LIMIT_PERCENT: a whole number from 0 to 100")
+        if not 0 <= self.index_check_s <= 3600:
+            raise ValueError("DIRECTORY_INDEX_CHECK_S: a whole number from 0 to 3600")
         if self.map_tile_url:
             tile_source(self.map_tile_url)
             if not self.map_attribution:
@@ -163,6 +168,7 @@ class Settings:
             allow_private_feeds=env.get("DIRECTORY_ALLOW_PRIVATE_FEEDS", "") == "1",
             job_stale_minutes=_whole_number(env, "DIRECTORY_JOB_STALE_MINUTES", 5),
             retire_limit_percent=_whole_number(env, "DIRECTORY_RETIRE_LIMIT_PERCENT", 10),
+            index_check_s=_whole_number(env, "DIRECTORY_INDEX_CHECK_S", 45),
             map_tile_url=env.get("DIRECTORY_MAP_TILE_URL", "").strip(),
             map_attribution=env.get("DIRECTORY_MAP_ATTRIBUTION", "").strip(),
         ).with_keys()

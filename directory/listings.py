@@ -393,6 +393,22 @@ class ListingStore:
             latest = conn.execute(select(func.max(t.c.updated_at))).scalar_one()
         return as_utc(latest) if latest is not None else None
 
+    def update_times(self, ids: Collection[str] | None = None) -> dict[str, datetime]:
+        """id → update time of every listing (or of those among `ids` that are stored),
+        without their records: the index check compares these with the index's documents."""
+        query = select(t.c.id, t.c.updated_at)
+        with self.engine.connect() as conn:
+            if ids is None:
+                return {id_: as_utc(at) for id_, at in conn.execute(query)}
+            wanted = list(ids)
+            found: dict[str, datetime] = {}
+            for start in range(0, len(wanted), 1000):
+                chunk = wanted[start : start + 1000]
+                found.update(
+                    (id_, as_utc(at)) for id_, at in conn.execute(query.where(t.c.id.in_(chunk)))
+                )
+            return found
+
     def rows(
         self, ids: Iterable[str] | None = None, *, batch_size: int = 5000
     ) -> Iterator[list[StoredRow]]:

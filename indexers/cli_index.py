@@ -148,6 +148,17 @@ async def _index(
             return report
         ok, indexed, stored = await sync.in_step(store, writer)
         if not ok:
+            from indexers import check  # it takes this module's lock: imported here, not above
+
+            found = await check.compare(store, writer)
+            differing = len(found.missing) + len(found.stale) + len(found.extra)
+            if found.index_found and differing * 2 <= found.stored:
+                # A few listings behind (an earlier run killed before its documents went, a
+                # save while Meilisearch was away): send just those.
+                print(f"index is out of step with the store: {differing} documents differ")
+                fixed = await check.fix(store, writer, found)
+                print(f"index updated: {fixed.line(found)}")
+                return report
             print(
                 f"index is out of step with the store ({indexed or 0} documents, "
                 f"{stored} listings, documents of an older form, or a missed update): rebuilding",

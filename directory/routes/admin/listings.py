@@ -129,7 +129,8 @@ NOTICES = {
     ),
     "not_indexed": (
         "Saved, but the search index could not be updated just now: the public search will "
-        "show the change after the next rebuild (Sources → Rebuild the search index)."
+        "show the change within a minute or two of search being back (the worker checks the "
+        "index regularly), or at once after Sources → Rebuild the search index."
     ),
 }
 
