@@ -13,7 +13,7 @@ import httpx
 from meilisearch_python_sdk.errors import MeilisearchCommunicationError
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from directory import cli_users, meili_server, migrations
+from directory import cli_backup, cli_users, meili_server, migrations
 from directory.config import DEFAULT_MEILI_PORT, Settings
 from directory.search.index import IndexTaskFailed
 
@@ -120,6 +120,18 @@ def _parser() -> argparse.ArgumentParser:
         help="how often to look for new jobs (default 2)",
     )
 
+    check = commands.add_parser(
+        "check",
+        help="compare the search index with the store",
+        description="Compare the search index with the store: documents missing (listings "
+        "the index lacks), stale (older than the listing, or of an older form) and extra (no "
+        "such listing). Exits 0 when they are in step, 1 when not. The worker does the same "
+        "with --fix every DIRECTORY_INDEX_CHECK_S seconds.",
+    )
+    check.add_argument(
+        "--fix", action="store_true", help="send the missing and stale, delete the extra"
+    )
+
     export = commands.add_parser(
         "export",
         help="write every stored listing in an open format",
@@ -144,6 +156,7 @@ def _parser() -> argparse.ArgumentParser:
     meili_commands.add_parser("status", help="say whether it is running and healthy")
 
     cli_users.add_parser(commands)
+    cli_backup.add_parser(commands)
 
     db = commands.add_parser("db", help="database tasks", description="Database tasks.")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -298,8 +311,14 @@ def main(argv: list[str] | None = None) -> int:
             from indexers.worker import main as worker_main
 
             return worker_main(settings, once=args.once, poll_s=args.poll)
+        if args.command == "check":
+            from indexers.check import main as check_main
+
+            return check_main(settings, fix_it=args.fix)
         if args.command == "user":
             return cli_users.run(settings, args)
+        if args.command in ("backup", "restore"):
+            return cli_backup.run(settings, args)
         if args.command == "export":
             return _export(settings, args)
         if args.command == "meili":
