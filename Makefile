@@ -11,7 +11,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Message catalogs: the .po files are the source; their compiled .mo files are made here.
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard directory/locale/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test setup services index bench relevance lint chromium stop clean messages
+.PHONY: run test setup services index bench soak relevance lint chromium stop clean messages
 
 # The web app, and beside it the worker that runs imports, rebuilds and scheduled feeds.
 # Ctrl-C stops both (the worker at its next chunk boundary; the shell waits for it).
@@ -60,11 +60,18 @@ chromium:
 		echo "Installing Chromium from Debian packages for the browser tests"; \
 		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
+# Indexing, latency and memory at 100,000 listings; another size: make bench BENCH_ARGS="--n 1000000".
 bench: setup
 	$(PEERDIR) meili install
-	$(BIN)/python bench/bench.py
+	$(BIN)/python bench/bench.py $(BENCH_ARGS)
 	$(BIN)/python bench/workspace.py
 	$(BIN)/python bench/admin.py
+
+# A bounded load on the app over loopback (bench/soak.py): fails on any error or below
+# 200 requests a second.
+soak: setup
+	$(PEERDIR) meili install
+	$(BIN)/python bench/soak.py
 
 # Search relevance on seed_data/: precision@3 and nDCG@10 per query (tests/search/relevance/).
 relevance: setup

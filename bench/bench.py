@@ -40,6 +40,8 @@ from urllib.parse import urlencode
 
 import httpx
 import uvicorn
+from hsds_latency import check_hsds, measure_hsds, print_hsds
+from starlette.applications import Starlette
 from starlette.datastructures import QueryParams
 from suggestions import check_suggestions, measure_suggestions, print_suggestions
 from synthetic import write_listings
@@ -141,10 +143,10 @@ def drop_index(url: str, key: str, index: str) -> None:
 
 
 # ---------------------------------------------------------------- query latency
-def serve_app(port: int) -> None:
-    """Child-process mode: run the real app with uvicorn (settings from BENCH_* variables)."""
+def settings_from_env() -> Settings:
+    """The served app's settings, from the BENCH_* variables `app_process` sets."""
     env = os.environ
-    settings = Settings(
+    return Settings(
         home=Path(env["BENCH_HOME"]),
         database_url=env["BENCH_DATABASE_URL"],
         meili_url=env["BENCH_MEILI_URL"],
@@ -153,8 +155,31 @@ def serve_app(port: int) -> None:
         meili_search_key=env["BENCH_SEARCH_KEY"],
         meili_external=True,
     )
+
+
+def app_from_env() -> Starlette:
+    """uvicorn's app factory in each of several worker processes (they import it by name)."""
+    return create_app(settings_from_env())
+
+
+def serve_app(port: int) -> None:
+    """Child-process mode: run the real app with uvicorn (settings from BENCH_* variables;
+    BENCH_WORKERS uvicorn worker processes, 1 by default)."""
+    workers = int(os.environ.get("BENCH_WORKERS", "1"))
+    if workers > 1:
+        uvicorn.run(
+            "bench:app_from_env",
+            factory=True,
+            app_dir=str(Path(__file__).parent),
+            host="127.0.0.1",
+            port=port,
+            workers=workers,
+            log_level="warning",
+            access_log=False,
+        )
+        return
     config = uvicorn.Config(
-        create_app(settings),
+        create_app(settings_from_env()),
         host="127.0.0.1",
         port=port,
         workers=1,
@@ -166,11 +191,20 @@ def serve_app(port: int) -> None:
 
 @contextmanager
 def app_process(
-    home: Path, db_url: str, meili_url: str, index: str, key: str, master_key: str = ""
+    home: Path,
+    db_url: str,
+    meili_url: str,
+    index: str,
+    key: str,
+    master_key: str = "",
+    *,
+    workers: int = 1,
+    start_timeout_s: float = 30,
 ) -> Iterator[str]:
     port = meili_server.free_port()
     env = {
         **os.environ,
+        "BENCH_WORKERS": str(workers),
         "BENCH_HOME": str(home),
         "BENCH_DATABASE_URL": db_url,
         "BENCH_MEILI_URL": meili_url,
@@ -180,19 +214,40 @@ def app_process(
     }
     proc = subprocess.Popen([sys.executable, __file__, "--serve-app", str(port)], env=env)
     url = f"http://127.0.0.1:{port}"
+    _SERVED[url] = proc.pid
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + start_timeout_s
         while not _up(f"{url}/healthz"):
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("the app did not start")
             time.sleep(0.1)
         yield url
     finally:
+        _SERVED.pop(url, None)
         proc.terminate()
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+_SERVED: dict[str, int] = {}  # the app's URL -> its process (one uvicorn worker: the app)
+
+
+def resident_mb(app_url: str) -> float:
+    """The served app's resident memory now (Linux /proc: VmRSS), in MB."""
+    for line in Path(f"/proc/{_SERVED[app_url]}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def print_memory(started_mb: float, after_mb: float, n: int) -> str:
+    print(f"\n== The app's resident memory (one uvicorn worker, {n:,} listings indexed)")
+    print(f"  when started: {started_mb:.0f} MB; after every load above: {after_mb:.0f} MB")
+    return (
+        f"memory: app {after_mb:.0f} MB after the load (target < 150 MB) {verdict(after_mb < 150)}"
+    )
 
 
 def _up(url: str) -> bool:
@@ -492,6 +547,7 @@ def run(args: argparse.Namespace) -> None:
 
         key = asyncio.run(_search_key(meili.url, meili.master_key))
         app_url = stack.enter_context(app_process(work, db_url, meili.url, index_a, key))
+        started_mb = resident_mb(app_url)
         print(f"\n  hits per ZIP (API, within 25 mi): {'; '.join(check_hits(app_url))}")
         senders = {"raw": raw_sender(meili.url, index_a, key), "api": api_sender(app_url)}
         results: dict[tuple[str, int], Load] = {}
@@ -508,6 +564,10 @@ def run(args: argparse.Namespace) -> None:
         checks = check_suggestions(app_url, QUERY_ZIPS)
         loads = measure_suggestions(measure, app_url, QUERY_ZIPS, args.requests)
         summary += print_suggestions(loads, results["api", 1].p(50), checks)
+        log(f"HSDS API: {args.requests} requests each at c=1, beside the API, in turns")
+        hsds = measure_hsds(measure, app_url, QUERY_ZIPS, QUERY, args.requests)
+        summary += print_hsds(hsds, check_hsds(app_url, QUERY_ZIPS))
+        summary.append(print_memory(started_mb, resident_mb(app_url), args.n))
         print("\n== Summary")
         for line in summary:
             print(f"  {line}")
