@@ -5,8 +5,19 @@ Public and read-only; it serves listings only (never referrals, users or audit d
 the listings the search shows (active and temporarily closed). Lists are HSDS `Page`s and take
 the standard parameters (search, page, per_page, taxonomy_term_id, taxonomy_id,
 organization_id, modified_after, full; postcode and proximity for service_at_locations). A bad
-parameter is a 400 naming it. `search` matches every word in the name, organization,
-description, place and terms (plain matching, not the typo-tolerant search index).
+parameter is a 400 naming it.
+
+Services and service_at_locations are found through the search index (search/hsds.py): it
+filters and pages the listing ids, sorted by name, and the page's listings are then read from
+the store, so nothing about every listing is held here. What a listing's HSDS ids are is in
+its index document (search/hsds_fields.py), so a listing shows here once it is indexed.
+`search` is a search of the index in which every word must match (Meilisearch's
+`matchingStrategy: "all"`), in the name, organization, description, place and subcategories:
+unlike the plain matching it replaced, it forgives typos, knows the index's synonyms, matches
+whole words (the last one also as a beginning) and counts the first ten words; its results
+come in relevance order and reach the first 1000 matches (MAX_TOTAL_HITS), as every search
+does. Organizations, taxonomies and taxonomy terms are short lists: their `search` is still
+plain matching of every word.
 """
 
 from __future__ import annotations
@@ -24,10 +35,17 @@ from starlette.routing import Route
 
 from directory.geo import gazetteer
 from directory.hsds import objects
-from directory.hsds.catalog import Catalog, Entry, Filters, PageOf
+from directory.hsds.pages import Filters, PageOf
 from directory.hsds.vocabulary import UNKNOWN_ORGANIZATION_ID, is_uuid
 from directory.listings import ListingStore
-from directory.models import InputError, ListingIn
+from directory.models import InputError, ListingIn, Status
+from directory.search.hsds import HsdsIndex
+from directory.search.hsds_fields import (
+    ORGANIZATION,
+    SERVICE_AT_LOCATION_ID,
+    SERVICE_ID,
+    unlabel,
+)
 
 OPENAPI_URL = "https://raw.githubusercontent.com/openreferral/specification/3.0/schema/openapi.json"
 PROFILE_URL = "https://github.com/openreferral/specification/tree/3.0"
@@ -38,6 +56,7 @@ _POSTCODE = re.compile(r"^\d{5}(-\d{4})?$")
 _DIGITS = re.compile(r"^[0-9]{1,9}$")  # ASCII only: str.isdigit() also takes "²"
 # A "+hh:mm" offset arrives as " hh:mm" when the plus sign was not URL-encoded.
 _BARE_OFFSET = re.compile(r" (\d\d(:?\d\d)?)$")
+VISIBLE = (Status.ACTIVE.value, Status.TEMPORARILY_CLOSED.value)
 
 
 def _integer(params: Any, name: str, default: int, low: int, high: int) -> int:
@@ -122,36 +141,48 @@ def _page_params(request: Request) -> tuple[int, int]:
     return _integer(params, "page", 1, 1, 1_000_000), per_page
 
 
-async def _catalog(request: Request) -> Catalog:
-    catalog: Catalog = request.state.hsds
-    return await catalog.current()
+def _index(request: Request) -> HsdsIndex:
+    return HsdsIndex(request.state.search)
 
 
-async def _services_for(request: Request, entries: list[Entry]) -> list[dict[str, Any]]:
+Shape = Callable[[str, ListingIn, datetime], dict[str, Any]]
+
+
+async def _services_for(request: Request, ids: list[str], shape: Shape) -> list[dict[str, Any]]:
+    """The listings `ids` in that order, read from the store, each as `shape` makes it (an
+    HSDS object from objects.py). A listing the store no longer shows (the index has yet to
+    hear of it) is left out."""
     store: ListingStore = request.state.store
-    wanted = [e.listing_id for e in entries]
 
     def load() -> dict[str, dict[str, Any]]:
         found = {}
-        for batch in store.rows(wanted):
+        for batch in store.rows(ids):
             for row in batch:
+                if row.record.get("status") not in VISIBLE:
+                    continue
                 record = ListingIn.model_validate(row.record)
-                found[row.id] = objects.service(row.id, record, row.updated_at)
+                found[row.id] = shape(row.id, record, row.updated_at)
         return found
 
-    by_id = await run_in_threadpool(load)
-    return [by_id[i] for i in wanted if i in by_id]
+    by_id = await run_in_threadpool(load) if ids else {}
+    return [by_id[i] for i in ids if i in by_id]
 
 
-async def _paged(
-    request: Request,
-    entries: list[Entry],
-    shape: Callable[[dict[str, Any]], dict[str, Any]],
-) -> JSONResponse:
+async def _paged(request: Request, filters: Filters, shape: Shape) -> JSONResponse:
     page, per_page = _page_params(request)
-    chosen = entries[(page - 1) * per_page : page * per_page]
-    contents = [shape(s) for s in await _services_for(request, chosen)]
-    return JSONResponse(PageOf(len(entries), page, per_page, contents).to_json())
+    found = await _index(request).page(filters, page, per_page)
+    contents = await _services_for(request, found.ids, shape)
+    return JSONResponse(PageOf(found.total, page, per_page, contents).to_json())
+
+
+async def _one(request: Request, field: str, what: str) -> JSONResponse:
+    """The full service of the listing whose HSDS id `field` is the path's id."""
+    ident = str(request.path_params["id"]).lower()
+    listing_id = await _index(request).listing_id(field, ident) if is_uuid(ident) else None
+    found = await _services_for(request, [listing_id] if listing_id else [], objects.service)
+    if not found:
+        raise HTTPException(404, f"no {what} with that id")
+    return JSONResponse(found[0])
 
 
 async def root(request: Request) -> JSONResponse:
@@ -163,61 +194,35 @@ async def root(request: Request) -> JSONResponse:
 async def services(request: Request) -> JSONResponse:
     filters = _filters(request)
     full = _flag(request.query_params, "full")
-    catalog = await _catalog(request)
-    return await _paged(request, filters.apply(catalog.entries), _shape(full, objects.brief))
+    return await _paged(request, filters, objects.service if full else objects.service_brief)
 
 
 async def service(request: Request) -> JSONResponse:
-    catalog = await _catalog(request)
-    found = catalog.by_service.get(str(request.path_params["id"]).lower())
-    if found is None:
-        raise HTTPException(404, "no service with that id")
-    (item,) = await _services_for(request, [found])
-    return JSONResponse(item)
+    return await _one(request, SERVICE_ID, "service")
 
 
 async def service_at_locations(request: Request) -> JSONResponse:
     filters = _filters(request, places=True)
     full = _flag(request.query_params, "full")
-    catalog = await _catalog(request)
-    shape = _shape(full, objects.service_at_location_brief)
-    return await _paged(request, filters.apply(catalog.entries), shape)
+    shape = objects.service if full else objects.service_at_location_brief
+    return await _paged(request, filters, shape)
 
 
 async def service_at_location(request: Request) -> JSONResponse:
-    catalog = await _catalog(request)
-    found = catalog.by_place.get(str(request.path_params["id"]).lower())
-    if found is None:
-        raise HTTPException(404, "no service_at_location with that id")
-    (item,) = await _services_for(request, [found])
-    return JSONResponse(item)
+    return await _one(request, SERVICE_AT_LOCATION_ID, "service_at_location")
 
 
-def _shape(
-    full: bool, brief: Callable[[dict[str, Any]], dict[str, Any]]
-) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    return (lambda s: s) if full else brief
-
-
-def _organization(entries: list[Entry], org: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **org,
-        "services": [{"id": e.service_id, "name": e.name} for e in entries],
-    }
+def _page_of(items: list[dict[str, Any]], page: int, per_page: int) -> JSONResponse:
+    chosen = items[(page - 1) * per_page : page * per_page]
+    return JSONResponse(PageOf(len(items), page, per_page, chosen).to_json())
 
 
 async def organizations(request: Request) -> JSONResponse:
     filters = _filters(request)
     page, per_page = _page_params(request)
-    catalog = await _catalog(request)
-    found = []
-    for org_id, entries in catalog.organizations().items():
-        name = entries[0].organization
-        if filters.words and not all(w in name.lower() for w in filters.words):
-            continue
-        found.append(_org_json(org_id, name))
-    chosen = found[(page - 1) * per_page : page * per_page]
-    return JSONResponse(PageOf(len(found), page, per_page, chosen).to_json())
+    found = await _index(request).organizations()
+    chosen = [_org_json(org_id, name) for org_id, name in found if filters.matches(name)]
+    return _page_of(chosen, page, per_page)
 
 
 def _org_json(org_id: str, name: str) -> dict[str, Any]:
@@ -230,38 +235,44 @@ def _org_json(org_id: str, name: str) -> dict[str, Any]:
 
 
 async def organization(request: Request) -> JSONResponse:
-    catalog = await _catalog(request)
     org_id = str(request.path_params["id"]).lower()
-    entries = catalog.organizations().get(org_id)
-    if not entries:
+    found = await _index(request).services_of(org_id) if is_uuid(org_id) else []
+    if not found:
         raise HTTPException(404, "no organization with that id")
-    return JSONResponse(_organization(entries, _org_json(org_id, entries[0].organization)))
+    name, _ = unlabel(found[0][ORGANIZATION])
+    services = [
+        {
+            "id": doc[SERVICE_ID],
+            "organization_id": org_id,
+            "name": doc["name"],
+            "status": objects.STATUS[Status(doc["status"])],
+        }
+        for doc in found
+    ]
+    return JSONResponse({**_org_json(org_id, name), "services": services})
 
 
 async def taxonomies(request: Request) -> JSONResponse:
     filters = _filters(request)
     page, per_page = _page_params(request)
-    found = [
-        t
-        for t in objects.taxonomies()
-        if all(w in (t["name"] + " " + t["description"]).lower() for w in filters.words)
-    ]
-    chosen = found[(page - 1) * per_page : page * per_page]
-    return JSONResponse(PageOf(len(found), page, per_page, chosen).to_json())
+    found = [t for t in objects.taxonomies() if filters.matches(t["name"] + " " + t["description"])]
+    return _page_of(found, page, per_page)
+
+
+async def _terms(request: Request) -> list[dict[str, Any]]:
+    """Every term of our taxonomy, then the subcategories of the visible listings."""
+    subcategories = await _index(request).subcategories()
+    return objects.vocabulary() + [objects.subcategory_term(s) for s in subcategories]
 
 
 async def taxonomy_terms(request: Request) -> JSONResponse:
     filters = _filters(request)
     page, per_page = _page_params(request)
-    catalog = await _catalog(request)
-    terms = objects.vocabulary() + [objects.subcategory_term(s) for s in catalog.subcategories()]
+    terms = await _terms(request)
     if filters.taxonomy_id:
         terms = [t for t in terms if t["taxonomy_id"] == filters.taxonomy_id]
-    terms = [
-        t for t in terms if all(w in (t["code"] + " " + t["name"]).lower() for w in filters.words)
-    ]
-    chosen = terms[(page - 1) * per_page : page * per_page]
-    return JSONResponse(PageOf(len(terms), page, per_page, chosen).to_json())
+    chosen = [t for t in terms if filters.matches(t["code"] + " " + t["name"])]
+    return _page_of(chosen, page, per_page)
 
 
 async def taxonomy(request: Request) -> JSONResponse:
@@ -274,9 +285,7 @@ async def taxonomy(request: Request) -> JSONResponse:
 
 async def taxonomy_term(request: Request) -> JSONResponse:
     wanted = str(request.path_params["id"]).lower()
-    catalog = await _catalog(request)
-    terms = objects.vocabulary() + [objects.subcategory_term(s) for s in catalog.subcategories()]
-    for item in terms:
+    for item in await _terms(request):
         if item["id"] == wanted:
             return JSONResponse(item)
     raise HTTPException(404, "no taxonomy term with that id")

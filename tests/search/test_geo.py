@@ -78,9 +78,11 @@ def test_tables_read_in_a_child_process_leave_this_one_small() -> None:
 def test_tables_are_read_here_when_the_child_process_cannot_run(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    import sys
+
     from directory import geo
 
-    monkeypatch.setattr(geo.sys, "executable", "/nonexistent/python")
+    monkeypatch.setattr(sys, "executable", "/nonexistent/python")
     geo.gazetteer.cache_clear()
     try:
         places = geo.gazetteer()
