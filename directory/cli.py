@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import httpx
+import httpx2
 from meilisearch_python_sdk.errors import MeilisearchCommunicationError
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
@@ -215,7 +216,7 @@ def _meili_start(settings: Settings, port: int, pid_file: Path) -> int:
 
 
 def _ensure_search_key(url: str, master_key: str, index: str) -> str:
-    """The search-only key for the web layer, created with the admin key when missing."""
+    """The read-only search key for the web layer, created with the admin key when missing."""
     from directory.search import IndexWriter
     from directory.search.index import make_client
 
@@ -260,7 +261,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             "rebuild. Set MEILI_MASTER_KEY (or DIRECTORY_MEILI_WRITE_KEY).",
             flush=True,
         )
-    # The web layer never holds the admin key: it searches with a search-only key and writes
+    # The web layer never holds the admin key: it searches with a read-only search key and writes
     # one listing at a time with a key that may only add documents to its index.
     settings = replace(settings, meili_master_key=None)
     app = create_app(settings)
@@ -330,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     except meili_server.MeiliServerError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    except (MeilisearchCommunicationError, httpx.TransportError):
+    except (MeilisearchCommunicationError, httpx.TransportError, httpx2.TransportError):
         print(
             f"error: cannot reach Meilisearch at {settings.meili_url}; "
             "start it with `peerdir meili start` or check MEILI_URL",

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import httpx2
 from meilisearch_python_sdk.errors import MeilisearchCommunicationError
 
 from directory.backup import BackupError, backup, restore
@@ -80,7 +81,7 @@ def _rebuild_index(settings: Settings) -> int:
     """Fill a fresh index from the restored store and swap it in."""
     # The command line is the composition root: the one place that calls into the importers.
     from indexers import sync
-    from indexers.cli_index import index_lock
+    from indexers.index_lock import index_lock
 
     if not settings.meili_master_key:
         print(
@@ -99,7 +100,7 @@ def _rebuild_index(settings: Settings) -> int:
     try:
         with index_lock(settings.home):
             documents = asyncio.run(fill(ListingStore(engine)))
-    except (MeilisearchCommunicationError, httpx.TransportError):
+    except (MeilisearchCommunicationError, httpx.TransportError, httpx2.TransportError):
         print(
             f"error: the search index was not rebuilt: cannot reach Meilisearch at "
             f"{settings.meili_url}; {REBUILD_LATER}",

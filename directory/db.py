@@ -373,9 +373,12 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
     )
 
 
-# SQLSTATE classes of a server that cannot be talked to: connection exceptions (08), and an
-# administrator's or a crash's shutdown, or a server still starting (57P01-57P03).
-_UNREACHABLE_STATES = ("08", "57P01", "57P02", "57P03")
+# SQLSTATE classes of a server that cannot be talked to now: connection exceptions (08), out
+# of resources (53: too many connections, with several instances), and an administrator's or a
+# crash's shutdown, or a server still starting (57P01-57P03).
+_UNREACHABLE_STATES = ("08", "53", "57P01", "57P02", "57P03")
+# SQLite's: the file cannot be opened, or another process held its lock past the busy timeout.
+_SQLITE_UNAVAILABLE = ("unable to open database file", "database is locked")
 
 
 def unreachable(error: BaseException) -> bool:
@@ -391,7 +394,7 @@ def unreachable(error: BaseException) -> bool:
     if not isinstance(error, OperationalError):
         return False
     if isinstance(error.orig, sqlite3.Error):
-        return "unable to open database file" in str(error.orig)
+        return str(error.orig).startswith(_SQLITE_UNAVAILABLE)
     # psycopg gives no SQLSTATE when no server answered at all (refused, timed out, reset).
     state = getattr(error.orig, "sqlstate", None)
     return state is None or str(state).startswith(_UNREACHABLE_STATES)

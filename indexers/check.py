@@ -17,13 +17,9 @@ between is at worst sent again, never taken for extra and deleted.
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import logging
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from meilisearch_python_sdk.errors import MeilisearchApiError
@@ -35,7 +31,7 @@ from directory.search import IndexWriter
 from directory.search.documents import DOCUMENT_FORMAT, FORMAT_FIELD, epoch_ms
 from directory.search.index import make_client
 from indexers import sync
-from indexers.cli_index import index_lock
+from indexers.index_lock import index_lock
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +142,14 @@ async def compare(store: ListingStore, writer: IndexWriter) -> Comparison:
 async def fix(store: ListingStore, writer: IndexWriter, found: Comparison) -> Fixed:
     """Send the missing and stale documents as the store makes them now, and delete the
     extra ones that are still not in the store; wait for Meilisearch to take it all."""
-    sent = await sync.sync_changed(store, writer, [*found.missing, *found.stale])
+    ids = [*found.missing, *found.stale]
+    read_at = store.update_times(ids) if ids else {}
+    sent = await sync.sync_changed(store, writer, ids)
+    if ids:
+        # A save made after its listing was read here may have reached Meilisearch before
+        # the older document sent here, which then replaced it: send those again.
+        again = [id_ for id_, at in store.update_times(ids).items() if at != read_at.get(id_)]
+        await sync.sync_changed(store, writer, again)
     still_stored = store.update_times(found.extra) if found.extra else {}
     gone = [id_ for id_ in found.extra if id_ not in still_stored]
     deleted = 0
@@ -176,21 +179,6 @@ async def catch_up(store: ListingStore, writer: IndexWriter) -> tuple[Comparison
     if found.in_step:
         return found, Fixed()
     return found, await fix(store, writer, found)
-
-
-@contextmanager
-def index_lock_if_free(home: Path) -> Iterator[bool]:
-    """Hold the lock `peerdir index` and the worker's jobs hold (cli_index.index_lock) when
-    nobody does; yield whether this holds it. The regular check skips a round rather than
-    wait behind an import or a rebuild (which leave the index in step themselves)."""
-    home.mkdir(parents=True, exist_ok=True)
-    with (home / "index.lock").open("w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        yield True
 
 
 def main(settings: Settings, *, fix_it: bool = False) -> int:

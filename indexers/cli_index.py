@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import fcntl
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import available_timezones
@@ -20,11 +17,12 @@ from directory.db import make_engine
 from directory.listings import ListingStore
 from directory.search import IndexWriter
 from directory.search.index import make_client
-from indexers import column_map, sync
+from indexers import check, column_map, sync
 from indexers.bmlt_fetch import fetch_bmlt, is_bmlt_url
 from indexers.fetch import fetch, is_url
 from indexers.formats import Format, Reader, reader_for
 from indexers.importer import import_files
+from indexers.index_lock import index_lock
 from indexers.meeting_types_file import load_types_file
 from indexers.pipeline import ImportReport
 from indexers.read_options import ReadOptions
@@ -148,8 +146,6 @@ async def _index(
             return report
         ok, indexed, stored = await sync.in_step(store, writer)
         if not ok:
-            from indexers import check  # it takes this module's lock: imported here, not above
-
             found = await check.compare(store, writer)
             differing = len(found.missing) + len(found.stale) + len(found.extra)
             if found.index_found and differing * 2 <= found.stored:
@@ -169,20 +165,6 @@ async def _index(
         elif report.stored:
             print(f"index updated: {report.indexed} documents sent")
         return report
-
-
-@contextmanager
-def index_lock(home: Path) -> Iterator[None]:
-    """One import at a time on this machine: a rebuild swapping in while another run writes
-    to the live index would drop that run's documents."""
-    home.mkdir(parents=True, exist_ok=True)
-    with (home / "index.lock").open("w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            print("another `peerdir index` is running; waiting for it to finish", file=sys.stderr)
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
 
 
 def run(settings: Settings, request: IndexRequest) -> int:

@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import httpx2
 from meilisearch_python_sdk.errors import MeilisearchCommunicationError, MeilisearchError
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -62,9 +63,9 @@ from directory.search.index import IndexBusy, IndexTaskFailed, make_client
 from directory.source_registry import SourceRegistry
 from directory.uploads import KEEP_UPLOADS_DAYS, uploads_dir
 from indexers import check, sync
-from indexers.cli_index import index_lock
 from indexers.formats import Format, reader_for
 from indexers.importer import import_files
+from indexers.index_lock import index_lock, index_lock_if_free
 from indexers.job_inputs import JobFailed, prepare
 from indexers.job_progress import Progress, Stopped, heartbeat, summarize
 from indexers.pipeline import ImportReport, collect_chunks, kept_keys, retirement_sources
@@ -156,13 +157,14 @@ class Worker:
         if not self.settings.meili_master_key:
             return None
         try:
-            with check.index_lock_if_free(self.settings.home) as held:
+            with index_lock_if_free(self.settings.home) as held:
                 if not held:
                     return None
                 return asyncio.run(self._check_index())
-        except (MeilisearchCommunicationError, httpx.TransportError, IndexBusy):
+        except (MeilisearchCommunicationError, httpx.TransportError, httpx2.TransportError,
+                IndexBusy):  # fmt: skip
             return None  # away or slow: the next round looks again
-        except (IndexTaskFailed, MeilisearchError, httpx.HTTPError) as err:
+        except (IndexTaskFailed, MeilisearchError, httpx.HTTPError, httpx2.HTTPError) as err:
             log.warning("the search index could not be checked: %s", err)
             return None
         except Exception:  # the jobs go on; the next round tries again
@@ -220,7 +222,7 @@ class Worker:
             except JobFailed as err:
                 self.jobs.fail(job.id, str(err))
                 return
-            except (MeilisearchCommunicationError, httpx.TransportError):
+            except (MeilisearchCommunicationError, httpx.TransportError, httpx2.TransportError):
                 self.jobs.fail(job.id, self._index_away())
                 return
             except IndexTaskFailed as err:

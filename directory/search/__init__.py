@@ -5,7 +5,7 @@
 - `query`: turning a validated search request into Meilisearch parameters (pure);
 - `traits`: the flags a listing carries so that an understood search is one search (pure);
 - `results`: hits and pages as the web layer renders them (highlights escaped);
-- `index`: the async clients: `SearchIndex` (search-only key) and `IndexWriter` (admin key);
+- `index`: the async clients: `SearchIndex` (read-only search key) and `IndexWriter` (admin key);
 - `hints` and `empty`: what a search that found nothing offers, and the searches behind it;
 - `crisis`: the words that say someone may be in danger, and the lines to call (pure);
 - `suggest`: suggestions for the search box as a person types;
