@@ -100,6 +100,9 @@ class Worker:
         self.stop = stop or threading.Event()
         self.progress_every_s = progress_every_s
         self.heartbeat_every_s = heartbeat_every_s
+        # Index checks that failed in a row: one is a Meilisearch starting up or going away
+        # (said at INFO level), a second a problem to look into (a warning).
+        self._failed_checks = 0
 
     def close(self) -> None:
         if self._own_engine:
@@ -160,16 +163,22 @@ class Worker:
             with index_lock_if_free(self.settings.home) as held:
                 if not held:
                     return None
-                return asyncio.run(self._check_index())
+                fixed = asyncio.run(self._check_index())
         except (MeilisearchCommunicationError, httpx.TransportError, httpx2.TransportError,
                 IndexBusy):  # fmt: skip
             return None  # away or slow: the next round looks again
         except (IndexTaskFailed, MeilisearchError, httpx.HTTPError, httpx2.HTTPError) as err:
-            log.warning("the search index could not be checked: %s", err)
+            self._failed_checks += 1
+            level = logging.WARNING if self._failed_checks > 1 else logging.INFO
+            log.log(
+                level, "the search index could not be checked (%s): %s", type(err).__name__, err
+            )
             return None
         except Exception:  # the jobs go on; the next round tries again
             log.exception("the search index check failed")
             return None
+        self._failed_checks = 0
+        return fixed
 
     async def _check_index(self) -> check.Fixed | None:
         async with self._writer_client() as client:

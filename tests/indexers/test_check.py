@@ -23,6 +23,7 @@ from indexers import check
 from indexers.worker import Worker
 from tests.conftest import Indexer
 from tests.factories import listing
+from tests.local_http import BadGateway, http_server
 
 GHOST = "0123456789abcdef"  # a well-formed id no listing has
 
@@ -226,4 +227,20 @@ def test_a_busy_index_is_left_for_the_next_round(
     assert (busy, skipped) == (True, None)
     assert indexer.admin(check.busy) is False
     assert worker.check_index() == check.Fixed()
+    worker.close()
+
+
+def test_a_check_failing_once_is_noted_and_twice_in_a_row_is_a_warning(
+    settings: Settings, store: ListingStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Meilisearch starting up or going away fails one round now and then: said quietly. A
+    second failure in a row is something to look into."""
+    caplog.set_level(logging.INFO, logger="indexers.worker")
+    with http_server(BadGateway) as url:
+        worker = Worker(replace(settings, meili_url=url), store.engine)
+        assert worker.check_index() is None
+        assert [r.levelno for r in caplog.records] == [logging.INFO]
+        assert worker.check_index() is None
+        assert [r.levelno for r in caplog.records] == [logging.INFO, logging.WARNING]
+        assert "could not be checked" in caplog.records[-1].getMessage()
     worker.close()
