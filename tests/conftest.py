@@ -1,10 +1,13 @@
 """Shared fixtures: a real Meilisearch process per session, a fresh database per test
-(SQLite, and PostgreSQL where reachable), one index name per test, and the app."""
+(SQLite, and PostgreSQL where reachable), one index name per test, and the app (in-process,
+or served by uvicorn on a free port)."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import threading
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -13,6 +16,7 @@ from typing import Any, TypeVar
 
 import psycopg
 import pytest
+import uvicorn
 from starlette.testclient import TestClient
 
 from directory import meili_server, migrations
@@ -175,6 +179,25 @@ def client(settings: Settings) -> Iterator[TestClient]:
     app = create_app(settings)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def live_server(settings: Settings) -> Iterator[str]:
+    """The app served by uvicorn on a free port, for a browser or an HTTP client; its base URL."""
+    port = meili_server.free_port()
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

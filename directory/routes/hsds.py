@@ -11,6 +11,9 @@ Services and service_at_locations are found through the search index (search/hsd
 filters and pages the listing ids, sorted by name, and the page's listings are then read from
 the store, so nothing about every listing is held here. What a listing's HSDS ids are is in
 its index document (search/hsds_fields.py), so a listing shows here once it is indexed.
+The lists of organizations and of subcategory terms are read from the store (hsds_lists.py:
+distinct, counted and paged by the database), so every one is listed however many there are;
+an organization's page and a term found by its id are read from the index.
 `search` is a search of the index in which every word must match (Meilisearch's
 `matchingStrategy: "all"`), in the name, organization, description, place and subcategories:
 unlike the plain matching it replaced, it forgives typos, knows the index's synonyms, matches
@@ -36,7 +39,15 @@ from starlette.routing import Route
 from directory.geo import gazetteer
 from directory.hsds import objects
 from directory.hsds.pages import Filters, PageOf
-from directory.hsds.vocabulary import UNKNOWN_ORGANIZATION_ID, is_uuid
+from directory.hsds.vocabulary import (
+    SUBCATEGORY_TAXONOMY_ID,
+    TAXONOMY_ID,
+    UNKNOWN_ORGANIZATION_ID,
+    UNKNOWN_ORGANIZATION_NAME,
+    is_uuid,
+    organization_id,
+)
+from directory.hsds_lists import HsdsLists, NamePage
 from directory.listings import ListingStore
 from directory.models import InputError, ListingIn, Status
 from directory.search.hsds import HsdsIndex
@@ -46,6 +57,7 @@ from directory.search.hsds_fields import (
     SERVICE_ID,
     unlabel,
 )
+from directory.search.query import VISIBLE_STATUSES
 
 OPENAPI_URL = "https://raw.githubusercontent.com/openreferral/specification/3.0/schema/openapi.json"
 PROFILE_URL = "https://github.com/openreferral/specification/tree/3.0"
@@ -56,7 +68,6 @@ _POSTCODE = re.compile(r"^\d{5}(-\d{4})?$")
 _DIGITS = re.compile(r"^[0-9]{1,9}$")  # ASCII only: str.isdigit() also takes "²"
 # A "+hh:mm" offset arrives as " hh:mm" when the plus sign was not URL-encoded.
 _BARE_OFFSET = re.compile(r" (\d\d(:?\d\d)?)$")
-VISIBLE = (Status.ACTIVE.value, Status.TEMPORARILY_CLOSED.value)
 
 
 def _integer(params: Any, name: str, default: int, low: int, high: int) -> int:
@@ -145,6 +156,11 @@ def _index(request: Request) -> HsdsIndex:
     return HsdsIndex(request.state.search)
 
 
+def _lists(request: Request) -> HsdsLists:
+    store: ListingStore = request.state.store
+    return HsdsLists(store.engine)
+
+
 Shape = Callable[[str, ListingIn, datetime], dict[str, Any]]
 
 
@@ -158,7 +174,7 @@ async def _services_for(request: Request, ids: list[str], shape: Shape) -> list[
         found = {}
         for batch in store.rows(ids):
             for row in batch:
-                if row.record.get("status") not in VISIBLE:
+                if row.record.get("status") not in VISIBLE_STATUSES:
                     continue
                 record = ListingIn.model_validate(row.record)
                 found[row.id] = shape(row.id, record, row.updated_at)
@@ -220,9 +236,17 @@ def _page_of(items: list[dict[str, Any]], page: int, per_page: int) -> JSONRespo
 async def organizations(request: Request) -> JSONResponse:
     filters = _filters(request)
     page, per_page = _page_params(request)
-    found = await _index(request).organizations()
-    chosen = [_org_json(org_id, name) for org_id, name in found if filters.matches(name)]
-    return _page_of(chosen, page, per_page)
+    found = await run_in_threadpool(
+        _lists(request).organizations,
+        VISIBLE_STATUSES,
+        filters.words,
+        (page - 1) * per_page,
+        per_page,
+    )
+    chosen = [
+        _org_json(organization_id(name), name or UNKNOWN_ORGANIZATION_NAME) for name in found.names
+    ]
+    return JSONResponse(PageOf(found.total, page, per_page, chosen).to_json())
 
 
 def _org_json(org_id: str, name: str) -> dict[str, Any]:
@@ -259,20 +283,27 @@ async def taxonomies(request: Request) -> JSONResponse:
     return _page_of(found, page, per_page)
 
 
-async def _terms(request: Request) -> list[dict[str, Any]]:
-    """Every term of our taxonomy, then the subcategories of the visible listings."""
-    subcategories = await _index(request).subcategories()
-    return objects.vocabulary() + [objects.subcategory_term(s) for s in subcategories]
-
-
 async def taxonomy_terms(request: Request) -> JSONResponse:
+    """Every term of our taxonomy, then the subcategories of the visible listings (read
+    from the store a page at a time, after as many of ours as the page holds)."""
     filters = _filters(request)
     page, per_page = _page_params(request)
-    terms = await _terms(request)
-    if filters.taxonomy_id:
-        terms = [t for t in terms if t["taxonomy_id"] == filters.taxonomy_id]
-    chosen = [t for t in terms if filters.matches(t["code"] + " " + t["name"])]
-    return _page_of(chosen, page, per_page)
+    wanted = filters.taxonomy_id
+    vocabulary = objects.vocabulary() if wanted in (None, TAXONOMY_ID) else []
+    ours = [t for t in vocabulary if filters.matches(t["code"] + " " + t["name"])]
+    start = (page - 1) * per_page
+    chosen = ours[start : start + per_page]
+    theirs = NamePage(0, [])
+    if wanted in (None, SUBCATEGORY_TAXONOMY_ID):
+        theirs = await run_in_threadpool(
+            _lists(request).subcategories,
+            VISIBLE_STATUSES,
+            filters.words,
+            max(0, start - len(ours)),
+            per_page - len(chosen),
+        )
+    chosen += [objects.subcategory_term(slug) for slug in theirs.names]
+    return JSONResponse(PageOf(len(ours) + theirs.total, page, per_page, chosen).to_json())
 
 
 async def taxonomy(request: Request) -> JSONResponse:
@@ -285,10 +316,13 @@ async def taxonomy(request: Request) -> JSONResponse:
 
 async def taxonomy_term(request: Request) -> JSONResponse:
     wanted = str(request.path_params["id"]).lower()
-    for item in await _terms(request):
+    for item in objects.vocabulary():
         if item["id"] == wanted:
             return JSONResponse(item)
-    raise HTTPException(404, "no taxonomy term with that id")
+    slug = await _index(request).subcategory(wanted) if is_uuid(wanted) else None
+    if slug is None:
+        raise HTTPException(404, "no taxonomy term with that id")
+    return JSONResponse(objects.subcategory_term(slug))
 
 
 routes = [

@@ -1,6 +1,8 @@
-"""The HSDS API's reads of the index: which listings a request's page holds, and the ids,
-organizations and subcategories the API lists. The API then reads those listings from the
-store (routes/hsds.py); nothing about every listing is held in the app.
+"""The HSDS API's reads of the index: which listings a request's page holds, the listing an
+HSDS id names, an organization's services and the subcategory a term id names. The API then
+reads those listings from the store (routes/hsds.py); nothing about every listing is held in
+the app. The lists of organizations and subcategories are read from the store instead
+(hsds_lists.py): the index counts only so many distinct values of a field.
 
 A list without `search` is read with the documents route (`/documents/fetch`: filtered,
 sorted by name, counted exactly, and paged to the end however many there are, where a search
@@ -18,7 +20,6 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import httpx
 import httpx2
 from meilisearch_python_sdk.errors import MeilisearchApiError, MeilisearchError
 from meilisearch_python_sdk.models.documents import DocumentsInfo
@@ -39,7 +40,6 @@ from directory.search.hsds_fields import (
 )
 from directory.search.index import SearchIndex, SearchUnavailable
 from directory.search.query import VISIBLE_STATUSES, quote
-from directory.search.settings import MAX_FACET_VALUES_INDEXED
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -158,25 +158,24 @@ class HsdsIndex:
             return None
         return str(documents.results[0]["id"])
 
-    async def organizations(self) -> list[tuple[str, str]]:
-        """(id, name) of every organization with a visible listing, by name."""
-        return sorted(
-            ((ident, name) for name, ident in await self._labels(ORGANIZATION)),
-            key=lambda item: (item[1].lower(), item[0]),
+    async def subcategory(self, term_id: str) -> str | None:
+        """The subcategory of the visible listings whose term id is `term_id` (term ids
+        are derived from the subcategory, vocabulary.py: it is read from a listing that
+        carries it)."""
+        documents = await _answer(
+            self.index.get_documents(
+                filter=f"{VISIBLE} AND {TERM_IDS} = {quote(term_id)}",
+                limit=1,
+                fields=[SUBCATEGORIES],
+            )
         )
-
-    async def subcategories(self) -> list[str]:
-        """The subcategories of the visible listings, in alphabetical order."""
-        return sorted((name for name, _ in await self._labels(SUBCATEGORIES)), key=str.lower)
-
-    async def _labels(self, field: str) -> list[tuple[str, str]]:
-        """(name, id) of the labels (hsds_fields.py) of the visible listings: at most the
-        index's maxValuesPerFacet (settings.py), in Meilisearch's alphabetical order."""
-        found = await _answer(self.index.search(None, limit=0, filter=VISIBLE, facets=[field]))
-        values = ((found.facet_distribution or {}) if found else {}).get(field, {})
-        if len(values) >= MAX_FACET_VALUES_INDEXED:
-            log.warning("the HSDS API lists only the first %d values of %s", len(values), field)
-        return [unlabel(value) for value in values]
+        if documents is None or not documents.results:
+            return None
+        for value in documents.results[0].get(SUBCATEGORIES, []):
+            name, ident = unlabel(value)
+            if ident == term_id:
+                return name
+        return None
 
     async def services_of(self, organization_id: str) -> list[dict[str, Any]]:
         """The visible listings of an organization by name, each with its id, service id,
@@ -230,6 +229,6 @@ async def _answer(call: Awaitable[T]) -> T | None:
                 "actions search and documents.get (peerdir meili start makes one)"
             )
         raise SearchUnavailable(f"{err.code}: {err.message}") from err
-    except (MeilisearchError, httpx.HTTPError, httpx2.HTTPError) as err:
+    except (MeilisearchError, httpx2.HTTPError) as err:
         # Refused, timed out, or a non-JSON error answer (the SDK's client is httpx2).
         raise SearchUnavailable(str(err)) from err

@@ -1,22 +1,17 @@
-"""Browser fixtures: the app served by uvicorn on a free port, and Debian's Chromium driven
-by Playwright (no browser download: the system binary is used)."""
+"""Browser fixtures: Debian's Chromium driven by Playwright (no browser download: the system
+binary is used). The app they browse is served by `live_server` (tests/conftest.py)."""
 
 from __future__ import annotations
 
 import os
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from directory import meili_server
-from directory.app import create_app
-from directory.config import PROJECT_ROOT, Settings
+from directory.config import PROJECT_ROOT
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
@@ -43,24 +38,6 @@ def browser() -> Iterator[Browser]:
         instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield instance
         instance.close()
-
-
-@pytest.fixture
-def live_server(settings: Settings) -> Iterator[str]:
-    port = meili_server.free_port()
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ from indexers import sync
 from indexers.hsds import spec
 from tests.conftest import Indexer
 from tests.factories import listing, offset_north
-from tests.hsds_data import OFFICIAL, SAL_A, SAL_B, service, write_json
+from tests.hsds_data import OFFICIAL, ORG, SAL_A, SAL_B, service, write_json
 from tests.indexers.test_hsds_export import import_into
 
 official_present = OFFICIAL.is_dir()
@@ -56,8 +56,10 @@ def index_all(indexer: Indexer) -> None:
     indexer.admin(lambda writer: sync.sync_changed(indexer.store, writer, ids))
 
 
-@pytest.fixture
-def stocked(tmp_path: Path, indexer: Indexer) -> ListingStore:
+def stock(tmp_path: Path, indexer: Indexer, *more: ListingIn) -> ListingStore:
+    """Store and index the listings the HSDS API tests share, then `more`: the HSDS feed's
+    pantry at two places (its organization, subcategories and unmapped term), a shelter of
+    another organization, a clinic 30 km north and an inactive listing."""
     store = indexer.store
     import_into(store, write_json(tmp_path / "feed.json", service()))
     store.write(
@@ -65,10 +67,16 @@ def stocked(tmp_path: Path, indexer: Indexer) -> ListingStore:
             listing(source_id="shelter", name="Harbor Shelter", organization="Harbor Housing"),
             listing(source_id="far", name="Far Clinic", category="health", geo=offset_north(30)),
             listing(source_id="closed", name="Closed Place", status="inactive"),
+            *more,
         ]
     )
     index_all(indexer)
     return store
+
+
+@pytest.fixture
+def stocked(tmp_path: Path, indexer: Indexer) -> ListingStore:
+    return stock(tmp_path, indexer)
 
 
 def test_root(client: TestClient) -> None:
@@ -184,6 +192,11 @@ def test_organizations_and_taxonomies(stocked: ListingStore, client: TestClient)
     assert [t["code"] for t in ours["contents"]] == ["category:housing"]
     food = term_id("category:food")
     assert client.get(f"/hsds/taxonomy_terms/{food}").json()["code"] == "category:food"
+    veterans = client.get(f"/hsds/taxonomy_terms/{subcategory_term_id('Veterans')}").json()
+    assert veterans == objects.subcategory_term("Veterans")
+    assert spec.check(spec.TaxonomyTerm, veterans) == []
+    for unknown in (subcategory_term_id("Nowhere"), ORG, "not-a-uuid"):
+        assert client.get(f"/hsds/taxonomy_terms/{unknown}").status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -342,11 +355,18 @@ def test_list_forms_are_the_full_form_cut_down(record: ListingIn) -> None:
     }
 
 
-def test_without_the_index_the_lists_are_503(settings: Settings) -> None:
+def test_without_the_index_what_it_finds_is_503(settings: Settings) -> None:
     down = replace(settings, meili_url=f"http://127.0.0.1:{meili_server.free_port()}")
     with TestClient(create_app(down), raise_server_exceptions=False) as client:
-        for path in ("/hsds/services", "/hsds/organizations", f"/hsds/services/{SAL_A}"):
+        for path in (
+            "/hsds/services",
+            f"/hsds/services/{SAL_A}",
+            f"/hsds/organizations/{UNKNOWN_ORGANIZATION_ID}",
+            f"/hsds/taxonomy_terms/{subcategory_term_id('Veterans')}",
+        ):
             response = client.get(path)
             assert response.status_code == 503, path
             assert response.json()["error"]["status"] == 503
-        assert client.get("/hsds/taxonomies").status_code == 200  # needs no index
+        # Read from the store or known by heart: no index needed.
+        for path in ("/hsds/organizations", "/hsds/taxonomies", "/hsds/taxonomy_terms"):
+            assert client.get(path).status_code == 200, path

@@ -11,16 +11,12 @@ in `official_api` with its reason; nothing in our answers is let off.
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import APIOperation, Case
@@ -31,9 +27,6 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
-from directory import meili_server
-from directory.app import create_app
-from directory.config import Settings
 from directory.hsds.vocabulary import (
     SUBCATEGORY_TAXONOMY_ID,
     TAXONOMY_ID,
@@ -47,12 +40,9 @@ from directory.search.hsds_fields import (
     hsds_fields,
 )
 from tests.conftest import Indexer
-from tests.factories import listing, offset_north
-from tests.hsds_data import OFFICIAL, needs_official, service, write_json
-from tests.indexers.test_hsds_export import import_into
-from tests.routes.test_hsds_api import index_all
-
-pytestmark = needs_official
+from tests.factories import listing
+from tests.hsds_data import OFFICIAL, require_official
+from tests.routes.test_hsds_api import stock
 
 SCHEMAS = OFFICIAL / "schema"
 PUBLISHED = "https://raw.githubusercontent.com/openreferral/specification/3.0/schema/"
@@ -123,32 +113,31 @@ def official_api() -> dict[str, Any]:
     return api
 
 
+@pytest.fixture(autouse=True)
+def official_files() -> None:
+    require_official()
+
+
 @pytest.fixture
 def known(tmp_path: Path, indexer: Indexer) -> dict[str, list[str]]:
     """Listings of every shape the API shows (and two it does not), stored and indexed; the
     ids they answer to, by the path or parameter that takes them."""
-    store = indexer.store
-    import_into(store, write_json(tmp_path / "feed.json", service()))
-    store.write(
-        [
-            listing(source_id="shelter", name="Harbor Shelter", organization="Harbor Housing"),
-            listing(source_id="far", name="Far Clinic", category="health", geo=offset_north(30)),
-            listing(source_id="closed", name="Closed Place", status="inactive"),
-            listing(source_id="paused", name="Paused Pantry", status="temporarily_closed"),
-            listing(source_id="nobody", name="Drop-in Room", organization=""),
-            listing(
-                source_id="meeting",
-                name="Women's Step Study",
-                category="support_group",
-                meeting_types=["W", "ST"],
-                hours=[{"day": 2, "opens": "19:00", "closes": "20:00"}],
-                timezone="America/New_York",
-                attendance="online",
-                conference_url="https://meet.example.org/step",
-            ),
-        ]
+    store = stock(
+        tmp_path,
+        indexer,
+        listing(source_id="paused", name="Paused Pantry", status="temporarily_closed"),
+        listing(source_id="nobody", name="Drop-in Room", organization=""),
+        listing(
+            source_id="meeting",
+            name="Women's Step Study",
+            category="support_group",
+            meeting_types=["W", "ST"],
+            hours=[{"day": 2, "opens": "19:00", "closes": "20:00"}],
+            timezone="America/New_York",
+            attendance="online",
+            conference_url="https://meet.example.org/step",
+        ),
     )
-    index_all(indexer)
     ids = [hsds_fields(row.id, row.record) for batch in store.rows() for row in batch]
     return {
         "/services/{id}": [found[SERVICE_ID] for found in ids],
@@ -161,25 +150,6 @@ def known(tmp_path: Path, indexer: Indexer) -> dict[str, list[str]]:
         "taxonomy_term_id": [term_id("meeting_type:W"), subcategory_term_id("Veterans")],
         "postcode": ["19104", "19122"],
     }
-
-
-@pytest.fixture
-def live_app(settings: Settings) -> Iterator[str]:
-    """The app served by uvicorn on a free port; its base URL."""
-    port = meili_server.free_port()
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def exercise(
@@ -219,14 +189,14 @@ def exercise(
 
 
 def test_the_api_answers_as_the_official_file_says(
-    known: dict[str, list[str]], live_app: str
+    known: dict[str, list[str]], live_server: str
 ) -> None:
     schema = schemathesis.openapi.from_dict(official_api()).include(path=sorted(SERVED))
     operations = [result.ok() for result in schema.get_all_operations() if isinstance(result, Ok)]
     assert {operation.path for operation in operations} == SERVED
     answers: Counter[tuple[str, int]] = Counter()
     for operation in operations:
-        exercise(operation, f"{live_app}/hsds", known, answers)
+        exercise(operation, f"{live_server}/hsds", known, answers)
     served = {path for path, status in answers if status == 200}
     assert served == SERVED, f"no 200 answer was checked for {SERVED - served}"
     assert sum(answers.values()) >= len(SERVED) * EXAMPLES_PER_OPERATION // 2, answers
