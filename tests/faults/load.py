@@ -1,11 +1,14 @@
 """A bounded load: a few concurrent clients asking a served app for pages in turn, every
-answer recorded with when it was asked and how long it took (or why none came)."""
+answer recorded with when it was asked and how long it took (or why none came); and the
+yardsticks the fault tests judge answer times by on a machine that may be busy."""
 
 from __future__ import annotations
 
+import math
+import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -26,6 +29,22 @@ class Answer:
     @property
     def answered_at(self) -> float:
         return self.asked_at + self.seconds
+
+
+def margin_s(base_s: float = 5.0, most_s: float = 15.0) -> float:
+    """Slack for a wall-clock bound: `base_s` while the machine has a core for each runnable
+    process, more as the load average grows past that (the suite, a browser, Meilisearch and
+    PostgreSQL may share two cores), never past `most_s`, so a hang still shows."""
+    busy = os.getloadavg()[0] / (os.cpu_count() or 1)
+    return min(most_s, base_s * max(1.0, busy))
+
+
+def p99(values: Iterable[float]) -> float:
+    """The 99th percentile (nearest rank): one stall of a loaded machine among a hundred
+    answers does not decide it, a habit of slowness does."""
+    ordered = sorted(values)
+    assert ordered, "no values"
+    return ordered[math.ceil(0.99 * len(ordered)) - 1]
 
 
 class Load:
@@ -54,6 +73,34 @@ class Load:
 
     def now(self) -> float:
         return time.monotonic() - self._began
+
+    def answered(self, since: float, status: int | None) -> set[str]:
+        """The paths answered with `status` to a request asked after `since`."""
+        with self._lock:
+            return {a.path for a in self.answers if a.asked_at > since and a.status == status}
+
+    def wait_for(
+        self,
+        paths: Collection[str],
+        status: int | None,
+        *,
+        since: float,
+        at_least_s: float = 0.0,
+        within_s: float = 60.0,
+    ) -> None:
+        """Wait until each of `paths` was answered with `status` to a request asked after
+        `since` (load time), and `at_least_s` have passed since then; fail after `within_s`.
+        A window stretched until every path was seen in it, not a guess at how long a busy
+        machine takes to ask them all."""
+        while True:
+            missing = set(paths) - self.answered(since, status)
+            now = self.now()
+            if not missing and now >= since + at_least_s:
+                return
+            assert now < since + within_s, (
+                f"not answered {status} within {within_s:.0f} s: {sorted(missing)}"
+            )
+            time.sleep(0.05)
 
     def __enter__(self) -> Load:
         self._began = time.monotonic()

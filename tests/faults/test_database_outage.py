@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+import statistics
 import threading
 import time
 import uuid
@@ -39,6 +40,7 @@ from indexers import sync
 from tests.conftest import CHEAP_HASHING, TEST_MASTER_KEY, run
 from tests.factories import listing
 from tests.faults.desks import WORKSPACE_ZONE, HttpDesk, peer_form, referral_form
+from tests.faults.load import margin_s
 from tests.faults.servers import Postgres, ServedApp, postgres_missing
 from tests.workspace import PASSWORD
 
@@ -144,7 +146,7 @@ def visitor(served: Served) -> Iterator[httpx.Client]:
         yield client
 
 
-def wait_ready(client: httpx.Client, within_s: float = 10.0) -> float:
+def wait_ready(client: httpx.Client, within_s: float = 30.0) -> float:
     """Seconds until /readyz says the app is ready again."""
     started = time.monotonic()
     while client.get("/readyz").status_code != 200:
@@ -177,11 +179,11 @@ def test_pages_apis_and_workspace_say_the_database_is_down_and_recover(
         (admin.client, "/admin/", "admin"),
         (admin.client, f"/admin/listings/{listing_id}", "admin"),
     ]
-    slowest = 0.0
+    took: list[float] = []
     for client, path, audience in asked:
         started = time.monotonic()
         response = client.get(path)
-        slowest = max(slowest, time.monotonic() - started)
+        took.append(time.monotonic() - started)
         assert response.status_code == 503, (path, response.text[:500])
         assert response.headers["retry-after"] == "30"
         assert "Traceback" not in response.text and "psycopg" not in response.text
@@ -193,7 +195,11 @@ def test_pages_apis_and_workspace_say_the_database_is_down_and_recover(
             assert LAYOUTS[audience] in response.text, path
             assert DOWN in response.text, path
             assert "Search is" not in response.text, path  # it is not the search that failed
-    assert slowest < CONNECT_TIMEOUT_S
+    # A refused connection is a 503 at once, not after the connect timeout; one stall of a
+    # busy machine is let pass, a wait as long as a hang is not.
+    typical, slowest = statistics.median(took), max(took)
+    assert typical < CONNECT_TIMEOUT_S / 2, took
+    assert slowest < CONNECT_TIMEOUT_S + margin_s(), took
 
     spanish = visitor.get(f"/listings/{listing_id}?lang=es")
     assert spanish.status_code == 503 and DOWN_ES in spanish.text
@@ -214,7 +220,10 @@ def test_pages_apis_and_workspace_say_the_database_is_down_and_recover(
 
     served.postgres.start()
     recovered_s = wait_ready(visitor)
-    print(f"\nslowest answer with the database down {slowest:.3f} s; ready {recovered_s:.2f} s")
+    print(
+        f"\nanswers with the database down: median {typical:.3f} s, slowest {slowest:.3f} s; "
+        f"ready {recovered_s:.2f} s"
+    )
     assert desk.get("/work/").status_code == 200  # still signed in
     assert visitor.get(f"/listings/{listing_id}").status_code == 200
     assert admin.get("/admin/").status_code == 200
@@ -257,9 +266,22 @@ def test_writes_cut_off_midway_leave_nothing_half_done(
     """Specialists adding peers and referring them while the database is stopped under them:
     every answer is a success or a 503, and what was stored is whole."""
     listing_id = served.listing_id
-    answers: list[tuple[float, int]] = []  # (when asked, status)
+    answers: list[tuple[float, str, int]] = []  # (when asked, path, status)
     failures: list[str] = []
     done = threading.Event()
+
+    def wait_for(what: str, status: int, since: float, path_end: str = "") -> None:
+        """Wait (a second at least, a minute at most) until a request asked after `since`, for
+        a path ending `path_end`, was answered `status`: a window as long as a busy machine
+        needs, not a guess at it."""
+        while not any(
+            asked > since and got == status and path.endswith(path_end)
+            for asked, path, got in answers[:]
+        ):
+            assert not failures, failures[:5]
+            assert time.monotonic() < since + 60, f"no {what} within 60 s"
+            time.sleep(0.05)
+        time.sleep(max(0.0, since + 1.0 - time.monotonic()))
 
     def work() -> None:
         with httpx.Client(
@@ -273,7 +295,7 @@ def test_writes_cut_off_midway_leave_nothing_half_done(
                     response = client.request(method, path)
                 else:
                     response = client.request(method, path, data={**form, "csrf_token": desk.csrf})
-                answers.append((asked, response.status_code))
+                answers.append((asked, path, response.status_code))
                 return response
 
             while not done.is_set():
@@ -298,21 +320,22 @@ def test_writes_cut_off_midway_leave_nothing_half_done(
     for worker in workers:
         worker.start()
     try:
-        time.sleep(1.5)
+        wait_for("referral stored", 303, time.monotonic(), "/referrals")
+        stopped_at = time.monotonic()
         served.postgres.stop()
-        time.sleep(1.0)
+        wait_for("503 while stopped", 503, stopped_at)
         served.postgres.start()
         wait_ready(visitor)
         ready_at = time.monotonic()
-        time.sleep(1.0)
+        wait_for("referral stored again", 303, ready_at, "/referrals")
     finally:
         done.set()
         for worker in workers:
             worker.join()
 
     assert not failures, failures[:5]
-    assert {status for _, status in answers} == {200, 303, 503}
-    assert all(status != 503 for asked, status in answers if asked > ready_at)
+    assert {status for _, _, status in answers} == {200, 303, 503}
+    assert all(status != 503 for asked, _, status in answers if asked > ready_at)
     with served.engine.connect() as conn:
         referrals = set(conn.execute(select(referrals_table.c.id)).scalars())
         peers = set(conn.execute(select(peers_table.c.id)).scalars())
@@ -341,7 +364,7 @@ def test_a_database_that_never_answers_fails_in_bounded_time() -> None:
             pass
         took = time.monotonic() - started
         engine.dispose()
-    assert CONNECT_TIMEOUT_S - 0.5 < took < CONNECT_TIMEOUT_S + 2
+    assert CONNECT_TIMEOUT_S - 0.5 < took < CONNECT_TIMEOUT_S + margin_s(), took
     assert unreachable(raised.value)
 
 

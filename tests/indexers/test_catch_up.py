@@ -91,6 +91,26 @@ def wait_for(what: str, condition: Callable[[], bool], timeout_s: float = 60.0) 
     raise AssertionError(f"{what}: not within {timeout_s:.0f} s")
 
 
+def wait_for_checks(home: Path, count: int, at_least_s: float, within_s: float = 60.0) -> None:
+    """Wait until the worker has begun `count` more index checks and `at_least_s` have passed:
+    on a busy machine its rounds come slower than its interval says. Each check opens the
+    index lock file afresh (truncating it), which stamps the file's modification time."""
+    lock = home / "index.lock"
+
+    def stamp() -> int:
+        return lock.stat().st_mtime_ns if lock.exists() else 0
+
+    started = time.monotonic()
+    last, seen = stamp(), 0
+    while seen < count or time.monotonic() < started + at_least_s:
+        assert time.monotonic() < started + within_s, (
+            f"{seen} of {count} index checks within {within_s:.0f} s"
+        )
+        time.sleep(0.05)
+        if (now := stamp()) != last:
+            seen, last = seen + 1, now
+
+
 def test_an_edit_saved_while_meilisearch_was_down_reaches_the_search_when_it_is_back(
     settings: Settings,
     own_meili: meili_server.MeiliProcess,
@@ -121,7 +141,7 @@ def test_an_edit_saved_while_meilisearch_was_down_reaches_the_search_when_it_is_
         assert "Saved, but the search index could not be updated just now" in page
         stored = store.get(harbor)
         assert stored is not None and stored.record.name == "Lighthouse Recovery House"
-        time.sleep(3)  # a few of the worker's rounds while Meilisearch is away
+        wait_for_checks(settings.home, 2, at_least_s=3)  # rounds while Meilisearch is away
 
         started_again = time.monotonic()
         own_meili.start()  # the same data dir and port
@@ -131,7 +151,7 @@ def test_an_edit_saved_while_meilisearch_was_down_reaches_the_search_when_it_is_
         )
         caught_up_s = time.monotonic() - started_again
         assert public_names(client, "Harbor") == []
-        time.sleep(3)  # more rounds, now in step: nothing more to say
+        time.sleep(3)  # now in step: nothing more to say
 
     engine.dispose()
     log = worker_log.read_text()
