@@ -30,7 +30,7 @@ import httpx
 from workspace import PASSWORD, Target, _csrf, _get, measure_all, prepare
 
 from bench import (
-    _search_key,
+    search_key,
     app_process,
     server_stack,
 )
@@ -163,7 +163,7 @@ def run(args: argparse.Namespace) -> None:
         AccountStore(store.engine, Passwords(HashCost())).add(
             EMAIL, PASSWORD, Role.ADMIN, "Bench Office", display_name="Bench Admin"
         )
-        key = asyncio.run(_search_key(meili.url, meili.master_key))
+        key = asyncio.run(search_key(meili.url, meili.master_key))
         app_url = stack.enter_context(
             app_process(work, db_url, meili.url, index, key, meili.master_key)
         )

@@ -497,7 +497,7 @@ def start_meili(stack: ExitStack, work: Path) -> meili_server.MeiliProcess:
     return server
 
 
-async def _search_key(url: str, master_key: str) -> str:
+async def search_key(url: str, master_key: str) -> str:
     async with make_client(url, master_key) as client:
         return await IndexWriter(client, "listings").ensure_search_key()
 
@@ -545,7 +545,7 @@ def run(args: argparse.Namespace) -> None:
         summary = [print_indexing(args.n, rounds)]
         db_url, index_a = serving
 
-        key = asyncio.run(_search_key(meili.url, meili.master_key))
+        key = asyncio.run(search_key(meili.url, meili.master_key))
         app_url = stack.enter_context(app_process(work, db_url, meili.url, index_a, key))
         started_mb = resident_mb(app_url)
         print(f"\n  hits per ZIP (API, within 25 mi): {'; '.join(check_hits(app_url))}")

@@ -41,7 +41,7 @@ from synthetic import write_listings
 from bench import (
     Load,
     Send,
-    _search_key,
+    search_key,
     app_process,
     index_ours,
     log,
@@ -497,7 +497,7 @@ def run(args: argparse.Namespace) -> None:
         seeded_s = time.perf_counter() - started
         costs = Costs(argon2_verify_ms(), qr_ms(), load_before)
 
-        key = asyncio.run(_search_key(meili.url, meili.master_key))
+        key = asyncio.run(search_key(meili.url, meili.master_key))
         app_url = stack.enter_context(app_process(work, db_url, meili.url, index, key))
         session = sign_in(app_url)
         found = targets(app_url, session, load, args)

@@ -220,6 +220,6 @@ def create_app(settings: Settings) -> Starlette:
         exception_handlers=exception_handlers,
         lifespan=lifespan,
     )
-    app.state.templates = make_templates(settings.templates_dir)
+    app.state.templates = make_templates(settings.templates_dir, reload=settings.debug)
     app.state.error_pages = {"/kiosk": kiosk.error_page}
     return app

@@ -12,8 +12,17 @@ from urllib.parse import quote_plus, urlencode
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time, get_day_names
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    pass_context,
+    pass_eval_context,
+    select_autoescape,
+)
+from jinja2.nodes import EvalContext
 from jinja2.runtime import Context
+from markupsafe import Markup
 from starlette.datastructures import URL
 from starlette.requests import Request
 from starlette.responses import Response
@@ -254,10 +263,12 @@ def make_url_for() -> Callable[..., URL]:
     search through every route for every link (50-200 µs each, most of a 200-row list).
 
     A route's absolute URL is found once per (base URL, name, parameter names), with a stand-in
-    for each value, and plain values (ids) are put in its place; any other value, or a route a
-    stand-in does not fit, goes the usual way."""
+    for each value, and plain values (ids) are put in its place. Any other value, or a route a
+    stand-in does not fit, goes the usual way once and is remembered: those are the few files
+    every page links to (`static`, path="/site.css")."""
 
     patterns: dict[tuple[int, str, str, tuple[str, ...]], str | None] = {}
+    found_urls: dict[tuple[int, str, str, tuple[tuple[str, Any], ...]], str] = {}
 
     def pattern(router: Any, base_url: str, name: str, keys: tuple[str, ...]) -> str | None:
         key = (id(router), base_url, name, keys)  # one app's router (Router is unhashable)
@@ -273,6 +284,17 @@ def make_url_for() -> Callable[..., URL]:
         patterns[key] = found
         return found
 
+    def looked_up(request: Request, router: Any, name: str, path_params: dict[str, Any]) -> str:
+        params = tuple(sorted(path_params.items()))
+        if not all(isinstance(v, str) and len(v) <= 200 for _, v in params):
+            return str(request.url_for(name, **path_params))
+        key = (id(router), str(request.base_url), name, params)
+        if key not in found_urls:
+            if len(found_urls) >= 1000:
+                found_urls.clear()
+            found_urls[key] = str(request.url_for(name, **path_params))
+        return found_urls[key]
+
     @pass_context
     def url_for(context: dict[str, Any], name: str, /, **path_params: Any) -> URL:
         request: Request = context["request"]
@@ -281,7 +303,7 @@ def make_url_for() -> Callable[..., URL]:
         if all(isinstance(v, str) and _PLAIN_PARAM.match(v) for v in path_params.values()):
             found = pattern(router, str(request.base_url), name, tuple(sorted(path_params)))
         if found is None:
-            url = request.url_for(name, **path_params)
+            url = URL(looked_up(request, router, name, path_params))
         else:
             for key, value in path_params.items():
                 found = found.replace(f"\x00{key}\x00", value)
@@ -301,9 +323,42 @@ def local_time(context: Context, moment: datetime, fmt: str = "%b %-d, %Y %-I:%M
     return f"{local.strftime(fmt)} {local.tzname()}" if "%M" in fmt else local.strftime(fmt)
 
 
-def make_templates(directory: Path) -> Jinja2Templates:
+# The i18n extension's "newstyle" gettext, ngettext and pgettext, called directly: the same
+# results (the translation marked safe where the template escapes, then its %(name)s filled in
+# with escaped values), without the extension's layers of `Context.call` around each message;
+# a page makes about a hundred of them.
+@pass_eval_context
+def template_gettext(eval_ctx: EvalContext, message: str, /, **variables: Any) -> str:
+    return _filled(eval_ctx, i18n.gettext(message), variables)
+
+
+@pass_eval_context
+def template_ngettext(
+    eval_ctx: EvalContext, singular: str, plural: str, num: int, /, **variables: Any
+) -> str:
+    variables.setdefault("num", num)
+    return _filled(eval_ctx, i18n.ngettext(singular, plural, num), variables)
+
+
+@pass_eval_context
+def template_pgettext(
+    eval_ctx: EvalContext, context: str, message: str, /, **variables: Any
+) -> str:
+    return _filled(eval_ctx, i18n.pgettext(context, message), variables)
+
+
+def _filled(eval_ctx: EvalContext, translated: str, variables: dict[str, Any]) -> str:
+    # Messages come from our own catalogs and may hold markup (<strong>); what fills them in
+    # is escaped by Markup's %.
+    return (Markup(translated) if eval_ctx.autoescape else translated) % variables  # noqa: S704
+
+
+def make_templates(directory: Path, *, reload: bool = False) -> Jinja2Templates:
+    """The pages' Jinja2 environment. Templates are read once; with `reload` (debug) they are
+    checked for changes on every use, as when editing them."""
     env = Environment(
         loader=FileSystemLoader(directory),
+        auto_reload=reload,
         extensions=["jinja2.ext.i18n"],
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
@@ -313,6 +368,8 @@ def make_templates(directory: Path) -> Jinja2Templates:
     env.install_gettext_callables(  # type: ignore[attr-defined]
         i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
     )
+    env.globals.update(_=template_gettext, gettext=template_gettext)
+    env.globals.update(ngettext=template_ngettext, pgettext=template_pgettext)
     env.filters.update(
         tel_href=tel_href,
         day_and_clock=day_and_clock,

@@ -102,5 +102,10 @@ def test_ids_do_not_search_the_routes_again(monkeypatch: pytest.MonkeyPatch) -> 
     second = str(url_for({"request": request}, "work:referral", referral_id="second_id"))
     assert second == first.replace("first-id", "second_id")
     assert searches == []
-    url_for({"request": request}, "static", path="/site.css")  # not an id: the usual way
-    assert searches == ["static"]
+    site_css = str(url_for({"request": request}, "static", path="/site.css"))
+    assert searches == ["static"]  # not an id: the usual way, once
+    assert str(url_for({"request": request}, "static", path="/site.css")) == site_css
+    assert searches == ["static"]  # then remembered
+    other_host = request_for(app, host=b"other.example")
+    assert "other.example" in str(url_for({"request": other_host}, "static", path="/site.css"))
+    assert searches == ["static", "static"]
