@@ -30,8 +30,8 @@ import httpx
 from workspace import PASSWORD, Target, _csrf, _get, measure_all, prepare
 
 from bench import (
-    search_key,
     app_process,
+    search_key,
     server_stack,
 )
 from directory.accounts import AccountStore

@@ -92,7 +92,8 @@ async def _import_ours(
         writer = IndexWriter(client, index)
         report = await import_files(paths, store, writer)
         if not report.ok:
-            raise RuntimeError(f"listings rejected: {report.rejections[:3]}")
+            problems = [*report.file_errors[:3], *report.rejections[:3]]
+            raise RuntimeError(f"the import refused input: {problems}")
         ok, indexed, stored = await sync.in_step(store, writer)
         if not ok:
             raise RuntimeError(f"index A holds {indexed} documents, store has {stored}")
@@ -508,8 +509,7 @@ def run(args: argparse.Namespace) -> None:
         stack.callback(shutil.rmtree, work, ignore_errors=True)
         meili = start_meili(stack, work)
         log(f"generating {args.n:,} listings (seed {args.seed})")
-        data = work / "listings.json"
-        write_listings(data, args.n, args.seed)
+        data = write_listings(work / "listings.json", args.n, args.seed)
         # Rounds alternate which side goes first, so drift in the machine's load evens out;
         # each "ours" starts from an empty database, as a first import does.
         rounds: list[Round] = []

@@ -113,9 +113,23 @@ def make_record(
     return record
 
 
-def write_listings(path: Path, n: int, seed: int) -> None:
+# Listings a file: an import reads files of up to 200 MB (indexers.sources.MAX_FILE_BYTES), and
+# 100,000 of these listings take about 90 MB.
+PER_FILE = 100_000
+
+
+def write_listings(path: Path, n: int, seed: int) -> list[Path]:
+    """`n` listings of one source in `path`, or, past PER_FILE, in files beside it numbered
+    path-1, path-2, ... (one import reads them together). The same seed gives the same listings
+    however they are split. Returns the files."""
     rng = random.Random(seed)
     zips, zones = continental_zips(), available_timezones()
-    listings = [make_record(rng, i, rng.choice(zips), zones) for i in range(n)]
-    with path.open("w") as handle:
-        json.dump({"source": "bench", "listings": listings}, handle)
+    paths = []
+    for number, start in enumerate(range(0, n, PER_FILE), start=1):
+        part = path if n <= PER_FILE else path.with_stem(f"{path.stem}-{number}")
+        end = min(n, start + PER_FILE)
+        listings = [make_record(rng, i, rng.choice(zips), zones) for i in range(start, end)]
+        with part.open("w") as handle:
+            json.dump({"source": "bench", "listings": listings}, handle)
+        paths.append(part)
+    return paths

@@ -41,11 +41,11 @@ from synthetic import write_listings
 from bench import (
     Load,
     Send,
-    search_key,
     app_process,
     index_ours,
     log,
     measure,
+    search_key,
     server_stack,
     start_meili,
 )
