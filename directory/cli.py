@@ -5,16 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import sys
 from dataclasses import replace
 from pathlib import Path
 
-import httpx
-import httpx2
-from meilisearch_python_sdk.errors import MeilisearchCommunicationError
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from directory import cli_backup, cli_users, meili_server, migrations
+from directory.cli_backup import MEILI_UNREACHABLE, fail
 from directory.config import DEFAULT_MEILI_PORT, Settings
 from directory.search.index import IndexTaskFailed
 
@@ -329,26 +326,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Database at {_safe_url(settings.database_url)} is up to date.")
             return 0
     except meili_server.MeiliServerError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    except (MeilisearchCommunicationError, httpx.TransportError, httpx2.TransportError):
-        print(
-            f"error: cannot reach Meilisearch at {settings.meili_url}; "
-            "start it with `peerdir meili start` or check MEILI_URL",
-            file=sys.stderr,
+        return fail(str(err))
+    except MEILI_UNREACHABLE:
+        return fail(
+            f"cannot reach Meilisearch at {settings.meili_url}; "
+            "start it with `peerdir meili start` or check MEILI_URL"
         )
-        return 1
     except IndexTaskFailed as err:
-        print(f"error: indexing failed: {err}", file=sys.stderr)
-        return 1
+        return fail(f"indexing failed: {err}")
     except (OperationalError, ProgrammingError) as err:
         if "no such table" in str(err) or "does not exist" in str(err):
-            print(
-                f"error: the database at {_safe_url(settings.database_url)} is not set up: "
-                "run `peerdir db upgrade` first",
-                file=sys.stderr,
+            return fail(
+                f"the database at {_safe_url(settings.database_url)} is not set up: "
+                "run `peerdir db upgrade` first"
             )
-            return 1
         raise
     return 2
 
@@ -362,8 +353,7 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
     try:
         report = export_hsds(ListingStore(engine), args.folder)
     except OSError as err:
-        print(f"error: cannot write {args.folder}: {err.strerror}", file=sys.stderr)
-        return 1
+        return fail(f"cannot write {args.folder}: {err.strerror}")
     finally:
         engine.dispose()
     print(f"export: {report.listings} listings as HSDS 3.0 in {args.folder}")

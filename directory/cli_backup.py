@@ -1,5 +1,7 @@
 """`peerdir backup PATH` and `peerdir restore PATH`; after a restore, the search index is
-rebuilt from the restored store, as `peerdir index --rebuild` does."""
+rebuilt from the restored store, as `peerdir index --rebuild` does. Also how the `peerdir`
+commands report a failure (`fail`) and what counts as Meilisearch out of reach, which
+`directory.cli` uses too."""
 
 from __future__ import annotations
 
@@ -26,6 +28,15 @@ REBUILD_LATER = (
     "rebuild it once Meilisearch is up: the admin area's Sources page, "
     '"Rebuild the search index" (run by `peerdir worker`)'
 )
+# What the search client raises when Meilisearch cannot be reached at all.
+MEILI_UNREACHABLE = (MeilisearchCommunicationError, httpx.TransportError, httpx2.TransportError)
+
+
+def fail(message: str) -> int:
+    """Say on stderr why a `peerdir` command failed, as `error: message`; returns the command's
+    exit status, 1."""
+    print(f"error: {message}", file=sys.stderr)
+    return 1
 
 
 def add_parser(commands: Any) -> None:
@@ -59,8 +70,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             return 0
         report = restore(settings.database_url, args.folder)
     except BackupError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
+        return fail(str(err))
     manifest = report.manifest
     print(
         f"restore: {_rows(manifest.rows)} in {len(manifest.tables)} tables from the backup of "
@@ -84,12 +94,10 @@ def _rebuild_index(settings: Settings) -> int:
     from indexers.index_lock import index_lock
 
     if not settings.meili_master_key:
-        print(
-            "error: the search index was not rebuilt: no Meilisearch admin key (run "
-            f"`peerdir meili start` or set MEILI_MASTER_KEY); {REBUILD_LATER}",
-            file=sys.stderr,
+        return fail(
+            "the search index was not rebuilt: no Meilisearch admin key (run "
+            f"`peerdir meili start` or set MEILI_MASTER_KEY); {REBUILD_LATER}"
         )
-        return 1
     key = settings.meili_master_key
 
     async def fill(store: ListingStore) -> int:
@@ -100,16 +108,13 @@ def _rebuild_index(settings: Settings) -> int:
     try:
         with index_lock(settings.home):
             documents = asyncio.run(fill(ListingStore(engine)))
-    except (MeilisearchCommunicationError, httpx.TransportError, httpx2.TransportError):
-        print(
-            f"error: the search index was not rebuilt: cannot reach Meilisearch at "
-            f"{settings.meili_url}; {REBUILD_LATER}",
-            file=sys.stderr,
+    except MEILI_UNREACHABLE:
+        return fail(
+            "the search index was not rebuilt: cannot reach Meilisearch at "
+            f"{settings.meili_url}; {REBUILD_LATER}"
         )
-        return 1
     except IndexTaskFailed as err:
-        print(f"error: the search index was not rebuilt: {err}; {REBUILD_LATER}", file=sys.stderr)
-        return 1
+        return fail(f"the search index was not rebuilt: {err}; {REBUILD_LATER}")
     finally:
         engine.dispose()
     print(f"index rebuilt: {documents} documents swapped in")

@@ -122,6 +122,19 @@ def wait_healthy(
     return False
 
 
+def stop_process(process: subprocess.Popen[bytes] | None, timeout_s: float = 10.0) -> None:
+    """Stop a child process: SIGTERM, up to `timeout_s` to exit, then SIGKILL. Nothing to do
+    when there is no process or it has already exited."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @dataclass
 class MeiliProcess:
     """A Meilisearch process this project started (tests start their own on a free port)."""
@@ -174,14 +187,7 @@ class MeiliProcess:
             raise MeiliServerError(f"Meilisearch did not become healthy on {self.url}:\n{tail}")
 
     def stop(self, timeout_s: float = 10.0) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process, timeout_s)
 
 
 def pid_alive(pid: int) -> bool:

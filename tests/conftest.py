@@ -91,6 +91,17 @@ def postgres_ok() -> bool:
     return _postgres_available()
 
 
+@pytest.fixture(scope="session")
+def postgres_dsn(postgres_ok: bool) -> str:
+    """The test PostgreSQL server's address. A test that needs it is skipped when the server is
+    not reachable; under CI, which must run every test, it fails instead."""
+    if not postgres_ok:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is not reachable at {PG_DSN}; CI must run these tests")
+        pytest.skip(f"PostgreSQL is not reachable at {PG_DSN}")
+    return PG_DSN
+
+
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'directory.db'}"
@@ -99,18 +110,14 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def postgres_url(postgres_ok: bool) -> Iterator[str]:
-    if not postgres_ok:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is not reachable at {PG_DSN}; CI must run these tests")
-        pytest.skip(f"PostgreSQL is not reachable at {PG_DSN}")
+def postgres_url(postgres_dsn: str) -> Iterator[str]:
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_DSN, autocommit=True) as conn:
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
-    url = f"{PG_DSN}?options=-csearch_path%3D{schema}"
+    url = f"{postgres_dsn}?options=-csearch_path%3D{schema}"
     migrations.upgrade(url)
     yield url
-    with psycopg.connect(PG_DSN, autocommit=True) as conn:
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
@@ -119,6 +126,16 @@ def database_url(request: pytest.FixtureRequest) -> str:
     """Store tests run once per database."""
     name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
     return str(request.getfixturevalue(name))
+
+
+@pytest.fixture
+def own_meili(tmp_path: Path) -> Iterator[meili_server.MeiliProcess]:
+    """A Meilisearch of the test's own, to stop and start again without disturbing the
+    session's `meili` that the other tests share."""
+    server = meili_process(tmp_path / "meili")
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

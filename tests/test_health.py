@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 
-import pytest
 from starlette.testclient import TestClient
 
 from directory import meili_server
 from directory.app import create_app
 from directory.config import Settings
-from tests.conftest import meili_process, run
+from tests.conftest import run
 
 
 def test_healthz_and_readyz(client: TestClient) -> None:
@@ -20,15 +17,6 @@ def test_healthz_and_readyz(client: TestClient) -> None:
     ready = client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["checks"] == {"database": "ok", "meilisearch": "ok"}
-
-
-@pytest.fixture
-def own_meili(tmp_path: Path) -> Iterator[meili_server.MeiliProcess]:
-    """A Meilisearch of this test's own, so stopping it disturbs no other test."""
-    server = meili_process(tmp_path / "meili")
-    server.start()
-    yield server
-    server.stop()
 
 
 def test_search_down_gives_503_and_recovers_without_restart(

@@ -1,5 +1,6 @@
 """The real processes the fault tests start, stop and kill: the web app as `peerdir serve`
-runs it, and a PostgreSQL server of the test's own (initdb and pg_ctl)."""
+runs it (`served_app`, with the accounts its desks sign in as), and a PostgreSQL server of the
+test's own (initdb and pg_ctl)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,21 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from sqlalchemy import Engine
 
 from directory import meili_server
+from directory.accounts import AccountStore
+from directory.passwords import Passwords
+from directory.workspace import Account, Role
+from tests.conftest import CHEAP_HASHING, TEST_MASTER_KEY
+from tests.faults.desks import WORKSPACE_ZONE
+from tests.workspace import PASSWORD
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 # What the app reads from the environment: none of the developer's own may leak in.
@@ -61,17 +71,45 @@ class ServedApp:
         raise RuntimeError(f"the app did not start on {self.url}:\n{self.log()[-2000:]}")
 
     def stop(self, timeout_s: float = 10.0) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        meili_server.stop_process(self.process, timeout_s)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+
+@contextmanager
+def served_app(tmp: Path, *, database_url: str, meili_url: str, index: str) -> Iterator[ServedApp]:
+    """The app served on `database_url` and the Meilisearch at `meili_url` (searching `index`),
+    its home and log under `tmp`, with the kiosk's place and the workspace's time zone the
+    fault tests expect. Stopped on the way out; a clean exit also checks that the log shows no
+    traceback."""
+    app = ServedApp(
+        {
+            "DIRECTORY_HOME": str(tmp / "home"),
+            "DATABASE_URL": database_url,
+            "MEILI_URL": meili_url,
+            "MEILI_MASTER_KEY": TEST_MASTER_KEY,
+            "DIRECTORY_MEILI_INDEX": index,
+            "DIRECTORY_KIOSK_PLACE": "19104",
+            "DIRECTORY_TIMEZONE": WORKSPACE_ZONE,
+        },
+        tmp / "app.log",
+    )
+    app.start()
+    try:
+        yield app
+        assert "Traceback" not in app.log()
+    finally:
+        app.stop()
+
+
+def desk_accounts(engine: Engine) -> tuple[Account, Account]:
+    """(specialist, admin): the two accounts of North Team that the tests' desks sign in as."""
+    accounts = AccountStore(engine, Passwords(CHEAP_HASHING))
+    return (
+        accounts.add("sam@example.org", PASSWORD, Role.SPECIALIST, "North Team"),
+        accounts.add("ada@example.org", PASSWORD, Role.ADMIN, "North Team"),
+    )
 
 
 def postgres_missing() -> str | None:

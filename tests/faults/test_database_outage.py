@@ -22,7 +22,6 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from directory import meili_server, migrations
-from directory.accounts import AccountStore
 from directory.db import (
     CONNECT_TIMEOUT_S,
     audit_table,
@@ -34,15 +33,19 @@ from directory.db import (
 )
 from directory.errors import DATABASE_DOWN_MESSAGE
 from directory.listings import ListingStore
-from directory.passwords import Passwords
-from directory.workspace import Account, Role
+from directory.workspace import Account
 from indexers import sync
-from tests.conftest import CHEAP_HASHING, TEST_MASTER_KEY, run
+from tests.conftest import run
 from tests.factories import listing
-from tests.faults.desks import WORKSPACE_ZONE, HttpDesk, peer_form, referral_form
+from tests.faults.desks import HttpDesk, peer_form, referral_form
 from tests.faults.load import margin_s
-from tests.faults.servers import Postgres, ServedApp, postgres_missing
-from tests.workspace import PASSWORD
+from tests.faults.servers import (
+    Postgres,
+    ServedApp,
+    desk_accounts,
+    postgres_missing,
+    served_app,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -88,32 +91,13 @@ def served(
         store = ListingStore(engine)
         ids = store.upsert([listing(source_id="harbor", name="Harbor House")]).changed_ids
         run(lambda w: sync.sync_changed(store, w, ids), meili.url, index)
-        accounts = AccountStore(engine, Passwords(CHEAP_HASHING))
-        app = ServedApp(
-            {
-                "DIRECTORY_HOME": str(tmp / "home"),
-                "DATABASE_URL": postgres.url,
-                "MEILI_URL": meili.url,
-                "MEILI_MASTER_KEY": TEST_MASTER_KEY,
-                "DIRECTORY_MEILI_INDEX": index,
-                "DIRECTORY_KIOSK_PLACE": "19104",
-                "DIRECTORY_TIMEZONE": WORKSPACE_ZONE,
-            },
-            tmp / "app.log",
-        )
-        app.start()
+        specialist, admin = desk_accounts(engine)
         try:
-            yield Served(
-                app,
-                postgres,
-                engine,
-                ids[0],
-                accounts.add("sam@example.org", PASSWORD, Role.SPECIALIST, "North Team"),
-                accounts.add("ada@example.org", PASSWORD, Role.ADMIN, "North Team"),
-            )
-            assert "Traceback" not in app.log()
+            with served_app(
+                tmp, database_url=postgres.url, meili_url=meili.url, index=index
+            ) as app:
+                yield Served(app, postgres, engine, ids[0], specialist, admin)
         finally:
-            app.stop()
             engine.dispose()
     finally:
         postgres.remove()

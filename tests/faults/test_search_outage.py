@@ -19,7 +19,6 @@ from sqlalchemy import Engine, select
 from starlette.testclient import TestClient
 
 from directory import meili_server, migrations
-from directory.accounts import AccountStore
 from directory.app import create_app
 from directory.config import Settings
 from directory.db import (
@@ -32,16 +31,13 @@ from directory.db import (
 )
 from directory.errors import SEARCH_DOWN_MESSAGE
 from directory.listings import ListingStore
-from directory.passwords import Passwords
-from directory.workspace import Role
 from indexers import sync
-from tests.conftest import CHEAP_HASHING, TEST_MASTER_KEY, meili_process, run
+from tests.conftest import meili_process, run
 from tests.factories import listing, offset_north
-from tests.faults.desks import WORKSPACE_ZONE, HttpDesk
+from tests.faults.desks import HttpDesk
 from tests.faults.load import Answer, Load, margin_s, p99
-from tests.faults.servers import ServedApp
+from tests.faults.servers import ServedApp, desk_accounts, served_app
 from tests.local_http import BadGateway, http_server
-from tests.workspace import PASSWORD
 
 MEILI_TIMEOUT_S = Settings().meili_timeout_s  # what `peerdir serve` configures
 SEARCH_DOWN = "Search is not available right now"
@@ -103,31 +99,19 @@ def served(
     ]  # fmt: skip
     ids = store.upsert(records).changed_ids
     run(lambda w: sync.sync_changed(store, w, ids), own_meili.url, index)
-    accounts = AccountStore(engine, Passwords(CHEAP_HASHING))
-    specialist = accounts.add("sam@example.org", PASSWORD, Role.SPECIALIST, "North Team")
-    admin_account = accounts.add("ada@example.org", PASSWORD, Role.ADMIN, "North Team")
-    app = ServedApp(
-        {
-            "DIRECTORY_HOME": str(tmp / "home"),
-            "DATABASE_URL": database_url,
-            "MEILI_URL": own_meili.url,
-            "MEILI_MASTER_KEY": TEST_MASTER_KEY,
-            "DIRECTORY_MEILI_INDEX": index,
-            "DIRECTORY_KIOSK_PLACE": "19104",
-            "DIRECTORY_TIMEZONE": WORKSPACE_ZONE,
-        },
-        tmp / "app.log",
-    )
-    app.start()
-    desk = HttpDesk(app.url, specialist.email)
-    admin = HttpDesk(app.url, admin_account.email)
+    specialist, admin_account = desk_accounts(engine)
     try:
-        yield Served(app, engine, ids, desk, admin, desk.new_peer("J.R."))
-        assert "Traceback" not in app.log()
+        with served_app(
+            tmp, database_url=database_url, meili_url=own_meili.url, index=index
+        ) as app:
+            desk = HttpDesk(app.url, specialist.email)
+            admin = HttpDesk(app.url, admin_account.email)
+            try:
+                yield Served(app, engine, ids, desk, admin, desk.new_peer("J.R."))
+            finally:
+                desk.close()
+                admin.close()
     finally:
-        desk.close()
-        admin.close()
-        app.stop()
         engine.dispose()
 
 

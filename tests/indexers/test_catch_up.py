@@ -23,22 +23,13 @@ from directory.config import Settings
 from directory.db import make_engine
 from directory.listings import ListingStore
 from directory.workspace import Role
-from tests.conftest import TEST_MASTER_KEY, Indexer, meili_process, run
+from tests.conftest import TEST_MASTER_KEY, Indexer, run
 from tests.factories import listing
 from tests.routes.admin.test_listings import edit_body, form_of, post, public_names
 from tests.routes.conftest import Desk
 from tests.workspace import Accounts
 
 CAUGHT_UP = "search index brought in step with the store"
-
-
-@pytest.fixture
-def own_meili(tmp_path: Path) -> Iterator[meili_server.MeiliProcess]:
-    """A Meilisearch of this test's own, to stop and start again."""
-    server = meili_process(tmp_path / "meili")
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
