@@ -120,7 +120,7 @@ def create_app(settings: Settings) -> Starlette:
         # Build the ZIP/city tables now, not on the first visitor's search (~1-2 s).
         await run_in_threadpool(gazetteer)
         client = make_client(
-            settings.meili_url, settings.meili_search_key, settings.meili_timeout_s
+            settings.meili_url, settings.meili_search_key, settings.meili_timeout_s, keep_alive=True
         )
         write_key = settings.meili_write_key or settings.meili_master_key
         admin_client = (

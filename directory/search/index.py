@@ -34,6 +34,7 @@ from directory.models import Category
 from directory.search import traits
 from directory.search.documents import DOCUMENT_FORMAT, FORMAT_FIELD
 from directory.search.empty import empty_hints
+from directory.search.keep_alive import KeepAliveClient
 from directory.search.query import (
     MAX_RADIUS_MI,
     VISIBLE_STATUSES,
@@ -77,7 +78,13 @@ class IndexTaskFailed(Exception):
     """A Meilisearch task ended in failure; the message carries Meilisearch's reason."""
 
 
-def make_client(url: str, key: str | None, timeout_s: float = 5.0) -> AsyncClient:
+def make_client(
+    url: str, key: str | None, timeout_s: float = 5.0, *, keep_alive: bool = False
+) -> AsyncClient:
+    """The SDK's client. `keep_alive`: for the app's searches, over the lighter transport of
+    directory/search/keep_alive.py (read-only requests, an http:// Meilisearch)."""
+    if keep_alive and url.startswith("http://"):
+        return KeepAliveClient(url, key, int(max(1, timeout_s)), CLIENT_HEADERS)
     return AsyncClient(
         url,
         key,

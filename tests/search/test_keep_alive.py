@@ -1,0 +1,247 @@
+"""The app's keep-alive transport to Meilisearch: the same answers as the SDK's own transport
+from a real Meilisearch on fewer connections, and httpx2's errors from servers that close,
+stall, or answer badly (small asyncio servers on 127.0.0.1, one misbehaviour each)."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx2
+import pytest
+
+from directory import meili_server
+from directory.search.index import CLIENT_HEADERS, make_client
+from directory.search.keep_alive import MAX_IDLE, KeepAliveClient, KeepAliveTransport
+from tests.conftest import TEST_MASTER_KEY, Indexer
+from tests.factories import listing
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+@asynccontextmanager
+async def server(handler: Handler) -> AsyncIterator[tuple[str, list[int]]]:
+    """`handler` serving each connection; yields the URL and a list counting connections."""
+    connections: list[int] = []
+
+    async def counted(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(1)
+        try:
+            await handler(reader, writer)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    listening = await asyncio.start_server(counted, "127.0.0.1", 0)
+    port = listening.sockets[0].getsockname()[1]
+    async with listening:
+        yield f"http://127.0.0.1:{port}", connections
+
+
+async def read_request(reader: asyncio.StreamReader) -> bytes:
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":")[1])
+    return head + await reader.readexactly(length)
+
+
+def answer(body: bytes, *headers: bytes) -> bytes:
+    lines = [b"HTTP/1.1 200 OK", b"Content-Length: %d" % len(body), *headers]
+    return b"\r\n".join(lines) + b"\r\n\r\n" + body
+
+
+async def echo_forever(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Keep-alive: answers every request on the connection with the request's body."""
+    while True:
+        request = await read_request(reader)
+        writer.write(answer(request.partition(b"\r\n\r\n")[2]))
+        await writer.drain()
+
+
+def client(timeout_s: float = 2.0) -> httpx2.AsyncClient:
+    return httpx2.AsyncClient(timeout=timeout_s, transport=KeepAliveTransport())
+
+
+def test_answers_equal_the_sdks_own_transport_on_one_connection(
+    indexer: Indexer, meili: meili_server.MeiliProcess, search_key: str
+) -> None:
+    indexer.add([listing(source_id=f"k{i}", name=f"Harbor House {i}") for i in range(30)])
+
+    async def searches(keep_alive: bool) -> list[Any]:
+        async with make_client(meili.url, search_key, 5, keep_alive=keep_alive) as sdk:
+            index = sdk.index(indexer.settings.meili_index)
+            found = []
+            for q in ("harbor", "house 7", "harbr", "nothing-like-it", ""):
+                result = await index.search(q or None, limit=50, facets=["category"])
+                found.append((result.hits, result.estimated_total_hits, result.facet_distribution))
+            if keep_alive:
+                assert isinstance(sdk, KeepAliveClient)
+                transport = sdk.http_client._transport
+                assert isinstance(transport, KeepAliveTransport)
+                assert len(transport.idle) == 1  # one connection, kept and used again
+            return found
+
+    assert asyncio.run(searches(True)) == asyncio.run(searches(False))
+
+
+def test_the_master_key_client_and_https_keep_the_sdks_transport(
+    meili: meili_server.MeiliProcess,
+) -> None:
+    assert not isinstance(make_client(meili.url, TEST_MASTER_KEY), KeepAliveClient)
+    https = make_client("https://search.example.org", "key", keep_alive=True)
+    assert not isinstance(https, KeepAliveClient)
+    assert CLIENT_HEADERS == {"Accept-Encoding": "identity"}
+
+
+def test_sequential_requests_share_one_connection() -> None:
+    async def main() -> None:
+        async with server(echo_forever) as (url, connections), client() as http:
+            for n in range(20):
+                response = await http.post(url + "/echo", content=b"n=%d" % n)
+                assert response.status_code == 200
+                assert response.content == b"n=%d" % n
+            assert len(connections) == 1
+
+    asyncio.run(main())
+
+
+def test_concurrent_requests_each_get_a_connection_and_idle_ones_are_bounded() -> None:
+    async def slow_echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            request = await read_request(reader)
+            await asyncio.sleep(0.05)
+            writer.write(answer(request.partition(b"\r\n\r\n")[2]))
+
+    async def main() -> None:
+        async with server(slow_echo) as (url, connections), client() as http:
+            bodies = [b"%d" % n for n in range(MAX_IDLE + 8)]
+            responses = await asyncio.gather(*(http.post(url, content=b) for b in bodies))
+            assert [r.content for r in responses] == bodies
+            assert len(connections) == len(bodies)
+            transport = http._transport
+            assert isinstance(transport, KeepAliveTransport)
+            assert len(transport.idle) == MAX_IDLE
+
+    asyncio.run(main())
+
+
+def test_a_connection_the_server_closed_while_idle_is_replaced() -> None:
+    async def one_answer_then_close(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        await read_request(reader)
+        writer.write(answer(b"ok"))  # no "Connection: close": the client learns by EOF
+        await writer.drain()
+
+    async def main() -> None:
+        async with server(one_answer_then_close) as (url, connections), client() as http:
+            first = await http.get(url)
+            await asyncio.sleep(0.05)  # the close reaches the client while it is idle
+            second = await http.get(url)
+            third = await http.get(url)  # at once: the close may not have been seen yet
+            assert first.content == second.content == third.content == b"ok"
+            assert len(connections) == 3
+
+    asyncio.run(main())
+
+
+def test_chunked_gzip_and_to_the_end_answers_are_read_whole() -> None:
+    payload = b'{"hits": []}' * 500
+    packed = gzip.compress(payload)
+
+    async def varied(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        request = await read_request(reader)
+        if b"GET /chunked" in request:
+            chunks = [payload[i : i + 1000] for i in range(0, len(payload), 1000)]
+            body = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in chunks) + b"0\r\n\r\n"
+            writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + body)
+        elif b"GET /gzip" in request:
+            writer.write(answer(packed, b"Content-Encoding: gzip"))
+        else:  # no length: the body is what comes before the server closes
+            writer.write(b"HTTP/1.1 200 OK\r\n\r\n" + payload)
+            writer.close()
+
+    async def main() -> None:
+        async with server(varied) as (url, _), client() as http:
+            for path in ("/chunked", "/gzip", "/to-the-end", "/chunked"):
+                response = await http.get(url + path)
+                assert response.content == payload, path
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "error"),
+    [
+        ("stall", httpx2.ReadTimeout),
+        ("close at once", httpx2.RemoteProtocolError),
+        ("garbage", httpx2.RemoteProtocolError),
+        ("cut in the body", httpx2.RemoteProtocolError),
+        ("cut in the headers", httpx2.RemoteProtocolError),
+        ("bad chunk size", httpx2.RemoteProtocolError),
+    ],
+)
+def test_a_misbehaving_server_gives_httpx2_errors(behaviour: str, error: type[Exception]) -> None:
+    async def misbehave(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        if behaviour == "stall":
+            await asyncio.sleep(5)
+        elif behaviour == "garbage":
+            writer.write(b"\x00\x01 not http at all\r\n\r\n")
+        elif behaviour == "cut in the body":
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort")
+        elif behaviour == "cut in the headers":
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Le")
+        elif behaviour == "bad chunk size":
+            writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
+        await writer.drain()
+        writer.close()
+
+    async def main() -> None:
+        async with server(misbehave) as (url, _), client(timeout_s=0.5) as http:
+            started = asyncio.get_running_loop().time()
+            with pytest.raises(error):
+                await http.get(url)
+            assert asyncio.get_running_loop().time() - started < 2
+            transport = http._transport
+            assert isinstance(transport, KeepAliveTransport)
+            assert transport.idle == []  # a connection in doubt is not kept
+
+    asyncio.run(main())
+
+
+def test_nothing_listening_is_a_connect_error() -> None:
+    async def main() -> None:
+        async with client() as http:
+            with pytest.raises(httpx2.ConnectError):
+                await http.get(f"http://127.0.0.1:{meili_server.free_port()}/health")
+
+    asyncio.run(main())
+
+
+def test_a_request_cancelled_midway_leaves_no_connection_behind() -> None:
+    async def main() -> None:
+        async with server(echo_forever) as (url, connections), client() as http:
+            transport = http._transport
+            assert isinstance(transport, KeepAliveTransport)
+
+            async def stalled(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+                await asyncio.sleep(5)
+
+            async with server(stalled) as (slow_url, _):
+                task = asyncio.create_task(http.get(slow_url))
+                await asyncio.sleep(0.1)
+                task.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await task
+            assert transport.idle == []
+            assert (await http.post(url, content=b"after")).content == b"after"
+            assert len(connections) == 1
+
+    asyncio.run(main())
