@@ -14,6 +14,7 @@ import httpx2
 import pytest
 
 from directory import meili_server
+from directory.search import keep_alive
 from directory.search.index import CLIENT_HEADERS, make_client
 from directory.search.keep_alive import MAX_IDLE, KeepAliveClient, KeepAliveTransport
 from tests.conftest import TEST_MASTER_KEY, Indexer
@@ -31,8 +32,8 @@ async def server(handler: Handler) -> AsyncIterator[tuple[str, list[int]]]:
         connections.append(1)
         try:
             await handler(reader, writer)
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            pass  # the client went, or the test is over
         finally:
             writer.close()
 
@@ -225,23 +226,193 @@ def test_nothing_listening_is_a_connect_error() -> None:
     asyncio.run(main())
 
 
-def test_a_request_cancelled_midway_leaves_no_connection_behind() -> None:
+def test_a_request_cancelled_midway_closes_its_connection() -> None:
+    closed = asyncio.Event()
+
+    async def stalled(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        await reader.read()  # until the client closes its end
+        closed.set()
+
     async def main() -> None:
-        async with server(echo_forever) as (url, connections), client() as http:
+        async with server(stalled) as (url, _), client() as http:
+            task = asyncio.create_task(http.get(url))
+            await asyncio.sleep(0.1)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            await asyncio.wait_for(closed.wait(), 1)  # the client closed it, not left it open
             transport = http._transport
             assert isinstance(transport, KeepAliveTransport)
-
-            async def stalled(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-                await asyncio.sleep(5)
-
-            async with server(stalled) as (slow_url, _):
-                task = asyncio.create_task(http.get(slow_url))
-                await asyncio.sleep(0.1)
-                task.cancel()
-                with pytest.raises(asyncio.CancelledError):
-                    await task
             assert transport.idle == []
-            assert (await http.post(url, content=b"after")).content == b"after"
+
+    asyncio.run(main())
+
+
+def serve_then(reply: bytes) -> Handler:
+    """A connection's first request is answered well (kept alive); the second gets `reply`,
+    and then the connection is closed."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(answer(b"first"))
+        await writer.drain()
+        await read_request(reader)
+        writer.write(reply)
+        await writer.drain()
+
+    return handler
+
+
+OK_HEAD = b"HTTP/1.1 200 OK\r\n"
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        OK_HEAD + b"Content-Length: 9\r\n\r\nab",  # cut in the body
+        OK_HEAD + b"Content-Length: 1\r\nContent-Length: 2\r\n\r\nab",  # two lengths
+        OK_HEAD + b"Content-Length: +2\r\n\r\nab",  # not digits
+        b"HTTP/1.1 101 Switching Protocols\r\n\r\n",  # a switch nobody asked for
+    ],
+)
+def test_a_connection_that_failed_is_not_used_again(reply: bytes) -> None:
+    async def main() -> None:
+        async with server(serve_then(reply)) as (url, connections), client() as http:
+            assert (await http.get(url)).content == b"first"
+            with pytest.raises(httpx2.RemoteProtocolError):
+                await http.get(url)
+            assert (await http.get(url)).content == b"first"  # a new connection
+            assert len(connections) == 2
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2",
+        b"HTTP/1.1 200 OK\r\nConnection: keep-alive, close\r\nContent-Length: 2",
+        b"HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nConnection: close\r\nContent-Length: 2",
+        b"HTTP/1.0 200 OK\r\nContent-Length: 2",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked",
+    ],
+)
+def test_an_answer_that_ends_its_connection_is_not_kept(head: bytes) -> None:
+    body = b"2\r\nok\r\n0\r\n\r\n" if b"chunked" in head else b"ok"
+
+    async def once(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            await read_request(reader)
+            writer.write(head + b"\r\n\r\n" + body)
+            await writer.drain()
+
+    async def main() -> None:
+        async with server(once) as (url, connections), client() as http:
+            assert (await http.get(url)).content == b"ok"
+            assert (await http.get(url)).content == b"ok"
+            assert len(connections) == 2
+
+    asyncio.run(main())
+
+
+def test_interim_answers_are_skipped_and_extra_bytes_are_never_read_as_an_answer() -> None:
+    async def chatty(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        number = 0
+        while True:
+            await read_request(reader)
+            number += 1
+            writer.write(b"HTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n")
+            # The answer, then bytes nobody asked for (an unasked-for 408, say).
+            writer.write(answer(b"answer %d" % number) + answer(b"stale"))
+            await writer.drain()
+
+    async def main() -> None:
+        async with server(chatty) as (url, connections), client() as http:
+            for _ in range(3):
+                response = await http.get(url)
+                assert response.status_code == 200
+                assert response.content == b"answer 1"  # each on a new connection
+            assert len(connections) == 3
+
+    asyncio.run(main())
+
+
+def test_a_connection_idle_too_long_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(keep_alive, "KEEP_IDLE_S", 0.2)
+
+    async def main() -> None:
+        async with server(echo_forever) as (url, connections), client() as http:
+            await http.post(url, content=b"a")
+            await http.post(url, content=b"b")
             assert len(connections) == 1
+            await asyncio.sleep(0.3)
+            assert (await http.post(url, content=b"c")).content == b"c"
+            assert len(connections) == 2
+
+    asyncio.run(main())
+
+
+def test_a_closed_connection_is_retried_once_only_for_requests_that_change_nothing() -> None:
+    requests: list[bytes] = []
+
+    async def answer_once_then_drop(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        requests.append((await read_request(reader)).split(b" ")[1])
+        writer.write(answer(b"ok"))
+        await writer.drain()
+        requests.append((await read_request(reader)).split(b" ")[1])
+        # closes without answering the second request
+
+    async def main() -> None:
+        async with server(answer_once_then_drop) as (url, connections), client() as http:
+            await http.post(url + "/indexes/x/search", content=b"{}")
+            # The pooled connection is dropped by the server after reading the request: a
+            # search is sent once more, on a new connection, and answered there.
+            response = await http.post(url + "/indexes/x/search", content=b"{}")
+            assert response.content == b"ok"
+            assert len(connections) == 2
+            # Anything else is not sent twice: the error is the caller's.
+            with pytest.raises(httpx2.RemoteProtocolError):
+                await http.post(url + "/indexes/x/documents", content=b"[]")
+            assert requests.count(b"/indexes/x/documents") == 1
+
+    asyncio.run(main())
+
+
+def test_line_breaks_in_a_header_are_refused() -> None:
+    async def main() -> None:
+        async with server(echo_forever) as (url, connections), client() as http:
+            with pytest.raises(httpx2.LocalProtocolError):
+                await http.get(url, headers={"Authorization": "Bearer k\r\nX-Injected: 1"})
+            assert connections == []
+
+    asyncio.run(main())
+
+
+def test_past_the_connection_limit_a_request_waits_then_times_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(keep_alive, "MAX_CONNECTIONS", 2)
+
+    async def slow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        await asyncio.sleep(0.5)
+        writer.write(answer(b"ok"))
+        await writer.drain()
+
+    async def main() -> None:
+        transport = KeepAliveTransport()
+        timeout = httpx2.Timeout(2.0, pool=0.2)
+        async with (
+            server(slow) as (url, connections),
+            httpx2.AsyncClient(timeout=timeout, transport=transport) as http,
+        ):
+            results = await asyncio.gather(
+                *(http.get(url) for _ in range(3)), return_exceptions=True
+            )
+            assert sum(isinstance(r, httpx2.PoolTimeout) for r in results) == 1
+            assert len(connections) == 2
 
     asyncio.run(main())
