@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from directory import cli_backup, cli_users, meili_server, migrations
-from directory.cli_backup import MEILI_UNREACHABLE, fail
+from directory.cli_errors import MEILI_UNREACHABLE, fail
 from directory.config import DEFAULT_MEILI_PORT, Settings
 from directory.search.index import IndexTaskFailed
 

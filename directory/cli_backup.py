@@ -1,23 +1,17 @@
 """`peerdir backup PATH` and `peerdir restore PATH`; after a restore, the search index is
-rebuilt from the restored store, as `peerdir index --rebuild` does. Also how the `peerdir`
-commands report a failure (`fail`) and what counts as Meilisearch out of reach, which
-`directory.cli` uses too."""
+rebuilt from the restored store, as `peerdir index --rebuild` does."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 from datetime import UTC
 from pathlib import Path
 from typing import Any
 
-import httpx
-import httpx2
-from meilisearch_python_sdk.errors import MeilisearchCommunicationError
-
 from directory.backup import BackupError, backup, restore
 from directory.backup_manifest import KINDS
+from directory.cli_errors import MEILI_UNREACHABLE, fail
 from directory.config import Settings
 from directory.db import make_engine
 from directory.listings import ListingStore
@@ -28,15 +22,6 @@ REBUILD_LATER = (
     "rebuild it once Meilisearch is up: the admin area's Sources page, "
     '"Rebuild the search index" (run by `peerdir worker`)'
 )
-# What the search client raises when Meilisearch cannot be reached at all.
-MEILI_UNREACHABLE = (MeilisearchCommunicationError, httpx.TransportError, httpx2.TransportError)
-
-
-def fail(message: str) -> int:
-    """Say on stderr why a `peerdir` command failed, as `error: message`; returns the command's
-    exit status, 1."""
-    print(f"error: {message}", file=sys.stderr)
-    return 1
 
 
 def add_parser(commands: Any) -> None:
