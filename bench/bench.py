@@ -225,11 +225,7 @@ def app_process(
         yield url
     finally:
         _SERVED.pop(url, None)
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        meili_server.stop_process(proc)
 
 
 _SERVED: dict[str, int] = {}  # the app's URL -> its process (one uvicorn worker: the app)

@@ -55,6 +55,7 @@ from directory.listings import ListingStore
 SEED_DATA = PROJECT_ROOT / "seed_data"
 MAX_SECONDS = 60.0
 START_TIMEOUT_S = 120.0  # workers starting on a machine others keep busy too
+REQUEST_TIMEOUT_S = 30.0  # a request the app has not answered by then is an error
 KINDS = ("search page", "api search", "listing page")
 WEIGHTS = (4, 4, 2)  # of every 10 requests: 4 search pages, 4 API searches, 2 listing pages
 # What people ask for, in their words (English and Spanish), some with the kind of help
@@ -171,8 +172,9 @@ async def drive(
     app_url: str, mix: Mix, tally: Tally, total: int, loops: int, limit_s: float
 ) -> Load:
     """`loops` request loops, each on its own connection, taking the mix's requests in turn
-    until `total` are sent or `limit_s` has passed. A connection that fails counts as an error
-    (status 599) and is opened again, instead of ending the run."""
+    until `total` are sent or `limit_s` has passed. A connection that fails, or a request not
+    answered within REQUEST_TIMEOUT_S, counts as an error (status 599); the connection is closed
+    and opened again, instead of ending or stalling the run."""
     host, _, port = app_url.removeprefix("http://").rpartition(":")
     counter = itertools.count()
     deadline = time.monotonic() + limit_s
@@ -187,8 +189,15 @@ async def drive(
                 kind, path = mix.requests[i % len(mix.requests)]
                 start = time.perf_counter()
                 try:
-                    status = await client.get(path)
-                except (OSError, asyncio.IncompleteReadError, ValueError):
+                    async with asyncio.timeout(REQUEST_TIMEOUT_S):
+                        status = await client.get(path)
+                except (
+                    TimeoutError,
+                    OSError,
+                    asyncio.IncompleteReadError,
+                    asyncio.LimitOverrunError,
+                    ValueError,
+                ):
                     client.close()
                     status = 599
                 elapsed_ms = (time.perf_counter() - start) * 1000

@@ -529,8 +529,7 @@ def prepare(stack: ExitStack, index: str, args: argparse.Namespace) -> Prepared:
     work = Path(tempfile.mkdtemp(prefix=f"peerdir-{index}-"))
     stack.callback(shutil.rmtree, work, ignore_errors=True)
     meili = start_meili(stack, work)
-    synthetic = work / "synthetic.json"
-    write_listings(synthetic, args.n, args.seed)
+    synthetic = write_listings(work / "synthetic.json", args.n, args.seed)
     db_url = f"sqlite:///{work / 'directory.db'}"
     migrations.upgrade(db_url)
     engine = make_engine(db_url)
@@ -538,7 +537,7 @@ def prepare(stack: ExitStack, index: str, args: argparse.Namespace) -> Prepared:
     store = ListingStore(engine)
     seeds = sorted(SEED_DATA.glob("*.json"))
     log(f"importing seed_data/ ({len(seeds)} files) and {args.n:,} synthetic listings")
-    times = index_ours([*seeds, synthetic], store, meili.url, meili.master_key, index)
+    times = index_ours([*seeds, *synthetic], store, meili.url, meili.master_key, index)
     return Prepared(work, meili, db_url, store, index, times)
 
 

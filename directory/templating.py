@@ -344,6 +344,7 @@ def template_ngettext(
 def template_pgettext(
     eval_ctx: EvalContext, context: str, message: str, /, **variables: Any
 ) -> str:
+    variables.setdefault("context", context)
     return _filled(eval_ctx, i18n.pgettext(context, message), variables)
 
 

@@ -98,7 +98,7 @@ def instances(environment: dict[str, str], tmp_path: Path) -> Iterator[tuple[Ins
                 stdout=sink,
                 stderr=subprocess.STDOUT,
             )
-            stack.callback(_stop, process)
+            stack.callback(meili_server.stop_process, process, 15)
             started.append(Instance(f"http://127.0.0.1:{port}", process, output))
         deadline = time.monotonic() + START_TIMEOUT_S
         for instance in started:
@@ -107,15 +107,6 @@ def instances(environment: dict[str, str], tmp_path: Path) -> Iterator[tuple[Ins
                     pytest.fail(f"{instance.url} did not start:\n{instance.printed()[-3000:]}")
                 time.sleep(0.1)
         yield started[0], started[1]
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 @pytest.fixture
