@@ -20,8 +20,8 @@ from directory.search import IndexWriter
 from directory.search.documents import to_document
 from indexers.formats import Format, Reader, reader_for
 from indexers.pipeline import (
-    CHUNK_SIZE,
     ImportReport,
+    chunked,
     collect,
     collect_chunks,
     kept_keys,
@@ -34,11 +34,6 @@ def _merge(total: UpsertResult, part: UpsertResult) -> None:
     total.updated.extend(part.updated)
     total.unchanged += part.unchanged
     total.conflicts.extend(part.conflicts)
-
-
-def _chunks(records: list[ListingIn]) -> Iterator[list[ListingIn]]:
-    for start in range(0, len(records), CHUNK_SIZE):
-        yield records[start : start + CHUNK_SIZE]
 
 
 @contextmanager
@@ -100,7 +95,7 @@ async def _import_files(
             report.warnings.append("strict mode: nothing imported because some input was rejected")
             report.timings["total_s"] = time.perf_counter() - started
             return report
-        chunks: Iterable[list[ListingIn]] = _chunks(records)
+        chunks: Iterable[list[ListingIn]] = chunked(records)
     else:
         chunks = collect_chunks(paths, report, reader, progress)
 

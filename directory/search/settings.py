@@ -251,4 +251,7 @@ def index_settings() -> dict[str, Any]:
         "synonyms": synonyms(),
         "faceting": {"maxValuesPerFacet": MAX_FACET_VALUES_INDEXED},
         "pagination": {"maxTotalHits": MAX_TOTAL_HITS},
+        # Facet values are counted by searches, never searched for (no /facet-search):
+        # keeping that search up to date took each indexing batch 0.7-1.5 s at 100,000.
+        "facetSearch": False,
     }

@@ -128,6 +128,7 @@ def test_a_missing_index_is_made_with_its_settings_and_filled(
     assert documents(indexer) == expected(store)
     settings_now = indexer.admin(lambda w: w.client.index(w.index_name).get_settings())
     assert FORMAT_FIELD in (settings_now.filterable_attributes or [])
+    assert settings_now.facet_search is False
 
 
 def test_a_listing_stored_while_the_check_reads_is_sent_never_deleted(
