@@ -345,3 +345,21 @@ def test_a_listing_saved_during_a_rebuild_is_in_the_new_index(
     assert saved
     document = indexer.admin(lambda w: w.client.index(w.index_name).get_document(listing_id))
     assert document["name"] == "During"
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_the_first_chunk_is_small_so_indexing_starts_early(
+    tmp_path: Path, settings: Settings, indexer: Indexer, strict: bool
+) -> None:
+    """Meilisearch gets the first 1,000 records while the rest are read and stored; then
+    chunks of 10,000 (fewer, larger batches cost it less)."""
+    records = [listing_data(source_id=f"r{i}") for i in range(11_500)]
+    assert index(settings, write_file(tmp_path / "many.json", records), strict=strict) == 0
+    tasks = indexer.admin(
+        lambda w: w.client.get_tasks(
+            index_ids=[w.index_name], types="documentAdditionOrUpdate", limit=100
+        )
+    )
+    sent = [t.details["receivedDocuments"] for t in sorted(tasks.results, key=lambda t: t.uid)]
+    assert sent == [1_000, 10_000, 500]
+    assert indexed_count(indexer) == 11_500
