@@ -360,6 +360,9 @@ def test_the_first_chunk_is_small_so_indexing_starts_early(
             index_ids=[w.index_name], types="documentAdditionOrUpdate", limit=100
         )
     )
-    sent = [t.details["receivedDocuments"] for t in sorted(tasks.results, key=lambda t: t.uid)]
+    sent = [
+        (t.details or {}).get("receivedDocuments")
+        for t in sorted(tasks.results, key=lambda t: t.uid)
+    ]
     assert sent == [1_000, 10_000, 500]
     assert indexed_count(indexer) == 11_500
