@@ -394,6 +394,12 @@ class Cpu:
     python_s: float
     meili_s: float
 
+    @property
+    def floor_s(self) -> float:
+        """The earliest this work could finish, however well it overlaps: its CPU over the
+        cores it can use."""
+        return (self.python_s + self.meili_s) / CORES
+
 
 @contextmanager
 def counting_cpu(meili_pid: int, into: list[Cpu]) -> Iterator[None]:
@@ -416,8 +422,7 @@ class Round:
 
     @property
     def floor_s(self) -> float:
-        """The earliest ours could finish: its CPU (Python and Meilisearch) over the cores."""
-        return (self.ours_cpu.python_s + self.ours_cpu.meili_s) / CORES
+        return self.ours_cpu.floor_s
 
     @property
     def over_floor(self) -> float:
@@ -425,8 +430,7 @@ class Round:
 
     @property
     def raw_over_floor(self) -> float:
-        """The same for raw: its own sending and Meilisearch's CPU over the cores."""
-        return self.raw_s / ((self.raw_cpu.python_s + self.raw_cpu.meili_s) / CORES)
+        return self.raw_s / self.raw_cpu.floor_s
 
 
 def print_indexing(n: int, rounds: list[Round]) -> list[str]:

@@ -8,6 +8,7 @@ never because of a record that was rejected or a file that could not be read.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,7 +79,8 @@ def collect_chunks(
     """Read and validate every record, yielding valid ones in chunks (the first of them
     FIRST_CHUNK_SIZE at most); fill `report` with rejections, warnings and the keys seen."""
     chunk: list[ListingIn] = []
-    limit = min(FIRST_CHUNK_SIZE, chunk_size)
+    sizes = chunk_sizes(chunk_size)
+    limit = next(sizes)
     first_seen: dict[tuple[str, str], str] = {}
     for path in paths:
         try:
@@ -124,18 +126,26 @@ def collect_chunks(
                 report.valid += 1
                 if len(chunk) >= limit:
                     yield chunk
-                    chunk, limit = [], chunk_size
+                    chunk, limit = [], next(sizes)
     report.seen = set(first_seen)
     if chunk:
         yield chunk
 
 
+def chunk_sizes(chunk_size: int = CHUNK_SIZE) -> Iterator[int]:
+    """The size of each chunk in turn: a small first one, then `chunk_size`."""
+    yield min(FIRST_CHUNK_SIZE, chunk_size)
+    yield from itertools.repeat(chunk_size)
+
+
 def chunked(records: list[ListingIn], chunk_size: int = CHUNK_SIZE) -> Iterator[list[ListingIn]]:
     """`records` in the chunks `collect_chunks` would have made of them."""
-    start, size = 0, min(FIRST_CHUNK_SIZE, chunk_size)
-    while start < len(records):
+    start = 0
+    for size in chunk_sizes(chunk_size):
+        if start >= len(records):
+            return
         yield records[start : start + size]
-        start, size = start + size, chunk_size
+        start += size
 
 
 def collect(
